@@ -1,0 +1,80 @@
+"""Online booking and course-cost estimates for an acupuncture clinic."""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config layers, database, extensions, blueprints, errors, CLI."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    load_config(app, test_config)
+    app.json.sort_keys = False
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Defaults, then instance/config.py, then BOOKING_* variables, then test_config."""
+    app.config.from_object("booking.config")
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("BOOKING")
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        url = app.config.get("DATABASE_URL") or (
+            "sqlite:///" + os.path.join(app.instance_path, "booking.sqlite3")
+        )
+        app.config["SQLALCHEMY_DATABASE_URI"] = url
+    os.makedirs(app.instance_path, exist_ok=True)
+
+
+def register_extensions(app: Flask) -> None:
+    from booking.database import configure_engine
+    from booking.extensions import csrf, db
+
+    db.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from booking.extensions import csrf
+    from booking.views import api, public
+
+    app.register_blueprint(public.bp)
+    # The JSON API takes no cookies for patients: the manage token is the credential.
+    csrf.exempt(api.bp)
+    app.register_blueprint(api.bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from booking.views import errors
+
+    errors.init_app(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from booking.views import helpers
+
+    helpers.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from booking import cli
+
+    cli.init_app(app)

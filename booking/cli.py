@@ -1,0 +1,31 @@
+"""Command-line tasks: create the schema and load the demo clinic."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from booking.extensions import db
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the database schema (safe to run again)."""
+    import booking.models  # noqa: F401  (register every table)
+
+    db.create_all()
+    click.echo("Database ready.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo clinic, services and practitioners (idempotent)."""
+    from booking.services.demo import seed_demo
+
+    added = seed_demo()
+    click.echo("Added: " + ", ".join(added) if added else "Demo clinic already loaded.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(init_db_command)
+    app.cli.add_command(seed_demo_command)

@@ -1,0 +1,56 @@
+"""Engine setup and the write transaction that every booking change runs in."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from booking.extensions import db
+
+
+def configure_engine(engine: Engine, busy_timeout: float) -> None:
+    """SQLite: WAL, foreign keys, a busy timeout, and BEGIN issued by us.
+
+    pysqlite starts transactions lazily, only before a write, so a read-then-write
+    would run as two transactions. Emitting BEGIN ourselves keeps them as one, and
+    `write_transaction` asks for BEGIN IMMEDIATE to take the write lock up front.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection):
+        immediate = connection.get_execution_options().get("sqlite_immediate")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """One transaction that holds the write lock from its first statement, then commits.
+
+    Any read transaction the request had open is ended first, so the checks inside
+    see the latest committed rows.
+    """
+    db.session.rollback()
+    db.session.connection(execution_options={"sqlite_immediate": True})
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise

@@ -1,0 +1,1 @@
+"""Pure domain logic: availability, course estimates and red-flag screening."""

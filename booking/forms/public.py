@@ -1,0 +1,104 @@
+"""Patients' forms: their details with red-flag screening, and confirmations."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, Form, RadioField, StringField, TelField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Regexp
+
+from booking.domain.screening import QUESTIONS
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def name_field():
+    return StringField(
+        "Full name",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please enter your name."),
+            Length(max=120, message="Please keep your name under 120 characters."),
+        ],
+    )
+
+
+def email_field():
+    return EmailField(
+        "Email",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please enter your email address."),
+            Length(max=254, message="That email address is too long."),
+            Email(
+                "Please check your email address, e.g. name@example.com.", granular_message=False
+            ),
+        ],
+    )
+
+
+def phone_field():
+    return TelField(
+        "Mobile or phone number",
+        filters=[_strip],
+        validators=[
+            DataRequired("Please enter a phone number so the clinic can reach you."),
+            Length(min=6, max=30, message="Please enter a phone number of 6 to 30 characters."),
+            Regexp(
+                r"^\+?[0-9][0-9 ()\-.]*$",
+                message="Please use only digits, spaces, brackets, dashes or a leading +.",
+            ),
+        ],
+    )
+
+
+class PatientForm(Form):
+    """Who is booking; the API fills it from JSON, the details page extends it."""
+
+    name = name_field()
+    email = email_field()
+    phone = phone_field()
+
+
+class DetailsForm(FlaskForm):
+    """The details page: the patient, the screening questions and the disclaimer."""
+
+    name = name_field()
+    email = email_field()
+    phone = phone_field()
+    disclaimer = BooleanField(
+        "I understand that acupuncture complements, and does not replace, seeing my GP or doctor.",
+        validators=[DataRequired("Please confirm you have read this to continue.")],
+    )
+
+    def screening_fields(self):
+        return [(question, self[question.key]) for question in QUESTIONS]
+
+    def screening_answers(self) -> dict[str, bool]:
+        return {question.key: self[question.key].data == "yes" for question in QUESTIONS}
+
+
+for _question in QUESTIONS:
+    setattr(
+        DetailsForm,
+        _question.key,
+        RadioField(
+            _question.text,
+            choices=[("no", "No"), ("yes", "Yes")],
+            validators=[InputRequired("Please answer yes or no.")],
+            description=_question.hint,
+        ),
+    )
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional)",
+        filters=[_strip],
+        validators=[Length(max=300, message="Please keep the reason under 300 characters.")],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form: its CSRF token protects a one-button action."""

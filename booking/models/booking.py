@@ -1,0 +1,99 @@
+"""Appointments, and the database rule that no practitioner is ever double-booked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DDL, JSON, CheckConstraint, ForeignKey, Index, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from booking.models.base import Base, UTCDateTime, utcnow
+from booking.models.patient import Patient
+from booking.models.practitioner import Practitioner
+from booking.models.service import Service
+
+# FHIR Appointment.status words.
+BOOKED, ARRIVED, FULFILLED, CANCELLED, NOSHOW = (
+    "booked",
+    "arrived",
+    "fulfilled",
+    "cancelled",
+    "noshow",
+)
+STATUSES = (BOOKED, ARRIVED, FULFILLED, CANCELLED, NOSHOW)
+# Statuses that hold the practitioner's time. A no-show frees it for a walk-in.
+ACTIVE_STATUSES = (BOOKED, ARRIVED, FULFILLED)
+SOURCES = ("online", "phone", "walk-in")
+
+OVERLAP_MESSAGE = "booking_overlap"
+
+
+class Booking(Base):
+    __tablename__ = "booking"
+    __table_args__ = (
+        CheckConstraint("start_at < end_at AND end_at <= blocked_until", name="time_order"),
+        CheckConstraint(
+            "status IN ('booked', 'arrived', 'fulfilled', 'cancelled', 'noshow')", name="status"
+        ),
+        CheckConstraint("source IN ('online', 'phone', 'walk-in')", name="source"),
+        Index("ix_booking_practitioner_start", "practitioner_id", "start_at"),
+        Index("ix_booking_start", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner.id"))
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id"))
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # end_at plus the service's buffer: the span the practitioner is held for.
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(12), default=BOOKED)
+    price_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    disclaimer_version: Mapped[int] = mapped_column(ForeignKey("disclaimer.version"))
+    disclaimer_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    screening: Mapped[dict] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(10), default="online")
+    manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    cancel_reason: Mapped[str] = mapped_column(String(300), default="")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Bumped on every change so calendar apps replace the event they hold.
+    sequence: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    practitioner: Mapped[Practitioner] = relationship()
+    service: Mapped[Service] = relationship()
+    patient: Mapped[Patient] = relationship()
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+_ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+_OVERLAP_SQL = f"""
+    SELECT RAISE(ABORT, '{OVERLAP_MESSAGE}') WHERE EXISTS (
+        SELECT 1 FROM booking AS other
+        WHERE other.practitioner_id = NEW.practitioner_id
+          AND other.id IS NOT NEW.id
+          AND other.status IN ({_ACTIVE_SQL})
+          AND other.start_at < NEW.blocked_until
+          AND NEW.start_at < other.blocked_until
+    );
+"""  # noqa: S608 (built from constants only)
+
+# SQLite runs one writer at a time, so a trigger that checks inside the writing
+# statement serialises the check with the insert: the same guarantee PostgreSQL's
+# exclusion constraint gives. Both triggers fire only for bookings that hold time.
+for _ddl in (
+    f"""CREATE TRIGGER booking_no_overlap_insert BEFORE INSERT ON booking
+        WHEN NEW.status IN ({_ACTIVE_SQL}) BEGIN {_OVERLAP_SQL} END""",
+    f"""CREATE TRIGGER booking_no_overlap_update BEFORE UPDATE OF
+        practitioner_id, start_at, end_at, blocked_until, status ON booking
+        WHEN NEW.status IN ({_ACTIVE_SQL}) BEGIN {_OVERLAP_SQL} END""",
+):
+    event.listen(Booking.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))

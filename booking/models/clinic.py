@@ -1,0 +1,38 @@
+"""The clinic's own settings and its versioned GP disclaimer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booking.models.base import Base, UTCDateTime, utcnow
+
+
+class ClinicSettings(Base):
+    """One row: who the clinic is and its booking rules."""
+
+    __tablename__ = "clinic_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    min_notice_minutes: Mapped[int] = mapped_column(default=120)
+    horizon_days: Mapped[int] = mapped_column(default=60)
+    slot_step_minutes: Mapped[int] = mapped_column(default=15)
+    cancellation_notice_hours: Mapped[int] = mapped_column(default=24)
+
+
+class Disclaimer(Base):
+    """A version of the GP disclaimer; bookings record the version accepted."""
+
+    __tablename__ = "disclaimer"
+
+    version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,1 @@
+"""Glue between the database and the pure domain; services own the transactions."""

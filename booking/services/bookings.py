@@ -1,0 +1,280 @@
+"""Create, find, cancel and reschedule bookings, each in one guarded transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+
+from booking.database import write_transaction
+from booking.domain import screening
+from booking.extensions import db
+from booking.models import Booking, Patient, Service
+from booking.models.base import utcnow
+from booking.models.booking import BOOKED, CANCELLED, OVERLAP_MESSAGE
+from booking.services.availability import slots_at
+from booking.services.clinic import current_disclaimer, get_settings
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+TOKEN_BYTES = 32
+
+
+class BookingError(Exception):
+    """A booking request that cannot be carried out, with a message for the person."""
+
+    code = "booking_error"
+    status = 422
+
+    def __init__(self, message: str, fields: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields or {})
+
+
+class SlotTaken(BookingError):
+    code = "slot_taken"
+    status = 409
+
+
+class SlotNotOffered(BookingError):
+    code = "slot_not_offered"
+
+
+class TooLate(BookingError):
+    code = "too_late"
+    status = 409
+
+
+class NotChangeable(BookingError):
+    code = "not_changeable"
+    status = 409
+
+
+class RedFlag(BookingError):
+    code = "red_flag"
+
+    def __init__(self, result: screening.Result):
+        super().__init__(screening.ADVICE, {key: "Reported" for key in result.red_flags})
+        self.result = result
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    service: Service
+    start: datetime
+    practitioner_id: int | None
+    name: str
+    email: str
+    phone: str
+    answers: Mapping[str, bool]
+    source: str = "online"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def format_reference(reference: str) -> str:
+    return f"{reference[:4]}-{reference[4:]}"
+
+
+def is_overlap(error: IntegrityError) -> bool:
+    """Whether the database refused a booking because the practitioner is held then."""
+    original = error.orig
+    return OVERLAP_MESSAGE in str(original) or getattr(original, "sqlstate", None) == "23P01"
+
+
+def _unavailable(
+    service: Service,
+    start: datetime,
+    practitioner_id: int | None,
+    now: datetime,
+    enforce_notice: bool,
+) -> BookingError:
+    """Tell a time that was never offered from one that has just been taken."""
+    if slots_at(
+        service,
+        start,
+        practitioner_id=practitioner_id,
+        now=now,
+        enforce_notice=enforce_notice,
+        ignore_bookings=True,
+    ):
+        return SlotTaken("Sorry, that time has just been taken. Please choose another time.")
+    return SlotNotOffered(
+        "That time is not available to book. Please choose one of the times offered.",
+        {"start": "Choose one of the times offered."},
+    )
+
+
+def _find_or_add_patient(name: str, email: str, phone: str) -> Patient:
+    patient = db.session.execute(
+        db.select(Patient)
+        .where(func.lower(Patient.email) == email.lower(), func.lower(Patient.name) == name.lower())
+        .order_by(Patient.id)
+        .limit(1)
+    ).scalar_one_or_none()
+    if patient is None:
+        patient = Patient(name=name, email=email, phone=phone)
+        db.session.add(patient)
+    else:
+        patient.phone = phone
+    return patient
+
+
+def create_booking(
+    request: BookingRequest, *, now: datetime | None = None, enforce_notice: bool = True
+) -> tuple[Booking, str]:
+    """Book the slot, or raise. Returns the booking and its secret manage token.
+
+    Nothing is stored for a red flag, a time not offered or a taken slot.
+    """
+    result = screening.screen(request.answers)
+    if not result.clear:
+        raise RedFlag(result)
+    now = now or utcnow()
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    try:
+        with write_transaction():
+            free = slots_at(
+                request.service,
+                request.start,
+                practitioner_id=request.practitioner_id,
+                now=now,
+                enforce_notice=enforce_notice,
+            )
+            if not free:
+                raise _unavailable(
+                    request.service, request.start, request.practitioner_id, now, enforce_notice
+                )
+            slot = free[0]
+            settings = get_settings()
+            disclaimer = current_disclaimer()
+            booking = Booking(
+                reference=new_reference(),
+                practitioner_id=slot.practitioner_id,
+                service_id=request.service.id,
+                patient=_find_or_add_patient(request.name, request.email, request.phone),
+                start_at=slot.start,
+                end_at=slot.end,
+                blocked_until=slot.end + timedelta(minutes=request.service.buffer_minutes),
+                status=BOOKED,
+                price_cents=request.service.price_cents,
+                currency=settings.currency,
+                disclaimer_version=disclaimer.version,
+                disclaimer_accepted_at=now,
+                screening={key: bool(request.answers[key]) for key in screening.KEYS},
+                source=request.source,
+                manage_token_hash=hash_token(token),
+            )
+            db.session.add(booking)
+            db.session.flush()
+    except IntegrityError as error:
+        if is_overlap(error):
+            raise SlotTaken(
+                "Sorry, that time has just been taken. Please choose another time."
+            ) from error
+        raise
+    return booking, token
+
+
+def find_by_token(token: str) -> Booking | None:
+    if not token or len(token) > 100:
+        return None
+    return db.session.execute(
+        db.select(Booking).where(Booking.manage_token_hash == hash_token(token))
+    ).scalar_one_or_none()
+
+
+def change_deadline(booking: Booking) -> datetime:
+    """The last moment a patient can cancel or move the booking online."""
+    return booking.start_at - timedelta(hours=get_settings().cancellation_notice_hours)
+
+
+def check_patient_can_change(booking: Booking, now: datetime) -> None:
+    settings = get_settings()
+    if booking.status != BOOKED or booking.start_at <= now:
+        raise NotChangeable(
+            "This booking can no longer be changed online. "
+            f"Please call the clinic on {settings.phone}."
+        )
+    if now >= change_deadline(booking):
+        raise TooLate(
+            f"Bookings can only be cancelled or moved online up to "
+            f"{settings.cancellation_notice_hours} hours before the appointment. "
+            f"Please call the clinic on {settings.phone}."
+        )
+
+
+def cancel_booking(
+    booking: Booking, *, reason: str = "", now: datetime | None = None, by_patient: bool = True
+) -> Booking:
+    now = now or utcnow()
+    booking_id = booking.id
+    with write_transaction():
+        booking = db.session.get(Booking, booking_id)
+        if by_patient:
+            check_patient_can_change(booking, now)
+        elif booking.status == CANCELLED:
+            raise NotChangeable("This booking is already cancelled.")
+        booking.status = CANCELLED
+        booking.cancelled_at = now
+        booking.cancel_reason = reason[:300]
+        booking.sequence += 1
+    return booking
+
+
+def reschedule_booking(
+    booking: Booking,
+    start: datetime,
+    *,
+    practitioner_id: int | None = None,
+    now: datetime | None = None,
+    by_patient: bool = True,
+) -> Booking:
+    """Move a booking to another free time, keeping the price it was booked at.
+
+    Without a practitioner, the current one is kept when free, else any free one.
+    """
+    now = now or utcnow()
+    booking_id = booking.id
+    try:
+        with write_transaction():
+            booking = db.session.get(Booking, booking_id)
+            if by_patient:
+                check_patient_can_change(booking, now)
+            elif booking.status != BOOKED:
+                raise NotChangeable("Only a booking that is still booked can be moved.")
+            free = slots_at(
+                booking.service,
+                start,
+                practitioner_id=practitioner_id,
+                now=now,
+                exclude_booking_id=booking.id,
+                enforce_notice=by_patient,
+            )
+            if not free:
+                raise _unavailable(booking.service, start, practitioner_id, now, by_patient)
+            slot = next((s for s in free if s.practitioner_id == booking.practitioner_id), free[0])
+            booking.practitioner_id = slot.practitioner_id
+            booking.start_at = slot.start
+            booking.end_at = slot.end
+            booking.blocked_until = slot.end + timedelta(minutes=booking.service.buffer_minutes)
+            booking.sequence += 1
+            db.session.flush()
+    except IntegrityError as error:
+        if is_overlap(error):
+            raise SlotTaken(
+                "Sorry, that time has just been taken. Please choose another time."
+            ) from error
+        raise
+    return booking

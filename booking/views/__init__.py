@@ -1,0 +1,1 @@
+"""Blueprints by audience: public (patients) and the JSON api."""

@@ -1,0 +1,73 @@
+"""One set of error handlers: JSON for API clients, pages for browsers."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from booking.services.bookings import BookingError
+
+MESSAGES = {
+    400: "The request could not be understood.",
+    403: "You do not have access to this page.",
+    404: "We could not find that page.",
+    405: "That action is not allowed here.",
+    413: "The request was too large.",
+    500: "Something went wrong on our side. Please try again, or call the clinic.",
+}
+CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    500: "server_error",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    if wants_json():
+        body: dict = {"code": code, "message": message}
+        if fields:
+            body["fields"] = fields
+        return jsonify(error=body), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def handle_http(error: HTTPException):
+    status = error.code or 500
+    return error_response(status, CODES.get(status, "error"), MESSAGES.get(status, error.name))
+
+
+def handle_csrf(error: CSRFError):
+    return error_response(
+        400,
+        "csrf_failed",
+        "This form has expired or was sent from somewhere else. Please go back, "
+        "reload the page and try again.",
+    )
+
+
+def handle_booking_error(error: BookingError):
+    return error_response(error.status, error.code, error.message, error.fields)
+
+
+def handle_unexpected(error: Exception):
+    # Log the type and place only: request bodies can hold patient details.
+    current_app.logger.error(
+        "Unhandled %s on %s %s", type(error).__name__, request.method, request.url_rule
+    )
+    return error_response(500, "server_error", MESSAGES[500])
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(BookingError, handle_booking_error)
+    if not app.testing:
+        app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,108 @@
+"""Template filters, the clinic in every template, security headers and log redaction."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, g
+
+from booking.domain.money import format_money
+from booking.services.clinic import get_settings
+
+TOKEN_IN_PATH = re.compile(r"(/(?:manage|api/v1/bookings)/)[A-Za-z0-9_\-]{20,}")
+
+
+def clinic():
+    """The clinic's settings, loaded once per request."""
+    if "clinic" not in g:
+        g.clinic = get_settings()
+    return g.clinic
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(clinic().timezone)
+
+
+def to_local(moment: datetime) -> datetime:
+    return moment.astimezone(clinic_zone())
+
+
+def clock(moment: datetime) -> str:
+    """9:30 am, in clinic time."""
+    local = to_local(moment)
+    hour = local.hour % 12 or 12
+    return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+
+
+def long_date(value: datetime | date) -> str:
+    """Monday 23 November 2026, in clinic time."""
+    day = to_local(value) if isinstance(value, datetime) else value
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def short_date(value: datetime | date) -> str:
+    """Mon 23 Nov."""
+    day = to_local(value) if isinstance(value, datetime) else value
+    return f"{day:%a} {day.day} {day:%b}"
+
+
+def zone_label(moment: datetime | None = None) -> str:
+    """How times are labelled, e.g. 'New York time (EST)'."""
+    tz = clinic_zone()
+    city = tz.key.split("/")[-1].replace("_", " ")
+    abbreviation = (moment or datetime.now(tz)).astimezone(tz).tzname()
+    return f"{city} time ({abbreviation})"
+
+
+def tel(number: str) -> str:
+    """A phone number as a tel: link target: digits and a leading plus only."""
+    digits = re.sub(r"[^0-9+]", "", number)
+    return f"tel:{digits}"
+
+
+def money(cents: int, currency: str | None = None) -> str:
+    return format_money(cents, currency or clinic().currency)
+
+
+class RedactTokens(logging.Filter):
+    """Keep patients' secret manage tokens out of access logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                TOKEN_IN_PATH.sub(r"\1[token]", a) if isinstance(a, str) else a for a in record.args
+            )
+        if isinstance(record.msg, str):
+            record.msg = TOKEN_IN_PATH.sub(r"\1[token]", record.msg)
+        return True
+
+
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+def security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    # Manage links carry a secret: never send the URL on to another site.
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_filter(money)
+    app.add_template_filter(tel)
+    app.add_template_filter(clock)
+    app.add_template_filter(long_date)
+    app.add_template_filter(short_date)
+    app.add_template_filter(to_local, "local")
+    app.add_template_global(zone_label)
+    app.add_template_global(clinic)
+    app.after_request(security_headers)
+    logging.getLogger("werkzeug").addFilter(RedactTokens())

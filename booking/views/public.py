@@ -1,0 +1,352 @@
+"""Patients' pages: choose a condition, see the estimate, pick a time, book, manage."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from datetime import date, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from booking.domain import screening
+from booking.domain.availability import MAX_RANGE_DAYS, Slot
+from booking.domain.estimates import course_estimate
+from booking.extensions import db
+from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
+from booking.models import Booking, Service
+from booking.models.base import utcnow
+from booking.services import availability
+from booking.services.bookings import (
+    BookingError,
+    BookingRequest,
+    RedFlag,
+    SlotTaken,
+    cancel_booking,
+    change_deadline,
+    check_patient_can_change,
+    create_booking,
+    find_by_token,
+    format_reference,
+    reschedule_booking,
+)
+from booking.services.calendar import booking_calendar
+from booking.services.clinic import current_disclaimer
+from booking.views.helpers import clinic, to_local
+from booking.views.params import ParamError, parse_date, parse_id, parse_start
+
+bp = Blueprint("public", __name__)
+
+WEEK = 7
+
+
+def active_services() -> list[Service]:
+    return list(
+        db.session.execute(
+            db.select(Service).where(Service.active.is_(True)).order_by(Service.position)
+        ).scalars()
+    )
+
+
+def service_or_404(slug: str) -> Service:
+    service = db.session.execute(
+        db.select(Service).where(Service.slug == slug, Service.active.is_(True))
+    ).scalar_one_or_none()
+    if service is None:
+        abort(404)
+    return service
+
+
+def booking_or_404(token: str) -> Booking:
+    booking = find_by_token(token)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+def today() -> date:
+    return to_local(utcnow()).date()
+
+
+def group_by_day(slots: list[Slot]) -> OrderedDict[date, list[Slot]]:
+    """Slots by clinic-local day, one entry per start time (any practitioner)."""
+    days: OrderedDict[date, list[Slot]] = OrderedDict()
+    for slot in slots:
+        times = days.setdefault(to_local(slot.start).date(), [])
+        if not times or times[-1].start != slot.start:
+            times.append(slot)
+    return days
+
+
+def week_start(text: str | None) -> date:
+    """The first day shown, from ?from=, kept between today and the horizon."""
+    first = today()
+    if text:
+        try:
+            first = parse_date(text)
+        except ParamError:
+            flash("That date was not recognised, so we are showing this week.")
+    return min(max(first, today()), last_day())
+
+
+def last_day() -> date:
+    return today() + timedelta(days=clinic().horizon_days)
+
+
+def week_links(first: date) -> dict:
+    following = first + timedelta(days=WEEK)
+    return {
+        "first": first,
+        "previous": max(first - timedelta(days=WEEK), today()) if first > today() else None,
+        "following": following if following <= last_day() else None,
+    }
+
+
+def practitioner_choice(service: Service) -> tuple[list, int | None]:
+    practitioners = availability.practitioners_for(service)
+    try:
+        chosen = parse_id(request.args.get("practitioner"))
+    except ParamError:
+        chosen = None
+    if chosen is not None and chosen not in {p.id for p in practitioners}:
+        flash("That practitioner does not offer this consultation; showing everyone.")
+        chosen = None
+    return practitioners, chosen
+
+
+def week_of_slots(service: Service, first: date, practitioner_id: int | None, **kwargs):
+    slots = availability.free_slots(
+        service, first, first + timedelta(days=WEEK - 1), practitioner_id=practitioner_id, **kwargs
+    )
+    next_free = None
+    if not slots:
+        horizon = last_day()
+        start = first + timedelta(days=WEEK)
+        while start <= horizon and next_free is None:
+            end = min(start + timedelta(days=MAX_RANGE_DAYS - 1), horizon)
+            later = availability.free_slots(
+                service, start, end, practitioner_id=practitioner_id, **kwargs
+            )
+            next_free = later[0] if later else None
+            start = end + timedelta(days=1)
+    return group_by_day(slots), next_free
+
+
+@bp.get("/")
+def home():
+    return render_template("public/home.html", services=active_services())
+
+
+@bp.get("/services/<slug>")
+def service(slug: str):
+    service = service_or_404(slug)
+    estimate = course_estimate(service.price_cents, clinic().currency, service.course_plan)
+    siblings = [s for s in active_services() if s.condition == service.condition]
+    return render_template(
+        "public/service.html",
+        service=service,
+        estimate=estimate,
+        siblings=siblings,
+        disclaimer=current_disclaimer(),
+        insurance_note=screening.INSURANCE_NOTE,
+    )
+
+
+@bp.get("/services/<slug>/times")
+def times(slug: str):
+    service = service_or_404(slug)
+    practitioners, chosen = practitioner_choice(service)
+    first = week_start(request.args.get("from"))
+    days, next_free = week_of_slots(service, first, chosen)
+    return render_template(
+        "public/times.html",
+        service=service,
+        practitioners=practitioners,
+        chosen=chosen,
+        days=days,
+        next_free=next_free,
+        **week_links(first),
+    )
+
+
+def alternatives(service: Service, around: date, practitioner_id: int | None) -> list[Slot]:
+    """A few other free times from the same day onwards, for a slot just taken."""
+    days, _ = week_of_slots(service, max(around, today()), practitioner_id)
+    return [slot for times in days.values() for slot in times][:8]
+
+
+@bp.route("/book/<slug>", methods=["GET", "POST"])
+def details(slug: str):
+    service = service_or_404(slug)
+    form = DetailsForm()
+    try:
+        start = parse_start(request.form.get("start") or request.args.get("start"))
+        practitioner_id = parse_id(request.args.get("practitioner"))
+    except ParamError:
+        flash("Please choose a time first.")
+        return redirect(url_for(".times", slug=slug))
+    practitioner = None
+    if practitioner_id is not None:
+        practitioner = next(
+            (p for p in availability.practitioners_for(service) if p.id == practitioner_id), None
+        )
+        if practitioner is None:
+            flash("Please choose a time first.")
+            return redirect(url_for(".times", slug=slug))
+    context = {
+        "service": service,
+        "form": form,
+        "start": start,
+        "practitioner": practitioner,
+        "disclaimer": current_disclaimer(),
+        "estimate": course_estimate(service.price_cents, clinic().currency, service.course_plan),
+        "alternatives": [],
+    }
+    if not form.validate_on_submit():
+        return render_template("public/details.html", **context), 422 if form.errors else 200
+    try:
+        booking, token = create_booking(
+            BookingRequest(
+                service=service,
+                start=start,
+                practitioner_id=practitioner_id,
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                answers=form.screening_answers(),
+            )
+        )
+    except RedFlag as red_flag:
+        # Nothing is stored: the answers live only in this response.
+        return render_template(
+            "public/red_flag.html",
+            result=red_flag.result,
+            advice=red_flag,
+            urgent_advice=screening.URGENT_ADVICE,
+        )
+    except SlotTaken as taken:
+        context["taken"] = taken.message
+        context["alternatives"] = alternatives(service, to_local(start).date(), practitioner_id)
+        return render_template("public/details.html", **context), 409
+    except BookingError as error:
+        flash(error.message)
+        return redirect(url_for(".times", slug=slug, **{"from": to_local(start).date()}))
+    session["confirmed"] = booking.reference
+    return redirect(url_for(".manage", token=token))
+
+
+def manage_context(booking: Booking, token: str) -> dict:
+    now = utcnow()
+    try:
+        check_patient_can_change(booking, now)
+        change_refusal = None
+    except BookingError as error:
+        change_refusal = error.message
+    return {
+        "booking": booking,
+        "token": token,
+        "reference": format_reference(booking.reference),
+        "estimate": course_estimate(
+            booking.price_cents, booking.currency, booking.service.course_plan
+        ),
+        "change_refusal": change_refusal,
+        "deadline": change_deadline(booking),
+        "disclaimer": current_disclaimer(),
+    }
+
+
+@bp.get("/manage/<token>")
+def manage(token: str):
+    booking = booking_or_404(token)
+    just_booked = session.pop("confirmed", None) == booking.reference
+    return render_template(
+        "public/manage.html", just_booked=just_booked, **manage_context(booking, token)
+    )
+
+
+@bp.get("/manage/<token>/calendar.ics")
+def calendar(token: str):
+    booking = booking_or_404(token)
+    body = booking_calendar(
+        booking, clinic(), manage_url=url_for(".manage", token=token, _external=True)
+    )
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={
+            "Content-Disposition": f'attachment; filename="acupuncture-{booking.reference}.ics"'
+        },
+    )
+
+
+@bp.route("/manage/<token>/cancel", methods=["GET", "POST"])
+def cancel(token: str):
+    booking = booking_or_404(token)
+    form = CancelForm()
+    context = manage_context(booking, token)
+    if context["change_refusal"]:
+        flash(context["change_refusal"])
+        return redirect(url_for(".manage", token=token))
+    if form.validate_on_submit():
+        try:
+            cancel_booking(booking, reason=form.reason.data or "")
+        except BookingError as error:
+            flash(error.message)
+            return redirect(url_for(".manage", token=token))
+        flash("Your booking is cancelled. Nothing more to do.")
+        return redirect(url_for(".manage", token=token))
+    return render_template("public/cancel.html", form=form, **context)
+
+
+@bp.get("/manage/<token>/reschedule")
+def reschedule(token: str):
+    booking = booking_or_404(token)
+    context = manage_context(booking, token)
+    if context["change_refusal"]:
+        flash(context["change_refusal"])
+        return redirect(url_for(".manage", token=token))
+    practitioners, chosen = practitioner_choice(booking.service)
+    first = week_start(request.args.get("from"))
+    days, next_free = week_of_slots(booking.service, first, chosen, exclude_booking_id=booking.id)
+    return render_template(
+        "public/reschedule.html",
+        practitioners=practitioners,
+        chosen=chosen,
+        days=days,
+        next_free=next_free,
+        **week_links(first),
+        **context,
+    )
+
+
+@bp.route("/manage/<token>/reschedule/confirm", methods=["GET", "POST"])
+def reschedule_confirm(token: str):
+    booking = booking_or_404(token)
+    context = manage_context(booking, token)
+    if context["change_refusal"]:
+        flash(context["change_refusal"])
+        return redirect(url_for(".manage", token=token))
+    try:
+        start = parse_start(request.args.get("start"))
+        practitioner_id = parse_id(request.args.get("practitioner"))
+    except ParamError:
+        flash("Please choose a new time.")
+        return redirect(url_for(".reschedule", token=token))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            reschedule_booking(booking, start, practitioner_id=practitioner_id)
+        except BookingError as error:
+            flash(error.message)
+            return redirect(url_for(".reschedule", token=token, **{"from": to_local(start).date()}))
+        flash("Your booking has been moved. Here are the new details.")
+        return redirect(url_for(".manage", token=token))
+    return render_template("public/reschedule_confirm.html", form=form, new_start=start, **context)
