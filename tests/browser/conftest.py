@@ -1,0 +1,87 @@
+"""Real-browser fixtures: the app on a live local server, and Debian's Chromium as a phone."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from booking import create_app
+from booking.extensions import db
+from booking.services.demo import seed_demo
+
+# Playwright cannot download its own browser here; Debian's Chromium needs these flags.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# A small phone: the size most patients will book on.
+PHONE = {"width": 375, "height": 812}
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    app: Flask
+
+    def query(self, statement):
+        """Run a SELECT against the server's database, as staff would see it afterwards."""
+        with self.app.app_context():
+            return list(db.session.execute(statement).scalars())
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The app with real forms (CSRF on) on its own SQLite file, served on 127.0.0.1."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "browser-test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, live_server):
+    """Every page is a touch phone, 375 px wide, pointed at the live server."""
+    return {
+        **browser_context_args,
+        "base_url": live_server.url,
+        "viewport": PHONE,
+        "device_scale_factor": 2,
+        "is_mobile": True,
+        "has_touch": True,
+        "accept_downloads": True,
+    }

@@ -1,0 +1,81 @@
+"""What a patient does in the browser, step by step, shared by the browser tests."""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from playwright.sync_api import Locator, Page, expect
+
+from booking.domain.screening import QUESTIONS
+
+PHONE_WIDTH = 375
+DISCLAIMER_LABEL = re.compile(r"^I understand that acupuncture complements")
+REFERENCE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
+# Set to a folder (e.g. /tmp/shots) to keep a phone-sized screenshot of every page checked.
+SCREENSHOTS = os.environ.get("BOOKING_SCREENSHOTS")
+
+
+def page_width(page: Page) -> int:
+    return page.evaluate("document.scrollingElement.scrollWidth")
+
+
+def check_fits_phone(page: Page, name: str) -> None:
+    """The page needs no sideways scrolling on a small phone (and is saved if asked)."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+    assert page_width(page) <= PHONE_WIDTH, f"{name} scrolls sideways on a {PHONE_WIDTH}px phone"
+
+
+def open_times(page: Page, condition: str = "Neck pain") -> None:
+    """From the home page to the service page, then its times."""
+    page.goto("/")
+    page.get_by_role("link", name=re.compile(condition)).click()
+    page.get_by_role("link", name="Choose a time").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose a time")
+
+
+def first_time(page: Page) -> Locator:
+    return page.locator("section.day").first.get_by_role("link").first
+
+
+def slot_start(link: Locator) -> datetime:
+    """The start time a time link books, from its address."""
+    query = parse_qs(urlsplit(link.get_attribute("href")).query)
+    return datetime.fromisoformat(query["start"][0])
+
+
+def choose_first_time_next_week(page: Page) -> tuple[str, datetime]:
+    """Pick the first time a week out, well outside the 24-hour change limit.
+
+    Returns the link's accessible name ("9:00 am, Monday 30 November 2026") and its start.
+    """
+    page.get_by_role("link", name="Later").click()
+    link = first_time(page)
+    name = link.get_attribute("aria-label")
+    start = slot_start(link)
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your details")
+    return name, start
+
+
+def fill_details(page: Page, *, yes_to: tuple[str, ...] = (), disclaimer: bool = True) -> None:
+    """Fill the form as a patient would, by labels and roles only."""
+    page.get_by_label("Full name").fill("Ann Lee")
+    page.get_by_label("Email", exact=True).fill("ann@example.com")
+    page.get_by_label("Mobile or phone number").fill("207 555 0100")
+    for question in QUESTIONS:
+        answer = "Yes" if question.key in yes_to else "No"
+        page.get_by_role("group", name=question.text).get_by_role(
+            "radio", name=answer, exact=True
+        ).check()
+    if disclaimer:
+        page.get_by_role("checkbox", name=DISCLAIMER_LABEL).check()
+
+
+def book(page: Page) -> None:
+    page.get_by_role("button", name="Book this time").click()

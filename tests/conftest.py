@@ -1,0 +1,91 @@
+"""Shared fixtures: a fresh app on its own SQLite file per test, seeded with the demo clinic."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from booking import create_app
+from booking.extensions import db
+from booking.models import Service
+from booking.services import availability
+from booking.services.demo import seed_demo
+from booking.views.helpers import to_local
+
+NO_FLAGS = {
+    "bowel_bladder": False,
+    "weight_loss": False,
+    "fever": False,
+    "trauma": False,
+    "numbness_weakness": False,
+    "cancer_history": False,
+}
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "WTF_CSRF_ENABLED": False,
+            "SERVER_NAME": "clinic.test",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def free_slot(app):
+    """A factory: the first free slot for a service, optionally from a day offset."""
+
+    def find(slug="neck-initial", days_ahead=2, practitioner_id=None):
+        with app.app_context():
+            service = db.session.execute(db.select(Service).filter_by(slug=slug)).scalar_one()
+            from booking.models.base import utcnow
+
+            first = to_local(utcnow()).date() + timedelta(days=days_ahead)
+            slots = availability.free_slots(
+                service, first, first + timedelta(days=13), practitioner_id=practitioner_id
+            )
+            assert slots, "the demo clinic should have free times within two weeks"
+            return slots[0]
+
+    return find
+
+
+@pytest.fixture
+def booking_payload(free_slot):
+    """A factory for a valid POST /api/v1/bookings body."""
+
+    def make(slot=None, **overrides):
+        slot = slot or free_slot()
+        body = {
+            "service": "neck-initial",
+            "start": slot.start.isoformat(),
+            "practitioner": slot.practitioner_id,
+            "patient": {"name": "Ann Lee", "email": "ann@example.com", "phone": "207 555 0100"},
+            "screening": dict(NO_FLAGS),
+            "disclaimer_accepted": True,
+        }
+        body.update(overrides)
+        return body
+
+    return make
