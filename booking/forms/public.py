@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Form, RadioField, StringField, TelField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Regexp
 
 from booking.domain.screening import QUESTIONS
@@ -85,7 +86,7 @@ for _question in QUESTIONS:
         _question.key,
         RadioField(
             _question.text,
-            choices=[("no", "No"), ("yes", "Yes")],
+            choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")],
             validators=[InputRequired("Please answer yes or no.")],
             description=_question.hint,
         ),

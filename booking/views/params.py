@@ -6,6 +6,7 @@ import re
 from datetime import UTC, date, datetime
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+OFFSET_AS_SPACE = re.compile(r" (\d{2}:\d{2})$")
 
 
 class ParamError(ValueError):
@@ -26,6 +27,8 @@ def parse_start(text: object) -> datetime:
     if not isinstance(text, str) or not text or len(text) > 40:
         raise ParamError("Give the start time in ISO 8601 with a UTC offset.")
     try:
+        # An unencoded "+" in a query string arrives as a space.
+        text = OFFSET_AS_SPACE.sub(r"+\1", text.strip())
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ParamError("Give the start time in ISO 8601 with a UTC offset.") from exc

@@ -1,0 +1,293 @@
+"""Patients' pages, driven as a browser without JavaScript would."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+
+from booking import create_app
+from booking.extensions import db
+from booking.models import Booking, ClinicSettings, Patient
+from booking.services.demo import seed_demo
+
+ALL_NO = {
+    "bowel_bladder": "no",
+    "weight_loss": "no",
+    "fever": "no",
+    "trauma": "no",
+    "numbness_weakness": "no",
+    "cancer_history": "no",
+}
+
+
+def details_form(**overrides):
+    form = {
+        "name": "Ann Lee",
+        "email": "ann@example.com",
+        "phone": "207 555 0100",
+        "disclaimer": "y",
+        **ALL_NO,
+    }
+    form.update(overrides)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+def book_url(slot, slug="neck-initial"):
+    query = urlencode({"start": slot.start.isoformat(), "practitioner": slot.practitioner_id})
+    return f"/book/{slug}?{query}"
+
+
+def bookings(app):
+    with app.app_context():
+        return list(db.session.execute(db.select(Booking)).scalars())
+
+
+def test_home_offers_neck_and_back_pain(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'href="/services/neck-initial"' in page
+    assert 'href="/services/back-initial"' in page
+    assert "Neck pain" in page and "Back pain" in page
+
+
+def test_service_page_shows_price_duration_estimate_insurance_and_disclaimer(client):
+    page = client.get("/services/neck-initial").get_data(as_text=True)
+    assert "60 minutes" in page
+    assert "$95.00" in page
+    # 5, 8 and 12 sessions at $95 beside $50-150 x the same counts.
+    for total in ("$475.00", "$760.00", "$1,140.00"):
+        assert total in page
+    for market in ("$250.00 – $750.00", "$400.00 – $1,200.00", "$600.00 – $1,800.00"):
+        assert market in page
+    assert "insurer may need to approve" in page
+    assert "never replaces" in page
+    assert 'href="/services/neck-initial/times"' in page
+
+
+def test_unknown_service_is_a_friendly_404(client):
+    response = client.get("/services/knee-initial")
+    assert response.status_code == 404
+    assert "could not find that page" in response.get_data(as_text=True)
+
+
+def test_times_page_lists_free_times_labelled_with_the_clinic_timezone(client):
+    page = client.get("/services/back-initial/times").get_data(as_text=True)
+    assert re.search(r"All times are New York time \((EST|EDT)\)", page)
+    links = re.findall(r'href="(/book/back-initial\?start=[^"]+)"', page)
+    assert links, "the week should offer bookable times"
+    assert "practitioner=any" in links[0]
+
+
+def test_times_page_filters_by_practitioner(client):
+    page = client.get("/services/back-initial/times?practitioner=2").get_data(as_text=True)
+    links = re.findall(r'href="/book/back-initial\?start=[^"]+practitioner=(\w+)"', page)
+    assert links and set(links) == {"2"}
+
+
+def test_times_page_survives_a_bad_date_and_practitioner(client):
+    response = client.get("/services/back-initial/times?from=2026-02-31&practitioner=abc")
+    assert response.status_code == 200
+    assert "not recognised" in response.get_data(as_text=True)
+
+
+def test_booking_through_the_pages_confirms_and_shows_the_manage_link(app, client, free_slot):
+    slot = free_slot()
+    response = client.post(book_url(slot), data=details_form())
+    assert response.status_code == 302
+    manage_url = response.headers["Location"]
+    assert manage_url.startswith("/manage/")
+    page = client.get(manage_url).get_data(as_text=True)
+    assert "You&#39;re booked" in page or "You're booked" in page
+    assert manage_url in page  # the link to keep
+    assert "calendar.ics" in page
+    assert "$95.00" in page
+    [booking] = bookings(app)
+    assert booking.start_at == slot.start
+    assert booking.practitioner_id == slot.practitioner_id
+    # The confirmation banner is shown once; the link keeps working afterwards.
+    again = client.get(manage_url).get_data(as_text=True)
+    assert "Your booking" in again and "You&#39;re booked" not in again
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"disclaimer": None}, "Please confirm you have read this"),
+        ({"email": "ann@example"}, "Please check your email address"),
+        ({"name": ""}, "Please enter your name."),
+        ({"phone": "12"}, "6 to 30 characters"),
+        ({"name": "x" * 121}, "under 120 characters"),
+        ({"fever": None}, "Please answer yes or no."),
+    ],
+    ids=["no-disclaimer", "bad-email", "no-name", "short-phone", "long-name", "unanswered"],
+)
+def test_details_errors_are_explained_and_nothing_is_stored(
+    app, client, free_slot, overrides, message
+):
+    response = client.post(book_url(free_slot()), data=details_form(**overrides))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Please check the form" in page
+    assert message in page
+    assert bookings(app) == []
+
+
+def test_red_flag_sends_the_patient_to_a_doctor_and_keeps_nothing(app, client, free_slot):
+    response = client.post(book_url(free_slot()), data=details_form(numbness_weakness="yes"))
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Please see a doctor before booking" in page
+    assert "We have not booked an appointment" in page
+    assert "emergency" in page
+    assert bookings(app) == []
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 0
+
+
+def test_a_slot_taken_meanwhile_offers_other_times_and_keeps_the_details(app, client, free_slot):
+    slot = free_slot()
+    first = client.post(book_url(slot), data=details_form(email="first@example.com"))
+    assert first.status_code == 302
+    response = client.post(book_url(slot), data=details_form(email="second@example.com"))
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "just been taken" in page
+    assert 'value="second@example.com"' in page
+    alternatives = re.findall(r'name="start" value="([^"]+)"', page)
+    assert alternatives
+    # Choosing an offered alternative books it with the details already typed.
+    chosen = client.post(
+        book_url(slot), data=details_form(email="second@example.com", start=alternatives[0])
+    )
+    assert chosen.status_code == 302
+    assert len(bookings(app)) == 2
+
+
+def test_details_page_without_a_time_goes_back_to_the_times(client):
+    response = client.get("/book/neck-initial?start=banana")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/services/neck-initial/times")
+
+
+def book_through_pages(client, slot):
+    response = client.post(book_url(slot), data=details_form())
+    assert response.status_code == 302
+    return response.headers["Location"]
+
+
+def test_patient_cancels_from_the_manage_link(app, client, free_slot):
+    manage_url = book_through_pages(client, free_slot())
+    page = client.get(manage_url + "/cancel").get_data(as_text=True)
+    assert "Cancel this booking?" in page
+    response = client.post(manage_url + "/cancel", data={"reason": "Feeling better"})
+    assert response.status_code == 302
+    page = client.get(manage_url).get_data(as_text=True)
+    assert "Cancelled" in page
+    [booking] = bookings(app)
+    assert booking.status == "cancelled"
+    assert booking.cancel_reason == "Feeling better"
+
+
+def test_patient_moves_the_booking_to_another_free_time(app, client, free_slot):
+    slot = free_slot()
+    manage_url = book_through_pages(client, slot)
+    page = client.get(manage_url + "/reschedule").get_data(as_text=True)
+    links = re.findall(r'href="(/manage/[^"]+/reschedule/confirm\?[^"]+)"', page)
+    assert links
+    target = links[-1].replace("&amp;", "&")
+    confirm = client.get(target).get_data(as_text=True)
+    assert "Move your booking?" in confirm
+    response = client.post(target)
+    assert response.status_code == 302
+    assert "has been moved" in client.get(manage_url).get_data(as_text=True)
+    [booking] = bookings(app)
+    assert booking.start_at != slot.start
+    assert booking.price_cents == 9500
+
+
+def test_inside_the_cancellation_window_the_page_says_to_call(app, client, free_slot):
+    manage_url = book_through_pages(client, free_slot())
+    with app.app_context():
+        db.session.execute(db.update(ClinicSettings).values(cancellation_notice_hours=24 * 60))
+        db.session.commit()
+    page = client.get(manage_url).get_data(as_text=True)
+    assert "Please call the clinic on (207) 555-0142" in page
+    assert "Cancel booking" not in page
+    response = client.post(manage_url + "/cancel", data={})
+    assert response.status_code == 302
+    assert bookings(app)[0].status == "booked"
+
+
+def test_unknown_manage_link_is_404(client):
+    assert client.get("/manage/this-is-not-a-real-token-at-all").status_code == 404
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/")
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_patient_input_is_escaped_on_the_page(app, client, free_slot):
+    manage_url = book_through_pages(client, free_slot())
+    # Names are not shown back on the manage page; the error page echoes input though.
+    response = client.post(
+        book_url(free_slot(days_ahead=4)), data=details_form(email="<script>x</script>")
+    )
+    page = response.get_data(as_text=True)
+    assert "<script>x</script>" not in page
+    assert "&lt;script&gt;" in page
+    assert client.get(manage_url).status_code == 200
+
+
+@pytest.fixture
+def csrf_client(tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'csrf.sqlite3'}",
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        seed_demo()
+    return app.test_client()
+
+
+def test_forms_without_a_csrf_token_are_refused_kindly(csrf_client, tmp_path):
+    start = "2030-01-07T14:00:00+00:00"
+    response = csrf_client.post(f"/book/neck-initial?start={start}", data=details_form())
+    assert response.status_code == 400
+    assert "This form has expired" in response.get_data(as_text=True)
+
+
+def test_json_api_needs_no_csrf_token(csrf_client):
+    response = csrf_client.post("/api/v1/bookings", json={})
+    assert response.status_code == 422
+
+
+def test_time_links_survive_the_horizon_edge(client):
+    far = client.get("/services/neck-initial/times?from=2099-01-01")
+    assert far.status_code == 200
+    assert "Later" not in far.get_data(as_text=True)
+
+
+def test_manage_token_is_redacted_from_access_logs():
+    import logging
+
+    from booking.views.helpers import RedactTokens
+
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '"%s" %s',
+        ("GET /manage/" + "a" * 43 + " HTTP/1.1", 200),
+        None,
+    )
+    RedactTokens().filter(record)
+    assert "a" * 43 not in record.getMessage()
+    assert "/manage/[token]" in record.getMessage()
