@@ -26,6 +26,9 @@ ACTIVE_STATUSES = (BOOKED, ARRIVED, FULFILLED)
 SOURCES = ("online", "phone", "walk-in")
 
 OVERLAP_MESSAGE = "booking_overlap"
+# No booking holds a practitioner longer than this; it lets the overlap check use the
+# (practitioner_id, start_at) index instead of scanning a practitioner's whole history.
+MAX_HELD_HOURS = 12
 
 
 class Booking(Base):
@@ -82,6 +85,7 @@ _OVERLAP_SQL = f"""
           AND other.id IS NOT NEW.id
           AND other.status IN ({_ACTIVE_SQL})
           AND other.start_at < NEW.blocked_until
+          AND other.start_at > datetime(NEW.start_at, '-{MAX_HELD_HOURS} hours')
           AND NEW.start_at < other.blocked_until
     );
 """  # noqa: S608 (built from constants only)

@@ -17,8 +17,8 @@ class Service(Base):
     __table_args__ = (
         CheckConstraint("condition IN ('neck', 'back')", name="condition"),
         CheckConstraint("kind IN ('initial', 'follow-up')", name="kind"),
-        CheckConstraint("duration_minutes > 0", name="duration_positive"),
-        CheckConstraint("buffer_minutes >= 0", name="buffer_not_negative"),
+        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 480", name="duration_range"),
+        CheckConstraint("buffer_minutes >= 0 AND buffer_minutes <= 120", name="buffer_range"),
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint(
             "course_min >= 1 AND course_min <= course_typical AND course_typical <= course_max",

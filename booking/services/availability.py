@@ -10,12 +10,12 @@ from booking.domain import availability as engine
 from booking.extensions import db
 from booking.models import Booking, Practitioner, Service, TimeOff
 from booking.models.base import utcnow
-from booking.models.booking import ACTIVE_STATUSES
+from booking.models.booking import ACTIVE_STATUSES, MAX_HELD_HOURS
 from booking.models.practitioner import practitioner_service
 from booking.services.clinic import get_settings, rules
 
 # No appointment (with its buffer) lasts longer than this; it bounds the index scan.
-LONGEST_BOOKING = timedelta(hours=12)
+LONGEST_BOOKING = timedelta(hours=MAX_HELD_HOURS)
 
 
 def practitioners_for(service: Service, practitioner_id: int | None = None) -> list[Practitioner]:
