@@ -210,6 +210,12 @@ def details(slug: str):
         "estimate": course_estimate(service.price_cents, clinic().currency, service.course_plan),
         "alternatives": [],
     }
+    if request.method == "GET" and not availability.slots_at(
+        service, start, practitioner_id=practitioner_id
+    ):
+        # A stale link, or someone else was quicker: say so before any typing.
+        context["taken"] = "Sorry, that time is no longer free. Please pick another."
+        context["alternatives"] = alternatives(service, to_local(start).date(), practitioner_id)
     if not form.validate_on_submit():
         return render_template("public/details.html", **context), 422 if form.errors else 200
     try:

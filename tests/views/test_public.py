@@ -291,3 +291,11 @@ def test_manage_token_is_redacted_from_access_logs():
     RedactTokens().filter(record)
     assert "a" * 43 not in record.getMessage()
     assert "/manage/[token]" in record.getMessage()
+
+
+def test_a_stale_time_link_says_so_before_any_typing(app, client, free_slot):
+    slot = free_slot()
+    book_through_pages(client, slot)
+    page = client.get(book_url(slot)).get_data(as_text=True)
+    assert "no longer free" in page
+    assert re.findall(r'name="start" value="([^"]+)"', page)
