@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from booking.extensions import db
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create the database schema (safe to run again)."""
     import booking.models  # noqa: F401  (register every table)
@@ -18,6 +20,7 @@ def init_db_command() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the demo clinic, services and practitioners (idempotent)."""
     from booking.services.demo import seed_demo
