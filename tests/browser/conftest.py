@@ -48,6 +48,15 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(scope="session")
+def base_url():
+    """Replaces pytest-playwright's fallback, an instance-method fixture pytest 9.2 warns about.
+
+    The real address comes from `live_server`, per test, in `browser_context_args`.
+    """
+    return None
+
+
 @pytest.fixture
 def live_server(tmp_path):
     """The app with real forms (CSRF on) on its own SQLite file, served on 127.0.0.1."""

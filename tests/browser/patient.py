@@ -23,18 +23,36 @@ def page_width(page: Page) -> int:
     return page.evaluate("document.scrollingElement.scrollWidth")
 
 
+def save_screens(page: Page, name: str) -> None:
+    """The whole page as phone-screen-sized PNGs, top to bottom, as a patient scrolls it."""
+    folder = Path(SCREENSHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob(f"{name}-[0-9][0-9].png"):
+        old.unlink()
+    size = page.viewport_size
+    height = page.evaluate("document.scrollingElement.scrollHeight")
+    for number, top in enumerate(range(0, height, size["height"]), start=1):
+        clip = {"x": 0, "y": top, "width": size["width"], "height": size["height"]}
+        page.screenshot(path=str(folder / f"{name}-{number:02d}.png"), full_page=True, clip=clip)
+
+
 def check_fits_phone(page: Page, name: str) -> None:
     """The page needs no sideways scrolling on a small phone (and is saved if asked)."""
     if SCREENSHOTS:
-        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), full_page=True)
+        save_screens(page, name)
     assert page_width(page) <= PHONE_WIDTH, f"{name} scrolls sideways on a {PHONE_WIDTH}px phone"
+
+
+def choose_condition(page: Page, condition: str) -> None:
+    """On the home page, tap one of the big "where is your pain?" choices."""
+    choices = page.get_by_role("navigation", name="Choose your condition")
+    choices.get_by_role("link", name=re.compile(f"^{condition}")).click()
 
 
 def open_times(page: Page, condition: str = "Neck pain") -> None:
     """From the home page to the service page, then its times."""
     page.goto("/")
-    page.get_by_role("link", name=re.compile(condition)).click()
+    choose_condition(page, condition)
     page.get_by_role("link", name="Choose a time").first.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Choose a time")
 
@@ -49,12 +67,18 @@ def slot_start(link: Locator) -> datetime:
     return datetime.fromisoformat(query["start"][0])
 
 
+def later_week(page: Page) -> None:
+    # The week links sit above and below the times; either will do.
+    weeks = page.get_by_role("navigation", name="Other weeks").first
+    weeks.get_by_role("link", name="Later").click()
+
+
 def choose_first_time_next_week(page: Page) -> tuple[str, datetime]:
     """Pick the first time a week out, well outside the 24-hour change limit.
 
     Returns the link's accessible name ("9:00 am, Monday 30 November 2026") and its start.
     """
-    page.get_by_role("link", name="Later").click()
+    later_week(page)
     link = first_time(page)
     name = link.get_attribute("aria-label")
     start = slot_start(link)
