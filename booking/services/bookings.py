@@ -14,9 +14,17 @@ from sqlalchemy.exc import IntegrityError
 from booking.database import write_transaction
 from booking.domain import screening
 from booking.extensions import db
-from booking.models import Booking, Patient, Service
+from booking.models import Booking, Patient, Service, User
 from booking.models.base import utcnow
-from booking.models.booking import BOOKED, CANCELLED, OVERLAP_MESSAGE
+from booking.models.booking import (
+    ARRIVED,
+    BOOKED,
+    CANCELLED,
+    FULFILLED,
+    NOSHOW,
+    OVERLAP_MESSAGE,
+)
+from booking.services import audit
 from booking.services.availability import slots_at
 from booking.services.clinic import current_disclaimer, get_settings
 
@@ -73,6 +81,7 @@ class BookingRequest:
     phone: str
     answers: Mapping[str, bool]
     source: str = "online"
+    patient_id: int | None = None
 
 
 def hash_token(token: str) -> str:
@@ -132,11 +141,17 @@ def _find_or_add_patient(name: str, email: str, phone: str) -> Patient:
 
 
 def create_booking(
-    request: BookingRequest, *, now: datetime | None = None, enforce_notice: bool = True
+    request: BookingRequest,
+    *,
+    now: datetime | None = None,
+    enforce_notice: bool = True,
+    actor: User | None = None,
 ) -> tuple[Booking, str]:
     """Book the slot, or raise. Returns the booking and its secret manage token.
 
-    Nothing is stored for a red flag, a time not offered or a taken slot.
+    Nothing is stored for a red flag, a time not offered or a taken slot. With an
+    actor (reception), the disclaimer counts as read to the patient, the booking may
+    fall inside the minimum notice, and the change is audited.
     """
     result = screening.screen(request.answers)
     if not result.clear:
@@ -159,11 +174,18 @@ def create_booking(
             slot = free[0]
             settings = get_settings()
             disclaimer = current_disclaimer()
+            patient = (
+                db.session.get(Patient, request.patient_id)
+                if request.patient_id
+                else _find_or_add_patient(request.name, request.email, request.phone)
+            )
+            if patient is None:
+                raise BookingError("That patient record no longer exists.", {"patient": "Unknown"})
             booking = Booking(
                 reference=new_reference(),
                 practitioner_id=slot.practitioner_id,
                 service_id=request.service.id,
-                patient=_find_or_add_patient(request.name, request.email, request.phone),
+                patient=patient,
                 start_at=slot.start,
                 end_at=slot.end,
                 blocked_until=slot.end + timedelta(minutes=request.service.buffer_minutes),
@@ -172,12 +194,23 @@ def create_booking(
                 currency=settings.currency,
                 disclaimer_version=disclaimer.version,
                 disclaimer_accepted_at=now,
+                disclaimer_acknowledged_by="reception" if actor else "patient",
+                created_by_id=actor.id if actor else None,
                 screening={key: bool(request.answers[key]) for key in screening.KEYS},
                 source=request.source,
                 manage_token_hash=hash_token(token),
             )
             db.session.add(booking)
             db.session.flush()
+            if actor:
+                audit.record(
+                    actor,
+                    "booking.create",
+                    "booking",
+                    booking.id,
+                    after=audit.booking_snapshot(booking),
+                    summary=f"{request.source} booking {booking.reference}",
+                )
     except IntegrityError as error:
         if is_overlap(error):
             raise SlotTaken(
@@ -216,13 +249,15 @@ def check_patient_can_change(booking: Booking, now: datetime) -> None:
 
 
 def cancel_booking(
-    booking: Booking, *, reason: str = "", now: datetime | None = None, by_patient: bool = True
+    booking: Booking, *, reason: str = "", now: datetime | None = None, actor: User | None = None
 ) -> Booking:
+    """Cancel; patients only outside the cancellation window, staff at any time."""
     now = now or utcnow()
     booking_id = booking.id
     with write_transaction():
         booking = db.session.get(Booking, booking_id)
-        if by_patient:
+        before = audit.booking_snapshot(booking)
+        if actor is None:
             check_patient_can_change(booking, now)
         elif booking.status == CANCELLED:
             raise NotChangeable("This booking is already cancelled.")
@@ -230,6 +265,16 @@ def cancel_booking(
         booking.cancelled_at = now
         booking.cancel_reason = reason[:300]
         booking.sequence += 1
+        if actor:
+            audit.record(
+                actor,
+                "booking.cancel",
+                "booking",
+                booking.id,
+                before=before,
+                after=audit.booking_snapshot(booking),
+                summary=reason[:300],
+            )
     return booking
 
 
@@ -239,17 +284,20 @@ def reschedule_booking(
     *,
     practitioner_id: int | None = None,
     now: datetime | None = None,
-    by_patient: bool = True,
+    actor: User | None = None,
 ) -> Booking:
     """Move a booking to another free time, keeping the price it was booked at.
 
     Without a practitioner, the current one is kept when free, else any free one.
+    Staff (an actor) may move inside the notice windows; the move is audited.
     """
     now = now or utcnow()
     booking_id = booking.id
+    by_patient = actor is None
     try:
         with write_transaction():
             booking = db.session.get(Booking, booking_id)
+            before = audit.booking_snapshot(booking)
             if by_patient:
                 check_patient_can_change(booking, now)
             elif booking.status != BOOKED:
@@ -265,16 +313,88 @@ def reschedule_booking(
             if not free:
                 raise _unavailable(booking.service, start, practitioner_id, now, by_patient)
             slot = next((s for s in free if s.practitioner_id == booking.practitioner_id), free[0])
+            if (slot.start, slot.practitioner_id) == (booking.start_at, booking.practitioner_id):
+                raise BookingError(
+                    "That is the booking's current time. Choose a different time.",
+                    {"start": "Choose a different time."},
+                )
             booking.practitioner_id = slot.practitioner_id
             booking.start_at = slot.start
             booking.end_at = slot.end
             booking.blocked_until = slot.end + timedelta(minutes=booking.service.buffer_minutes)
             booking.sequence += 1
             db.session.flush()
+            if actor:
+                audit.record(
+                    actor,
+                    "booking.move",
+                    "booking",
+                    booking.id,
+                    before=before,
+                    after=audit.booking_snapshot(booking),
+                )
     except IntegrityError as error:
         if is_overlap(error):
             raise SlotTaken(
                 "Sorry, that time has just been taken. Please choose another time."
             ) from error
         raise
+    return booking
+
+
+# Where a booking can go from each status, by staff. Cancelling has its own path.
+TRANSITIONS = {
+    BOOKED: (ARRIVED, FULFILLED, NOSHOW),
+    ARRIVED: (BOOKED, FULFILLED, NOSHOW),
+    FULFILLED: (ARRIVED,),
+    NOSHOW: (BOOKED, ARRIVED),
+    CANCELLED: (),
+}
+
+
+def set_status(booking: Booking, status: str, *, actor: User) -> Booking:
+    """Mark arrived, fulfilled or no-show (or undo a mistake), under the overlap guard."""
+    booking_id = booking.id
+    try:
+        with write_transaction():
+            booking = db.session.get(Booking, booking_id)
+            if status not in TRANSITIONS[booking.status]:
+                raise NotChangeable(
+                    f"A booking that is {booking.status} cannot be marked {status}."
+                )
+            before = audit.booking_snapshot(booking)
+            booking.status = status
+            db.session.flush()
+            audit.record(
+                actor,
+                "booking.status",
+                "booking",
+                booking.id,
+                before=before,
+                after=audit.booking_snapshot(booking),
+                summary=f"{before['status']} -> {status}",
+            )
+    except IntegrityError as error:
+        if is_overlap(error):
+            raise SlotTaken(
+                "Another booking now holds that time, so this one cannot be restored."
+            ) from error
+        raise
+    return booking
+
+
+def set_note(booking: Booking, note: str, *, actor: User) -> Booking:
+    booking_id = booking.id
+    with write_transaction():
+        booking = db.session.get(Booking, booking_id)
+        before = audit.booking_snapshot(booking)
+        booking.note = note[:2000]
+        audit.record(
+            actor,
+            "booking.note",
+            "booking",
+            booking.id,
+            before=before,
+            after=audit.booking_snapshot(booking),
+        )
     return booking

@@ -318,3 +318,15 @@ def test_calendar_file_for_a_booking_parses_and_matches(app, client, booking_pay
     assert "Harbourside Acupuncture" in str(event["summary"])
     assert "24 Harbour Street" in str(event["location"])
     assert made["manage_token"] in str(event["description"])
+
+
+def test_rescheduling_to_the_same_time_is_refused_and_changes_nothing(app, client, booking_payload):
+    made = book(client, booking_payload)
+    response = client.post(
+        f"/api/v1/bookings/{made['manage_token']}/reschedule",
+        json={"start": made["start"], "practitioner": made["practitioner"]["id"]},
+    )
+    assert response.status_code == 422
+    assert "current time" in response.get_json()["error"]["message"]
+    with app.app_context():
+        assert db.session.execute(db.select(Booking)).scalar_one().sequence == 0
