@@ -126,7 +126,7 @@ def run(practitioners: int, sizes: list[int], repeat: int) -> list[dict]:
                 rules = engine.Rules("America/New_York", 15, 120, 90)
                 now = datetime.now(UTC)
 
-                def engine_only(schedules=schedules, first=first, last=last, now=now):
+                def engine_only(schedules=schedules, first=first, last=last, now=now, rules=rules):
                     return engine.free_slots(
                         schedules,
                         duration_minutes=45,
