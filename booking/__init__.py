@@ -19,6 +19,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     load_config(app, test_config)
     app.json.sort_keys = False
+    from booking.views.params import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -44,19 +47,28 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from booking.database import configure_engine
-    from booking.extensions import csrf, db
+    from booking.extensions import csrf, db, login_manager
+    from booking.services.auth import load_user
+    from booking.views.errors import unauthorized
 
     db.init_app(app)
     csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 
 
 def register_blueprints(app: Flask) -> None:
     from booking.extensions import csrf
-    from booking.views import api, public
+    from booking.views import api, auth, feeds, public, staff, staff_api
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(staff_api.bp)
+    app.register_blueprint(feeds.bp)
     # The JSON API takes no cookies for patients: the manage token is the credential.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

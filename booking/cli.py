@@ -29,6 +29,30 @@ def seed_demo_command() -> None:
     click.echo("Added: " + ", ".join(added) if added else "Demo clinic already loaded.")
 
 
+@click.command("create-user")
+@click.option("--email", required=True, help="Sign-in email address.")
+@click.option("--role", required=True, type=click.Choice(["reception", "owner"]))
+@click.option("--name", default="", help="Name shown to colleagues.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given.",
+)
+@with_appcontext
+def create_user_command(email: str, role: str, name: str, password: str) -> None:
+    """Create a staff account (reception or owner)."""
+    from booking.services.auth import AccountError, create_user
+
+    try:
+        user = create_user(email, role, password, name)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {user.role} account for {user.email}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)

@@ -89,3 +89,42 @@ def booking_payload(free_slot):
         return body
 
     return make
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def make_user(app):
+    """A factory for staff accounts: make_user("owner") -> the user's email."""
+
+    def make(role="reception", email=None, password=PASSWORD, name=""):
+        from booking.services.auth import create_user
+
+        email = email or f"{role}@clinic.test"
+        with app.app_context():
+            create_user(email, role, password, name or role.title())
+        return email
+
+    return make
+
+
+class Auth:
+    def __init__(self, client, make_user):
+        self.client = client
+        self.make_user = make_user
+
+    def login(self, role="reception", email=None):
+        email = email or self.make_user(role)
+        response = self.client.post("/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return email
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, make_user):
+    """Sign the test client in as staff: auth.login("owner")."""
+    return Auth(client, make_user)

@@ -9,6 +9,10 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Regex
 
 from booking.domain.screening import QUESTIONS
 
+# At least six digits; spaces, brackets, dots, dashes and a leading + allowed.
+PHONE_PATTERN = r"^(?=(?:\D*\d){6})\+?[0-9 ()\-.]{6,30}$"
+PHONE_MESSAGE = "Please enter a phone number with at least 6 digits, e.g. (207) 555-0142."
+
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
@@ -46,10 +50,7 @@ def phone_field():
         validators=[
             DataRequired("Please enter a phone number so the clinic can reach you."),
             Length(min=6, max=30, message="Please enter a phone number of 6 to 30 characters."),
-            Regexp(
-                r"^\+?[0-9][0-9 ()\-.]*$",
-                message="Please use only digits, spaces, brackets, dashes or a leading +.",
-            ),
+            Regexp(PHONE_PATTERN, message=PHONE_MESSAGE),
         ],
     )
 

@@ -1,12 +1,15 @@
 """SQLAlchemy models, one module per aggregate."""
 
+from booking.models.audit import AuditEntry
 from booking.models.booking import Booking
 from booking.models.clinic import ClinicSettings, Disclaimer
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
 from booking.models.service import Service
+from booking.models.user import User
 
 __all__ = [
+    "AuditEntry",
     "Booking",
     "ClinicSettings",
     "Disclaimer",
@@ -14,5 +17,6 @@ __all__ = [
     "Practitioner",
     "Service",
     "TimeOff",
+    "User",
     "WorkingHours",
 ]

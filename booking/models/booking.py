@@ -24,6 +24,14 @@ STATUSES = (BOOKED, ARRIVED, FULFILLED, CANCELLED, NOSHOW)
 # Statuses that hold the practitioner's time. A no-show frees it for a walk-in.
 ACTIVE_STATUSES = (BOOKED, ARRIVED, FULFILLED)
 SOURCES = ("online", "phone", "walk-in")
+# How staff pages name each status.
+STATUS_LABELS = {
+    BOOKED: "Booked",
+    ARRIVED: "Arrived",
+    FULFILLED: "Done",
+    CANCELLED: "Cancelled",
+    NOSHOW: "No-show",
+}
 
 OVERLAP_MESSAGE = "booking_overlap"
 # No booking holds a practitioner longer than this; it lets the overlap check use the
@@ -57,6 +65,8 @@ class Booking(Base):
     currency: Mapped[str] = mapped_column(String(3))
     disclaimer_version: Mapped[int] = mapped_column(ForeignKey("disclaimer.version"))
     disclaimer_accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # "patient" when ticked online, "reception" when read out to the patient by staff.
+    disclaimer_acknowledged_by: Mapped[str] = mapped_column(String(10), default="patient")
     screening: Mapped[dict] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(10), default="online")
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -65,6 +75,7 @@ class Booking(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on every change so calendar apps replace the event they hold.
     sequence: Mapped[int] = mapped_column(default=0)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

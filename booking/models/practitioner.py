@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from booking.domain.availability import WeeklyHours
 from booking.models.base import Base, UTCDateTime
 from booking.models.service import Service
 
@@ -35,6 +36,8 @@ class Practitioner(Base):
     title: Mapped[str] = mapped_column(String(120), default="")
     bio: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # SHA-256 of the secret in the practitioner's calendar feed URL; None = no feed.
+    feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
 
     services: Mapped[list[Service]] = relationship(
         secondary=practitioner_service, order_by=Service.position
@@ -49,6 +52,14 @@ class Practitioner(Base):
         cascade="all, delete-orphan",
         order_by="TimeOff.start_at",
     )
+
+    @property
+    def weekly_hours(self) -> tuple[WeeklyHours, ...]:
+        """The weekly hours as the pure availability engine takes them."""
+        return tuple(
+            WeeklyHours(h.weekday, h.start_time, h.end_time, h.break_start, h.break_end)
+            for h in self.hours
+        )
 
 
 class WorkingHours(Base):

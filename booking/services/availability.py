@@ -67,10 +67,7 @@ def schedules(
         engine.PractitionerSchedule(
             id=p.id,
             name=p.name,
-            hours=tuple(
-                engine.WeeklyHours(h.weekday, h.start_time, h.end_time, h.break_start, h.break_end)
-                for h in p.hours
-            ),
+            hours=p.weekly_hours,
             time_off=tuple(off[p.id]),
             busy=tuple(busy[p.id]),
         )
@@ -93,8 +90,12 @@ def free_slots(
     settings = get_settings()
     clinic_rules = rules(settings)
     if not enforce_notice:
+        # Staff may book up to the slot already under way, for a walk-in.
         clinic_rules = engine.Rules(
-            clinic_rules.timezone, clinic_rules.step_minutes, 0, clinic_rules.horizon_days
+            clinic_rules.timezone,
+            clinic_rules.step_minutes,
+            -clinic_rules.step_minutes,
+            clinic_rules.horizon_days,
         )
     window_start, window_end = engine.range_bounds(first_day, last_day, settings.timezone)
     practitioners = practitioners_for(service, practitioner_id)

@@ -126,12 +126,22 @@ def _unavailable(
 
 
 def _find_or_add_patient(name: str, email: str, phone: str) -> Patient:
-    patient = db.session.execute(
-        db.select(Patient)
-        .where(func.lower(Patient.email) == email.lower(), func.lower(Patient.name) == name.lower())
-        .order_by(Patient.id)
-        .limit(1)
-    ).scalar_one_or_none()
+    """The patient with this name and email, or a new one.
+
+    Without an email nothing identifies a person safely, so a new record is made;
+    reception picks an existing patient by searching instead.
+    """
+    patient = None
+    if email:
+        patient = db.session.execute(
+            db.select(Patient)
+            .where(
+                func.lower(Patient.email) == email.lower(),
+                func.lower(Patient.name) == name.lower(),
+            )
+            .order_by(Patient.id)
+            .limit(1)
+        ).scalar_one_or_none()
     if patient is None:
         patient = Patient(name=name, email=email, phone=phone)
         db.session.add(patient)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -10,6 +10,7 @@ from booking.services.bookings import BookingError
 
 MESSAGES = {
     400: "The request could not be understood.",
+    401: "Please sign in.",
     403: "You do not have access to this page.",
     404: "We could not find that page.",
     405: "That action is not allowed here.",
@@ -18,6 +19,7 @@ MESSAGES = {
 }
 CODES = {
     400: "bad_request",
+    401: "unauthorized",
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
@@ -37,6 +39,14 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
             body["fields"] = fields
         return jsonify(error=body), status
     return render_template("errors/error.html", status=status, message=message), status
+
+
+def unauthorized():
+    """Not signed in: JSON 401 for the API, the sign-in page for browsers."""
+    if wants_json():
+        return error_response(401, "unauthorized", "Sign in as staff to use this.")
+    flash("Please sign in to see staff pages.")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def handle_http(error: HTTPException):

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from flask import Flask, g
 
 from booking.domain.money import format_money
+from booking.models.booking import STATUS_LABELS
 from booking.services.clinic import get_settings
 
-TOKEN_IN_PATH = re.compile(r"(/(?:manage|api/v1/bookings)/)[A-Za-z0-9_\-]{20,}")
+TOKEN_IN_PATH = re.compile(r"(/(?:manage|api/v1/bookings|feeds)/)[A-Za-z0-9_\-]{20,}")
 
 
 def clinic():
@@ -104,5 +105,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(to_local, "local")
     app.add_template_global(zone_label)
     app.add_template_global(clinic)
+    app.add_template_global(STATUS_LABELS, "status_names")
     app.after_request(security_headers)
     logging.getLogger("werkzeug").addFilter(RedactTokens())

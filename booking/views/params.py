@@ -5,8 +5,21 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
+from werkzeug.routing import IntegerConverter
+
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OFFSET_AS_SPACE = re.compile(r" (\d{2}:\d{2})$")
+
+
+# Ids fit a 32-bit signed column everywhere; a larger one cannot name a row.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<id:name>` in a route: a positive id no larger than MAX_ID, else 404."""
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, min=1, max=MAX_ID)
 
 
 class ParamError(ValueError):
@@ -49,6 +62,6 @@ def parse_id(text: object) -> int | None:
         value = int(text)
     else:
         raise ParamError("Give a practitioner id.")
-    if value <= 0:
+    if not 0 < value <= MAX_ID:
         raise ParamError("Give a practitioner id.")
     return value

@@ -1,0 +1,152 @@
+"""The staff calendar as a grid: rows at the slot step, a column per practitioner-day.
+
+Pure: takes hours, time off and bookings as values, returns cells to render. Rows
+are clinic wall-clock times; each column turns them into instants for its own date,
+so a week that crosses a clock change still lines up by local time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from booking.domain.availability import Interval, WeeklyHours
+
+FREE, BOOKING, BREAK, OFF, CLOSED = "free", "booking", "break", "off", "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A booking as the calendar shows it."""
+
+    id: int
+    start: datetime
+    end: datetime
+    status: str
+    title: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    practitioner_id: int
+    practitioner_name: str
+    day: date
+    hours: tuple[WeeklyHours, ...]
+    time_off: tuple[Interval, ...] = ()
+    bookings: tuple[Block, ...] = ()
+
+
+@dataclass(slots=True)
+class Cell:
+    kind: str
+    start: datetime
+    rows: int = 1
+    block: Block | None = None
+    others: list[Block] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    time: time
+    cells: tuple[Cell | None, ...]  # None where a booking above spans this row
+
+
+@dataclass(frozen=True, slots=True)
+class Grid:
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    unplaced: tuple[Block, ...]  # bookings that could not get a cell of their own
+
+
+def _bounds(columns: tuple[Column, ...], default: tuple[time, time]) -> tuple[time, time]:
+    starts, ends = [], []
+    for column in columns:
+        for hours in column.hours:
+            if hours.weekday == column.day.weekday():
+                starts.append(hours.start)
+                ends.append(hours.end)
+    if not starts:
+        return default
+    return min(starts), max(ends)
+
+
+def _row_times(first: time, last: time, step: int) -> list[time]:
+    times, minutes = [], first.hour * 60 + first.minute
+    end = last.hour * 60 + last.minute
+    while minutes < end:
+        times.append(time(minutes // 60, minutes % 60))
+        minutes += step
+    return times
+
+
+def _state(column: Column, start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    for off in column.time_off:
+        if off.start < end and start < off.end:
+            return OFF
+    local = start.astimezone(tz).time()
+    for hours in column.hours:
+        if hours.weekday != column.day.weekday():
+            continue
+        if hours.start <= local < hours.end:
+            if (
+                hours.break_start
+                and hours.break_end
+                and hours.break_start <= local < hours.break_end
+            ):
+                return BREAK
+            return FREE
+    return CLOSED
+
+
+def build_grid(
+    columns: list[Column],
+    *,
+    timezone: str,
+    step_minutes: int,
+    default_hours: tuple[time, time] = (time(8), time(18)),
+) -> Grid:
+    """Cells for every column and row; a booking's cell spans the rows it covers."""
+    tz = ZoneInfo(timezone)
+    cols = tuple(columns)
+    first, last = _bounds(cols, default_hours)
+    # Widen the grid to show bookings outside the usual hours too.
+    for column in cols:
+        for block in column.bookings:
+            local_start = block.start.astimezone(tz)
+            local_end = block.end.astimezone(tz)
+            if local_start.date() == column.day:
+                first = min(first, local_start.time().replace(minute=0))
+                if local_end.date() == column.day:
+                    last = max(last, local_end.time())
+    step = timedelta(minutes=step_minutes)
+    times = _row_times(first, last, step_minutes)
+    grid: list[list[Cell | None]] = [[None] * len(cols) for _ in times]
+    unplaced: list[Block] = []
+    for c, column in enumerate(cols):
+        instants = [datetime.combine(column.day, t, tzinfo=tz).astimezone(UTC) for t in times]
+        covered_until = -1
+        blocks = sorted(column.bookings, key=lambda b: b.start)
+        b = 0
+        for r, start in enumerate(instants):
+            end = start + step
+            starting = []
+            while b < len(blocks) and blocks[b].start < end:
+                if blocks[b].end > start or r == 0:
+                    starting.append(blocks[b])
+                b += 1
+            if r <= covered_until:
+                unplaced.extend(starting)
+                continue
+            if starting:
+                block, others = starting[0], starting[1:]
+                span = 1
+                while r + span < len(instants) and instants[r + span] < block.end:
+                    span += 1
+                grid[r][c] = Cell(BOOKING, start, span, block, others)
+                covered_until = r + span - 1
+                continue
+            grid[r][c] = Cell(_state(column, start, end, tz), start)
+    rows = tuple(Row(t, tuple(cells)) for t, cells in zip(times, grid, strict=True))
+    return Grid(cols, rows, tuple(unplaced))

@@ -1,0 +1,101 @@
+"""Reception's forms: phone and walk-in bookings, and changes to a booking."""
+
+from __future__ import annotations
+
+import re
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from booking.domain.screening import QUESTIONS
+from booking.forms.public import PHONE_MESSAGE, PHONE_PATTERN, _strip
+
+
+class StaffBookingForm(FlaskForm):
+    """A booking taken by phone or at the desk."""
+
+    service = SelectField("Consultation", validators=[InputRequired("Choose a consultation.")])
+    source = RadioField(
+        "How is the patient booking?",
+        choices=[SelectChoice("phone", "By phone"), SelectChoice("walk-in", "At the desk")],
+        default="phone",
+        validators=[InputRequired("Say whether this is a phone or walk-in booking.")],
+    )
+    patient_id = IntegerField("Existing patient", validators=[Optional()])
+    name = StringField(
+        "Full name", filters=[_strip], validators=[Length(max=120, message="Keep under 120.")]
+    )
+    email = EmailField(
+        "Email (optional)",
+        filters=[_strip],
+        validators=[Optional(), Length(max=254), Email("Check the email address.")],
+    )
+    phone = TelField("Phone", filters=[_strip])
+    disclaimer_read = BooleanField(
+        "I have read the GP disclaimer to the patient and they understand it.",
+        validators=[DataRequired("Read the disclaimer to the patient and tick to confirm.")],
+    )
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.patient_id.data:
+            # A new patient: a name and a phone number are needed.
+            if not self.name.data:
+                self.name.errors = [*self.name.errors, "Enter the patient's name."]
+                ok = False
+            if not re.match(PHONE_PATTERN, self.phone.data or ""):
+                self.phone.errors = [*self.phone.errors, PHONE_MESSAGE]
+                ok = False
+        return ok
+
+    def screening_fields(self):
+        return [(question, self[question.key]) for question in QUESTIONS]
+
+    def screening_answers(self) -> dict[str, bool]:
+        return {question.key: self[question.key].data == "yes" for question in QUESTIONS}
+
+
+for _question in QUESTIONS:
+    setattr(
+        StaffBookingForm,
+        _question.key,
+        RadioField(
+            _question.text,
+            choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")],
+            validators=[InputRequired("Ask the patient and record yes or no.")],
+            description=_question.hint,
+        ),
+    )
+
+
+class StaffCancelForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason for cancelling",
+        filters=[_strip],
+        validators=[DataRequired("Give a reason."), Length(max=300)],
+    )
+
+
+class StatusForm(FlaskForm):
+    status = HiddenField(validators=[InputRequired()])
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField("Note", filters=[_strip], validators=[Length(max=2000)])
+
+
+class MoveForm(FlaskForm):
+    start = HiddenField(validators=[InputRequired()])
+    practitioner = HiddenField(validators=[InputRequired()])

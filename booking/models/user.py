@@ -1,0 +1,52 @@
+"""Staff accounts: reception and owners."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booking.models.base import Base, UTCDateTime, utcnow
+
+RECEPTION, OWNER = "reception", "owner"
+ROLES = (RECEPTION, OWNER)
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "staff_user"
+    __table_args__ = (CheckConstraint("role IN ('reception', 'owner')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(10), default=RECEPTION)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Part of the login session's id: changing it signs the user out everywhere.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == OWNER
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email

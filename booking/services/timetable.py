@@ -1,0 +1,112 @@
+"""Load what the staff calendar shows: practitioners' days, time off and bookings."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import joinedload
+
+from booking.domain.availability import Interval, range_bounds
+from booking.domain.timetable import Block, Column, Grid, build_grid
+from booking.extensions import db
+from booking.models import Booking, Practitioner, TimeOff
+from booking.models.booking import CANCELLED
+from booking.services.clinic import get_settings
+
+
+def active_practitioners() -> list[Practitioner]:
+    return list(
+        db.session.execute(
+            db.select(Practitioner)
+            .where(Practitioner.active.is_(True))
+            .options(joinedload(Practitioner.hours))
+            .order_by(Practitioner.name)
+        )
+        .unique()
+        .scalars()
+    )
+
+
+def block_for(booking: Booking) -> Block:
+    patient = booking.patient
+    return Block(
+        id=booking.id,
+        start=booking.start_at,
+        end=booking.end_at,
+        status=booking.status,
+        title=patient.name,
+        detail=booking.service.name,
+    )
+
+
+def _columns(practitioners: list[Practitioner], days: list[date]) -> tuple[list[Column], list]:
+    settings = get_settings()
+    start, end = range_bounds(days[0], days[-1], settings.timezone)
+    ids = [p.id for p in practitioners]
+    bookings = list(
+        db.session.execute(
+            db.select(Booking)
+            .where(
+                Booking.practitioner_id.in_(ids),
+                Booking.start_at < end,
+                Booking.end_at > start,
+            )
+            .options(joinedload(Booking.patient), joinedload(Booking.service))
+            .order_by(Booking.start_at)
+        ).scalars()
+    )
+    off = list(
+        db.session.execute(
+            db.select(TimeOff).where(
+                TimeOff.practitioner_id.in_(ids), TimeOff.start_at < end, TimeOff.end_at > start
+            )
+        ).scalars()
+    )
+    zone = ZoneInfo(settings.timezone)
+    by_cell: dict[tuple[int, date], list[Block]] = defaultdict(list)
+    cancelled = []
+    for booking in bookings:
+        if booking.status == CANCELLED:
+            cancelled.append(booking)
+            continue
+        key = (booking.practitioner_id, booking.start_at.astimezone(zone).date())
+        by_cell[key].append(block_for(booking))
+    off_by: dict[int, list[Interval]] = defaultdict(list)
+    for item in off:
+        off_by[item.practitioner_id].append(Interval(item.start_at, item.end_at))
+    columns = [
+        Column(
+            practitioner_id=p.id,
+            practitioner_name=p.name,
+            day=day,
+            hours=p.weekly_hours,
+            time_off=tuple(off_by[p.id]),
+            bookings=tuple(by_cell[(p.id, day)]),
+        )
+        for day in days
+        for p in practitioners
+    ]
+    return columns, cancelled
+
+
+def day_grid(day: date) -> tuple[Grid, list[Booking]]:
+    """One column per active practitioner for a day, and that day's cancellations."""
+    settings = get_settings()
+    columns, cancelled = _columns(active_practitioners(), [day])
+    grid = build_grid(columns, timezone=settings.timezone, step_minutes=settings.slot_step_minutes)
+    return grid, cancelled
+
+
+def week_days(day: date) -> list[date]:
+    monday = day - timedelta(days=day.weekday())
+    return [monday + timedelta(days=n) for n in range(7)]
+
+
+def week_grid(practitioner: Practitioner, day: date) -> tuple[Grid, list[Booking]]:
+    """One column per day, Monday to Sunday, for one practitioner."""
+    settings = get_settings()
+    columns, cancelled = _columns([practitioner], week_days(day))
+    grid = build_grid(columns, timezone=settings.timezone, step_minutes=settings.slot_step_minutes)
+    return grid, cancelled

@@ -1,0 +1,238 @@
+"""Phone and walk-in bookings, and opening a booking to move, cancel, mark or annotate it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_
+
+from booking.domain import screening
+from booking.extensions import db
+from booking.forms.staff import MoveForm, NoteForm, StaffBookingForm, StaffCancelForm, StatusForm
+from booking.models import AuditEntry, Booking, Patient, Practitioner
+from booking.services import availability
+from booking.services.bookings import (
+    TRANSITIONS,
+    BookingError,
+    BookingRequest,
+    RedFlag,
+    cancel_booking,
+    create_booking,
+    format_reference,
+    reschedule_booking,
+    set_note,
+    set_status,
+)
+from booking.services.clinic import current_disclaimer
+from booking.views.helpers import clock, short_date, to_local
+from booking.views.params import ParamError, parse_date, parse_id, parse_start
+from booking.views.staff import bp
+
+STATUS_ACTIONS = {
+    "arrived": "Mark arrived",
+    "fulfilled": "Mark done",
+    "noshow": "Mark no-show",
+    "booked": "Back to booked",
+}
+
+
+def find_patients(query: str, limit: int = 20) -> list[Patient]:
+    """Patients whose name, email or phone contains the query (phone digits only)."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    conditions = [
+        func.lower(Patient.name).like(like, escape="\\"),
+        func.lower(Patient.email).like(like, escape="\\"),
+    ]
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 3:
+        stripped = Patient.phone
+        for ch in (" ", "-", "(", ")", ".", "+"):
+            stripped = func.replace(stripped, ch, "")
+        conditions.append(stripped.like(f"%{digits}%"))
+    return list(
+        db.session.execute(
+            db.select(Patient).where(or_(*conditions)).order_by(Patient.name).limit(limit)
+        ).scalars()
+    )
+
+
+def booking_or_404(booking_id: int) -> Booking:
+    return db.get_or_404(Booking, booking_id)
+
+
+@bp.route("/bookings/new", methods=["GET", "POST"])
+def new_booking():
+    try:
+        start = parse_start(request.args.get("start"))
+        practitioner_id = parse_id(request.args.get("practitioner"))
+    except ParamError:
+        flash("Choose a free time in the calendar first.")
+        return redirect(url_for("staff.day"))
+    practitioner = db.session.get(Practitioner, practitioner_id) if practitioner_id else None
+    if practitioner is None or not practitioner.active:
+        flash("Choose a free time in the calendar first.")
+        return redirect(url_for("staff.day"))
+    services = [s for s in practitioner.services if s.active]
+    form = StaffBookingForm()
+    form.service.choices = [(s.slug, f"{s.name} ({s.duration_minutes} min)") for s in services]
+    if not form.service.data and request.args.get("service"):
+        form.service.data = request.args.get("service")
+    query = request.args.get("q", "")
+    matches = find_patients(query) if query else []
+    chosen_patient = db.session.get(Patient, form.patient_id.data) if form.patient_id.data else None
+    if chosen_patient and chosen_patient not in matches:
+        matches.insert(0, chosen_patient)
+    context = {
+        "form": form,
+        "start": start,
+        "practitioner": practitioner,
+        "query": query,
+        "matches": matches,
+        "disclaimer": current_disclaimer(),
+    }
+    if not form.validate_on_submit():
+        return render_template("staff/new_booking.html", **context), 422 if form.errors else 200
+    service = next(s for s in services if s.slug == form.service.data)
+    try:
+        booking, _token = create_booking(
+            BookingRequest(
+                service=service,
+                start=start,
+                practitioner_id=practitioner.id,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                phone=form.phone.data or "",
+                answers=form.screening_answers(),
+                source=form.source.data,
+                patient_id=form.patient_id.data or None,
+            ),
+            enforce_notice=False,
+            actor=current_user,
+        )
+    except RedFlag as red_flag:
+        return render_template(
+            "staff/red_flag.html",
+            result=red_flag.result,
+            advice=screening.ADVICE,
+            urgent_advice=screening.URGENT_ADVICE,
+            questions={q.key: q.text for q in screening.QUESTIONS},
+        )
+    except BookingError as error:
+        context["error"] = error.message
+        return render_template("staff/new_booking.html", **context), error.status
+    flash(
+        f"Booked {booking.patient.name} for {short_date(booking.start_at)} "
+        f"at {clock(booking.start_at)}."
+    )
+    return redirect(url_for("staff.booking", booking_id=booking.id))
+
+
+@bp.get("/bookings/<id:booking_id>")
+def booking(booking_id: int):
+    item = booking_or_404(booking_id)
+    history = list(
+        db.session.execute(
+            db.select(AuditEntry)
+            .where(AuditEntry.subject_type == "booking", AuditEntry.subject_id == item.id)
+            .order_by(AuditEntry.at.desc())
+        ).scalars()
+    )
+    return render_template(
+        "staff/booking.html",
+        booking=item,
+        reference=format_reference(item.reference),
+        actions=[(s, STATUS_ACTIONS[s]) for s in TRANSITIONS[item.status]],
+        cancel_form=StaffCancelForm(),
+        note_form=NoteForm(note=item.note),
+        status_form=StatusForm(),
+        history=history,
+    )
+
+
+@bp.post("/bookings/<id:booking_id>/status")
+def booking_status(booking_id: int):
+    item = booking_or_404(booking_id)
+    form = StatusForm()
+    if form.validate_on_submit() and form.status.data in STATUS_ACTIONS:
+        try:
+            set_status(item, form.status.data, actor=current_user)
+            flash(f"Marked {STATUS_ACTIONS[form.status.data].split()[-1].lower()}.")
+        except BookingError as error:
+            flash(error.message)
+    else:
+        flash("That change was not understood; please try again.")
+    return redirect(url_for("staff.booking", booking_id=booking_id))
+
+
+@bp.post("/bookings/<id:booking_id>/cancel")
+def booking_cancel(booking_id: int):
+    item = booking_or_404(booking_id)
+    form = StaffCancelForm()
+    if not form.validate_on_submit():
+        flash("Give a reason to cancel the booking.")
+        return redirect(url_for("staff.booking", booking_id=booking_id))
+    try:
+        cancel_booking(item, reason=form.reason.data, actor=current_user)
+        flash("Booking cancelled.")
+    except BookingError as error:
+        flash(error.message)
+    return redirect(url_for("staff.booking", booking_id=booking_id))
+
+
+@bp.post("/bookings/<id:booking_id>/note")
+def booking_note(booking_id: int):
+    item = booking_or_404(booking_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        set_note(item, form.note.data or "", actor=current_user)
+        flash("Note saved.")
+    else:
+        flash("Notes can be up to 2,000 characters.")
+    return redirect(url_for("staff.booking", booking_id=booking_id))
+
+
+@bp.route("/bookings/<id:booking_id>/move", methods=["GET", "POST"])
+def booking_move(booking_id: int):
+    item = booking_or_404(booking_id)
+    form = MoveForm()
+    if form.validate_on_submit():
+        try:
+            start = parse_start(form.start.data)
+            practitioner_id = parse_id(form.practitioner.data)
+            reschedule_booking(item, start, practitioner_id=practitioner_id, actor=current_user)
+        except ParamError:
+            flash("Choose one of the free times shown.")
+        except BookingError as error:
+            flash(error.message)
+        else:
+            flash("Booking moved.")
+            return redirect(url_for("staff.booking", booking_id=booking_id))
+    day = to_local(item.start_at).date()
+    if request.args.get("date"):
+        try:
+            day = parse_date(request.args["date"])
+        except ParamError:
+            flash("That date was not recognised.")
+    slots = availability.free_slots(
+        item.service, day, day, exclude_booking_id=item.id, enforce_notice=False
+    )
+    by_practitioner: dict[int, list] = {}
+    for slot in slots:
+        by_practitioner.setdefault(slot.practitioner_id, []).append(slot)
+    practitioners = {p.id: p for p in availability.practitioners_for(item.service)}
+    return render_template(
+        "staff/move.html",
+        booking=item,
+        day=day,
+        previous=day - timedelta(days=1),
+        following=day + timedelta(days=1),
+        by_practitioner=by_practitioner,
+        practitioners=practitioners,
+        form=MoveForm(),
+    )

@@ -1,0 +1,70 @@
+"""The calendar: a day for all practitioners, a week for one."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import abort, flash, render_template, request
+
+from booking.extensions import db
+from booking.models import Practitioner
+from booking.models.base import utcnow
+from booking.services.timetable import active_practitioners, day_grid, week_days, week_grid
+from booking.views.helpers import to_local
+from booking.views.params import ParamError, parse_date
+from booking.views.staff import bp
+
+
+def chosen_day() -> date:
+    today = to_local(utcnow()).date()
+    text = request.args.get("date")
+    if not text:
+        return today
+    try:
+        return parse_date(text)
+    except ParamError:
+        flash("That date was not recognised; showing today.")
+        return today
+
+
+@bp.get("/")
+def day():
+    shown = chosen_day()
+    grid, cancelled = day_grid(shown)
+    return render_template(
+        "staff/day.html",
+        day=shown,
+        grid=grid,
+        cancelled=cancelled,
+        today=to_local(utcnow()).date(),
+        previous=shown - timedelta(days=1),
+        following=shown + timedelta(days=1),
+    )
+
+
+@bp.get("/week")
+def week():
+    shown = chosen_day()
+    practitioners = active_practitioners()
+    if not practitioners:
+        abort(404)
+    practitioner_id = request.args.get("practitioner", type=int)
+    practitioner = (
+        db.session.get(Practitioner, practitioner_id) if practitioner_id else practitioners[0]
+    )
+    if practitioner is None:
+        abort(404)
+    grid, cancelled = week_grid(practitioner, shown)
+    days = week_days(shown)
+    return render_template(
+        "staff/week.html",
+        practitioner=practitioner,
+        practitioners=practitioners,
+        day=shown,
+        days=days,
+        grid=grid,
+        cancelled=cancelled,
+        today=to_local(utcnow()).date(),
+        previous=shown - timedelta(days=7),
+        following=shown + timedelta(days=7),
+    )

@@ -1,0 +1,326 @@
+"""The staff calendar's data as JSON under /api/v1/staff, behind the same login.
+
+Session-cookie authenticated, so unlike the patient API it keeps CSRF protection:
+send the token from GET /api/v1/staff/csrf in an X-CSRFToken header.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
+
+from booking.domain import screening
+from booking.domain.timetable import Column, Grid
+from booking.extensions import db
+from booking.forms.staff import StaffBookingForm
+from booking.models import Booking, Patient, Practitioner, Service
+from booking.models.base import utcnow
+from booking.models.booking import CANCELLED, STATUSES
+from booking.services.bookings import (
+    TRANSITIONS,
+    BookingRequest,
+    RedFlag,
+    cancel_booking,
+    create_booking,
+    reschedule_booking,
+    set_status,
+)
+from booking.services.timetable import day_grid, week_days, week_grid
+from booking.views.api import (
+    Invalid,
+    NotFound,
+    check_practitioner,
+    find_service,
+    invalid,
+    json_body,
+    price,
+    screening_answers,
+)
+from booking.views.helpers import clinic, clinic_zone, to_local
+from booking.views.params import MAX_ID, ParamError, parse_date, parse_id, parse_start
+from booking.views.staff.bookings import find_patients
+
+bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
+
+# The reception booking form's fields, by the names this API gives them in errors.
+FORM_FIELDS = {
+    "name": "patient.name",
+    "email": "patient.email",
+    "phone": "patient.phone",
+    **{key: f"screening.{key}" for key in screening.KEYS},
+}
+MARKABLE = tuple(status for status in STATUSES if status != CANCELLED)
+
+
+@bp.before_request
+@login_required
+def require_staff():
+    """Every staff API call needs a signed-in, active staff member."""
+
+
+@bp.after_request
+def no_store(response):
+    # Patients' details and CSRF tokens: never keep them in a shared cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def iso(moment: datetime) -> str:
+    return to_local(moment).isoformat()
+
+
+def span(day: date, start: time, end: time) -> dict:
+    """Clinic wall-clock times on a day as instants with their offset."""
+    zone = clinic_zone()
+    return {
+        "start": iso(datetime.combine(day, start, tzinfo=zone).astimezone(UTC)),
+        "end": iso(datetime.combine(day, end, tzinfo=zone).astimezone(UTC)),
+    }
+
+
+def booking_json(booking: Booking) -> dict:
+    """A booking as the calendar shows it."""
+    return {
+        "id": booking.id,
+        "reference": booking.reference,
+        "start": iso(booking.start_at),
+        "end": iso(booking.end_at),
+        "status": booking.status,
+        "practitioner": {"id": booking.practitioner.id, "name": booking.practitioner.name},
+        "patient": {"id": booking.patient.id, "name": booking.patient.name},
+        "service": {"slug": booking.service.slug, "name": booking.service.name},
+    }
+
+
+def booking_detail(booking: Booking) -> dict:
+    """A booking opened by reception: contact details, price, source, note, next statuses."""
+    body = booking_json(booking)
+    body["patient"].update(email=booking.patient.email, phone=booking.patient.phone)
+    body.update(
+        price=price(booking.price_cents, booking.currency),
+        source=booking.source,
+        note=booking.note,
+        cancel_reason=booking.cancel_reason,
+        created_at=iso(booking.created_at),
+        transitions=list(TRANSITIONS[booking.status]),
+    )
+    return body
+
+
+def patient_json(patient: Patient) -> dict:
+    return {"id": patient.id, "name": patient.name, "email": patient.email, "phone": patient.phone}
+
+
+def column_json(column: Column, bookings: dict[int, Booking]) -> dict:
+    hours = [h for h in column.hours if h.weekday == column.day.weekday()]
+    return {
+        "practitioner": {"id": column.practitioner_id, "name": column.practitioner_name},
+        "date": column.day.isoformat(),
+        "hours": [span(column.day, h.start, h.end) for h in hours],
+        "breaks": [
+            span(column.day, h.break_start, h.break_end)
+            for h in hours
+            if h.break_start and h.break_end
+        ],
+        "time_off": [{"start": iso(off.start), "end": iso(off.end)} for off in column.time_off],
+        "bookings": [booking_json(bookings[block.id]) for block in column.bookings],
+    }
+
+
+def calendar_json(grid: Grid, cancelled: list[Booking]) -> dict:
+    ids = [block.id for column in grid.columns for block in column.bookings]
+    rows = db.session.execute(
+        db.select(Booking)
+        .where(Booking.id.in_(ids))
+        .options(
+            joinedload(Booking.patient),
+            joinedload(Booking.service),
+            joinedload(Booking.practitioner),
+        )
+    ).scalars()
+    bookings = {booking.id: booking for booking in rows}
+    return {
+        "timezone": clinic().timezone,
+        "columns": [column_json(column, bookings) for column in grid.columns],
+        "cancelled": [booking_json(booking) for booking in cancelled],
+    }
+
+
+def requested_day() -> date:
+    """?date=YYYY-MM-DD, clinic-local; today when left out."""
+    text = request.args.get("date")
+    if not text:
+        return to_local(utcnow()).date()
+    try:
+        return parse_date(text)
+    except ParamError as error:
+        raise invalid({"date": str(error)}) from error
+
+
+def booking_or_404(booking_id: int) -> Booking:
+    booking = db.session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("No booking has that id.")
+    return booking
+
+
+def booking_form(
+    body: dict, service: Service, answers: dict[str, bool], patient_id: int | None
+) -> StaffBookingForm:
+    """Reception's booking form filled from JSON, so the page and the API share its rules."""
+    patient = body.get("patient") if isinstance(body.get("patient"), dict) else {}
+    data = MultiDict({"service": service.slug})
+    for key in ("name", "email", "phone"):
+        if isinstance(patient.get(key), str):
+            data[key] = patient[key]
+    if patient_id:
+        data["patient_id"] = str(patient_id)
+    if isinstance(body.get("source"), str):
+        data["source"] = body["source"]
+    if body.get("disclaimer_read") is True:
+        data["disclaimer_read"] = "y"
+    for key, value in answers.items():
+        data[key] = "yes" if value else "no"
+    form = StaffBookingForm(formdata=data, meta={"csrf": False})
+    form.service.choices = [(service.slug, service.name)]
+    return form
+
+
+@bp.get("/csrf")
+def csrf_token():
+    return jsonify(csrf_token=generate_csrf())
+
+
+@bp.get("/calendar/day")
+def calendar_day():
+    day = requested_day()
+    body = {"date": day.isoformat(), **calendar_json(*day_grid(day))}
+    return jsonify(body)
+
+
+@bp.get("/calendar/week")
+def calendar_week():
+    try:
+        practitioner_id = parse_id(request.args.get("practitioner"))
+    except ParamError as error:
+        raise invalid({"practitioner": str(error)}) from error
+    if practitioner_id is None:
+        raise invalid({"practitioner": "Give a practitioner id."})
+    day = requested_day()
+    practitioner = db.session.get(Practitioner, practitioner_id)
+    if practitioner is None:
+        raise NotFound("No practitioner has that id.")
+    days = week_days(day)
+    body = {
+        "practitioner": {"id": practitioner.id, "name": practitioner.name},
+        "from": days[0].isoformat(),
+        "to": days[-1].isoformat(),
+        **calendar_json(*week_grid(practitioner, day)),
+    }
+    return jsonify(body)
+
+
+@bp.get("/patients")
+def patients():
+    query = request.args.get("q", "")[:100]
+    return jsonify(patients=[patient_json(p) for p in find_patients(query)])
+
+
+@bp.get("/bookings/<id:booking_id>")
+def booking(booking_id: int):
+    return jsonify(booking_detail(booking_or_404(booking_id)))
+
+
+@bp.post("/bookings")
+def book():
+    """A phone or walk-in booking: may fall inside the minimum notice, never on a taken time."""
+    body = json_body()
+    service = find_service(body.get("service"))
+    answers, fields = screening_answers(body.get("screening"))
+    if not fields:
+        result = screening.screen(answers)
+        if not result.clear:
+            # As on the patient API: "see a doctor" comes before anything else.
+            raise RedFlag(result)
+    try:
+        patient_id = parse_id(body.get("patient_id"))
+    except ParamError:
+        fields["patient_id"] = "Give an existing patient's id, or the new patient's details."
+        patient_id = None
+    if patient_id and (patient_id > MAX_ID or db.session.get(Patient, patient_id) is None):
+        fields["patient_id"] = "No patient has that id."
+    form = booking_form(body, service, answers, patient_id)
+    if not form.validate():
+        for name, messages in form.errors.items():
+            fields.setdefault(FORM_FIELDS.get(name, name), messages[0])
+    try:
+        start = parse_start(body.get("start"))
+    except ParamError as error:
+        fields["start"] = str(error)
+    try:
+        practitioner_id = check_practitioner(service, body.get("practitioner"))
+    except Invalid as error:
+        fields.update(error.fields)
+    if fields:
+        raise invalid(fields)
+    booking, _token = create_booking(
+        BookingRequest(
+            service=service,
+            start=start,
+            practitioner_id=practitioner_id,
+            name=form.name.data or "",
+            email=form.email.data or "",
+            phone=form.phone.data or "",
+            answers=answers,
+            source=form.source.data,
+            patient_id=patient_id,
+        ),
+        enforce_notice=False,
+        actor=current_user,
+    )
+    response = jsonify(booking_detail(booking))
+    response.headers["Location"] = url_for("staff_api.booking", booking_id=booking.id)
+    return response, 201
+
+
+@bp.post("/bookings/<id:booking_id>/move")
+def move(booking_id: int):
+    booking = booking_or_404(booking_id)
+    body = json_body()
+    try:
+        start = parse_start(body.get("start"))
+    except ParamError as error:
+        raise invalid({"start": str(error)}) from error
+    practitioner_id = check_practitioner(booking.service, body.get("practitioner"))
+    moved = reschedule_booking(booking, start, practitioner_id=practitioner_id, actor=current_user)
+    return jsonify(booking_detail(moved))
+
+
+@bp.post("/bookings/<id:booking_id>/cancel")
+def cancel(booking_id: int):
+    booking = booking_or_404(booking_id)
+    reason = json_body().get("reason")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 300:
+        raise invalid({"reason": "Give the reason as text of at most 300 characters."})
+    return jsonify(
+        booking_detail(cancel_booking(booking, reason=reason.strip(), actor=current_user))
+    )
+
+
+@bp.post("/bookings/<id:booking_id>/status")
+def status(booking_id: int):
+    booking = booking_or_404(booking_id)
+    value = json_body().get("status")
+    if value not in MARKABLE:
+        raise invalid(
+            {
+                "status": f"Give one of: {', '.join(MARKABLE)}. "
+                "To cancel, POST to the booking's /cancel."
+            }
+        )
+    return jsonify(booking_detail(set_status(booking, value, actor=current_user)))

@@ -1,0 +1,78 @@
+"""Reception at a desk computer: sign in, book a phone patient, move it, mark a no-show."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from booking.domain.screening import QUESTIONS
+from booking.models import AuditEntry, Booking
+from booking.services.auth import create_user
+
+PASSWORD = "front desk password"
+DESK = {"width": 1366, "height": 900}
+
+
+@pytest.fixture
+def desk(browser: Browser, live_server):
+    with live_server.app.app_context():
+        create_user("desk@clinic.test", "reception", PASSWORD, "Robin")
+    context = browser.new_context(base_url=live_server.url, viewport=DESK)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def test_reception_books_a_phone_patient_moves_it_and_marks_a_no_show(desk, live_server):
+    page = desk
+    page.goto("/staff/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.get_by_label("Email").fill("desk@clinic.test")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("table")).to_be_visible()
+
+    # Find a day with free time for Mei Lin (she works Monday to Friday).
+    for _ in range(7):
+        free = page.get_by_role("link", name=re.compile(r"^Book Mei Lin at"))
+        if free.count():
+            break
+        page.get_by_role("link", name="Next day →").click()
+    free.first.click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("New booking: Mei Lin")
+    page.get_by_role("textbox", name="Full name").fill("Pat Phone")
+    page.get_by_role("textbox", name="Phone", exact=True).fill("207 555 0150")
+    page.get_by_label("Consultation").select_option("back-initial")
+    page.get_by_label("By phone").check()
+    for question in QUESTIONS:
+        page.get_by_role("group", name=question.text).get_by_label("No").check()
+    page.get_by_label(re.compile("I have read the GP disclaimer")).check()
+    page.get_by_role("button", name="Book").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Pat Phone")
+    expect(page.locator(".status-badge")).to_have_text("Booked")
+    [booking] = live_server.query(Booking.__table__.select().with_only_columns(Booking.id))
+    first_start = live_server.query(Booking.__table__.select().with_only_columns(Booking.start_at))
+
+    page.get_by_role("link", name="Move to another time or practitioner").click()
+    page.get_by_role("link", name="Next day →").click()
+    buttons = page.get_by_role("button", name=re.compile(r"^Move to "))
+    if not buttons.count():
+        page.get_by_role("link", name="Next day →").click()
+    page.get_by_role("button", name=re.compile(r"^Move to ")).first.click()
+    expect(page.get_by_text("Booking moved.")).to_be_visible()
+    moved_start = live_server.query(Booking.__table__.select().with_only_columns(Booking.start_at))
+    assert moved_start != first_start
+
+    page.get_by_role("button", name="Mark no-show").click()
+    expect(page.locator(".status-badge")).to_have_text("No-show")
+    statuses = live_server.query(Booking.__table__.select().with_only_columns(Booking.status))
+    assert statuses == ["noshow"]
+    actions = live_server.query(
+        AuditEntry.__table__.select().with_only_columns(AuditEntry.action).order_by(AuditEntry.id)
+    )
+    assert actions == ["booking.create", "booking.move", "booking.status"]
+    assert booking

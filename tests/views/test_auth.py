@@ -1,0 +1,126 @@
+"""Staff sign-in, lockout, sign-out and the create-user command."""
+
+from datetime import timedelta
+
+from booking.extensions import db
+from booking.models import User
+from booking.models.base import utcnow
+from booking.services.auth import MAX_FAILURES
+from tests.conftest import PASSWORD
+
+
+def test_staff_sign_in_leads_to_the_calendar_and_sign_out_ends_it(client, make_user):
+    email = make_user("reception")
+    response = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+    client.post("/logout")
+    assert client.get("/staff/").status_code == 302
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, make_user):
+    email = make_user()
+    response = client.post("/login", data={"email": email, "password": "wrong password"})
+    assert response.status_code == 401
+    assert "do not match" in response.get_data(as_text=True)
+    unknown = client.post("/login", data={"email": "nobody@x.org", "password": "whatever12"})
+    assert "do not match" in unknown.get_data(as_text=True)
+
+
+def test_repeated_failures_lock_the_account(app, client, make_user):
+    email = make_user()
+    for _ in range(MAX_FAILURES):
+        client.post("/login", data={"email": email, "password": "wrong password"})
+    locked = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert locked.status_code == 401
+    assert "Too many failed attempts" in locked.get_data(as_text=True)
+    with app.app_context():
+        user = db.session.execute(db.select(User)).scalar_one()
+        assert user.locked_until > utcnow() + timedelta(minutes=10)
+        user.locked_until = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+
+
+def test_next_only_goes_to_this_site(client, make_user):
+    email = make_user()
+    response = client.post(
+        "/login?next=https://evil.example/steal", data={"email": email, "password": PASSWORD}
+    )
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_login_returns_to_the_page_asked_for(client, make_user):
+    email = make_user()
+    first = client.get("/staff/week?practitioner=1")
+    assert first.status_code == 302
+    assert "next=" in first.headers["Location"]
+    response = client.post(first.headers["Location"], data={"email": email, "password": PASSWORD})
+    assert response.headers["Location"] == "/staff/week?practitioner=1"
+
+
+def test_deactivated_account_is_signed_out_and_cannot_sign_in(app, client, auth):
+    auth.login()
+    with app.app_context():
+        user = db.session.execute(db.select(User)).scalar_one()
+        user.active = False
+        db.session.commit()
+    assert client.get("/staff/").status_code == 302
+    response = client.post("/login", data={"email": "reception@clinic.test", "password": PASSWORD})
+    assert "deactivated" in response.get_data(as_text=True)
+
+
+def test_passwords_are_stored_hashed(app, make_user):
+    make_user()
+    with app.app_context():
+        user = db.session.execute(db.select(User)).scalar_one()
+        assert PASSWORD not in user.password_hash
+        assert user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+
+
+def test_create_user_command_with_and_without_password(app, runner):
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Owner@Clinic.test",
+            "--role",
+            "owner",
+            "--password",
+            "a-long-password",
+        ]
+    )
+    assert "Created owner account for owner@clinic.test" in result.output
+    prompted = runner.invoke(
+        args=["create-user", "--email", "desk@clinic.test", "--role", "reception"],
+        input="another-long-pass\nanother-long-pass\n",
+    )
+    assert "Created reception account" in prompted.output
+    short = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "x@clinic.test",
+            "--role",
+            "reception",
+            "--password",
+            "short",
+        ]
+    )
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    duplicate = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "owner@clinic.test",
+            "--role",
+            "owner",
+            "--password",
+            "a-long-password",
+        ]
+    )
+    assert "already exists" in duplicate.output
+    with app.app_context():
+        roles = dict(db.session.execute(db.select(User.email, User.role)).all())
+        assert roles == {"owner@clinic.test": "owner", "desk@clinic.test": "reception"}

@@ -1,0 +1,161 @@
+"""Practitioners' calendar feeds: first names only, active bookings only, revocable links."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from icalendar import Calendar
+
+from booking.extensions import db
+from booking.models import AuditEntry, Booking, Practitioner
+
+FEED_URL = re.compile(r"http://clinic\.test/feeds/([A-Za-z0-9_\-]+)\.ics")
+
+
+def create_feed(client, practitioner_id: int = 1) -> str:
+    """Press the button as staff and copy the link from the page it leads to."""
+    response = client.post(f"/staff/practitioners/{practitioner_id}/feed", follow_redirects=True)
+    assert response.status_code == 200
+    match = FEED_URL.search(response.get_data(as_text=True))
+    assert match, "the new feed link should be shown"
+    return match.group(1)
+
+
+def book(client, booking_payload, slot, name: str, email: str, phone: str) -> dict:
+    body = booking_payload(slot)
+    body["patient"] = {"name": name, "email": email, "phone": phone}
+    response = client.post("/api/v1/bookings", json=body)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def events(app, token: str) -> list:
+    # A fresh client: the feed needs no sign-in.
+    response = app.test_client().get(f"/feeds/{token}.ics")
+    assert response.status_code == 200
+    assert response.mimetype == "text/calendar"
+    return Calendar.from_ical(response.data).walk("VEVENT")
+
+
+def test_feed_lists_active_bookings_by_first_name_only(
+    app, client, auth, free_slot, booking_payload
+):
+    ann_slot = free_slot(days_ahead=2, practitioner_id=1)
+    ann = book(client, booking_payload, ann_slot, "Ann Lee", "ann@example.com", "207 555 0100")
+    bob = book(
+        client,
+        booking_payload,
+        free_slot(days_ahead=4, practitioner_id=1),
+        "Bob Stone",
+        "bob@example.com",
+        "207 555 0199",
+    )
+    cara = book(
+        client,
+        booking_payload,
+        free_slot(days_ahead=2, practitioner_id=3),
+        "Cara Diaz",
+        "cara@example.com",
+        "207 555 0177",
+    )
+    assert client.post(f"/api/v1/bookings/{bob['manage_token']}/cancel", json={}).status_code == 200
+    with app.app_context():
+        booking = db.session.execute(
+            db.select(Booking).filter_by(reference=ann["reference"])
+        ).scalar_one()
+        booking.note = "Prefers the left-side room"
+        db.session.commit()
+
+    auth.login("reception")
+    token = create_feed(client)
+    body = app.test_client().get(f"/feeds/{token}.ics").get_data(as_text=True)
+    (event,) = events(app, token)
+    assert str(event["summary"]) == "Ann – Neck pain: first consultation"
+    assert event.decoded("dtstart") == ann_slot.start
+    assert event.decoded("dtend") == ann_slot.end
+    assert event["dtstart"].to_ical().decode().endswith("Z")  # UTC
+    assert int(event["sequence"]) == 0
+    for private in ("Lee", "ann@example.com", "207 555 0100", "left-side", "Bob", "Cara"):
+        assert private not in body
+    assert cara["reference"] not in body
+
+
+def test_feed_event_keeps_its_uid_and_bumps_its_sequence_when_moved(
+    app, client, auth, free_slot, booking_payload
+):
+    first = free_slot(days_ahead=2, practitioner_id=1)
+    booked = book(client, booking_payload, first, "Ann Lee", "ann@example.com", "207 555 0100")
+    auth.login("reception")
+    token = create_feed(client)
+    (before,) = events(app, token)
+    later = free_slot(days_ahead=5, practitioner_id=1)
+    moved = client.post(
+        f"/api/v1/bookings/{booked['manage_token']}/reschedule",
+        json={"start": later.start.isoformat(), "practitioner": 1},
+    )
+    assert moved.status_code == 200, moved.get_json()
+    (after,) = events(app, token)
+    assert str(after["uid"]) == str(before["uid"])
+    assert int(after["sequence"]) == int(before["sequence"]) + 1
+    assert after.decoded("dtstart") == later.start
+
+
+def test_only_the_hash_of_the_feed_secret_is_stored_and_the_link_is_shown_once(app, client, auth):
+    auth.login("reception")
+    token = create_feed(client)
+    with app.app_context():
+        practitioner = db.session.get(Practitioner, 1)
+        assert practitioner.feed_token_hash == hashlib.sha256(token.encode()).hexdigest()
+        entries = list(db.session.execute(db.select(AuditEntry)).scalars())
+    assert [e.action for e in entries] == ["feed.create"]
+    assert all(token not in repr((e.before, e.after, e.summary)) for e in entries)
+    page = client.get("/staff/practitioners/1").get_data(as_text=True)
+    assert token not in page
+    assert "The feed is <strong>on</strong>" in page
+    assert "Calendar feed: on" in client.get("/staff/practitioners").get_data(as_text=True)
+
+
+def test_replaced_link_stops_working_and_the_new_one_works(app, client, auth):
+    auth.login("reception")
+    old = create_feed(client)
+    new = create_feed(client)
+    assert old != new
+    feeds = app.test_client()
+    assert feeds.get(f"/feeds/{old}.ics").status_code == 404
+    assert feeds.get(f"/feeds/{new}.ics").status_code == 200
+    with app.app_context():
+        actions = db.session.execute(
+            db.select(AuditEntry.action, AuditEntry.before).order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(a) for a in actions] == [
+        ("feed.create", {"feed": False}),
+        ("feed.create", {"feed": True}),
+    ]
+
+
+def test_turned_off_feed_is_404_and_audited(app, client, auth):
+    auth.login("owner")
+    token = create_feed(client)
+    response = client.post("/staff/practitioners/1/feed/delete", follow_redirects=True)
+    assert "The feed is <strong>off</strong>" in response.get_data(as_text=True)
+    assert app.test_client().get(f"/feeds/{token}.ics").status_code == 404
+    with app.app_context():
+        assert db.session.get(Practitioner, 1).feed_token_hash is None
+        (entry,) = db.session.execute(
+            db.select(AuditEntry).filter_by(action="feed.revoke")
+        ).scalars()
+        assert (entry.before, entry.after) == ({"feed": True}, {"feed": False})
+
+
+def test_unknown_feed_token_is_404(client):
+    assert client.get("/feeds/not-a-real-token.ics").status_code == 404
+    assert client.get("/feeds/.ics").status_code == 404
+
+
+def test_feed_is_not_cached_by_shared_caches(app, client, auth):
+    auth.login("reception")
+    token = create_feed(client)
+    response = app.test_client().get(f"/feeds/{token}.ics")
+    assert "no-store" in response.headers["Cache-Control"]
+    assert "private" in response.headers["Cache-Control"]
