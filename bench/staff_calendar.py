@@ -1,6 +1,6 @@
 """Benchmark: how long the staff calendar takes to render with a full week of bookings.
 
-Not part of the test suite. Run:  .venv/bin/python bench/calendar.py
+Not part of the test suite. Run:  .venv/bin/python bench/staff_calendar.py
 Builds a throwaway SQLite clinic with 5 practitioners, each working 08:00-20:00
 Monday to Saturday and booked back to back for a whole week (45-minute sessions
 with 15-minute buffers), signs in as reception and times the week view of one
@@ -35,6 +35,9 @@ def fill_week(monday) -> int:
         db.session.add(practitioners[-1])
     for practitioner in practitioners:
         practitioner.services = [service]
+        practitioner.hours = []
+    db.session.flush()  # old rows go before new ones take their weekday
+    for practitioner in practitioners:
         practitioner.hours = [
             WorkingHours(weekday=d, start_time=time(8), end_time=time(20)) for d in range(6)
         ]
@@ -90,7 +93,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
-            {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'c.sqlite3'}", "SECRET_KEY": "x"}
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'c.sqlite3'}",
+                "SECRET_KEY": "bench",
+                "WTF_CSRF_ENABLED": False,
+            }
         )
         with app.app_context():
             db.create_all()
