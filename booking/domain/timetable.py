@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from booking.domain.availability import Interval, WeeklyHours
 
-FREE, BOOKING, BREAK, OFF, CLOSED = "free", "booking", "break", "off", "closed"
+FREE, BOOKING, BUFFER, BREAK, OFF, CLOSED = "free", "booking", "buffer", "break", "off", "closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,8 @@ class Block:
     status: str
     title: str
     detail: str = ""
+    # End of the buffer after the appointment: the practitioner is not free before it.
+    held_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,9 @@ def build_grid(
                 grid[r][c] = Cell(BOOKING, start, span, block, others)
                 covered_until = r + span - 1
                 continue
-            grid[r][c] = Cell(_state(column, start, end, tz), start)
+            in_buffer = any(
+                block.end <= start < (block.held_until or block.end) for block in blocks
+            )
+            grid[r][c] = Cell(BUFFER if in_buffer else _state(column, start, end, tz), start)
     rows = tuple(Row(t, tuple(cells)) for t, cells in zip(times, grid, strict=True))
     return Grid(cols, rows, tuple(unplaced))

@@ -38,6 +38,7 @@ def block_for(booking: Booking) -> Block:
         status=booking.status,
         title=patient.name,
         detail=booking.service.name,
+        held_until=booking.blocked_until,
     )
 
 

@@ -6,7 +6,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.domain.availability import Interval, WeeklyHours
-from booking.domain.timetable import BOOKING, BREAK, CLOSED, FREE, OFF, Block, Column, build_grid
+from booking.domain.timetable import (
+    BOOKING,
+    BREAK,
+    BUFFER,
+    CLOSED,
+    FREE,
+    OFF,
+    Block,
+    Column,
+    build_grid,
+)
 
 NY = ZoneInfo("America/New_York")
 MONDAY = date(2026, 12, 7)
@@ -99,3 +109,13 @@ def test_bookings_outside_hours_widen_the_grid():
     grid = build_grid([column(bookings=[early])], timezone="America/New_York", step_minutes=60)
     assert grid.rows[0].time == time(7)
     assert grid.rows[0].cells[0].kind == BOOKING
+
+
+def test_the_buffer_after_a_booking_is_not_offered_as_free():
+    block = Block(
+        7, at(MONDAY, 9), at(MONDAY, 10), "booked", "Ann", "Neck", held_until=at(MONDAY, 10, 15)
+    )
+    grid = build_grid([column(bookings=[block])], timezone="America/New_York", step_minutes=15)
+    cells = dict(kinds(grid))
+    assert cells["10:00"] == BUFFER
+    assert cells["10:15"] == FREE
