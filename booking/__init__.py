@@ -37,6 +37,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_prefixed_env("BOOKING")
     if test_config:
         app.config.update(test_config)
+    if app.config.get("PRODUCTION"):
+        check_production(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         url = app.config.get("DATABASE_URL") or (
             "sqlite:///" + os.path.join(app.instance_path, "booking.sqlite3")
@@ -45,13 +47,32 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     os.makedirs(app.instance_path, exist_ok=True)
 
 
+def check_production(app: Flask) -> None:
+    """Production mode: refuse the development secret, and send cookies over HTTPS only."""
+    from booking.config import SECRET_KEY as DEV_SECRET
+
+    secret = app.config.get("SECRET_KEY") or ""
+    if secret == DEV_SECRET or len(secret) < 32:
+        raise RuntimeError(
+            "BOOKING_SECRET_KEY must be set to a long random value (32+ characters) in "
+            "production, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    app.config.update(
+        SESSION_COOKIE_SECURE=True,
+        REMEMBER_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PREFERRED_URL_SCHEME="https",
+    )
+
+
 def register_extensions(app: Flask) -> None:
     from booking.database import configure_engine
-    from booking.extensions import csrf, db, login_manager
+    from booking.extensions import csrf, db, login_manager, migrate
     from booking.services.auth import load_user
     from booking.views.errors import unauthorized
 
     db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
@@ -62,13 +83,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from booking.extensions import csrf
-    from booking.views import api, auth, feeds, public, staff, staff_api
+    from booking.views import admin, api, auth, feeds, public, staff, staff_api
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_api.bp)
     app.register_blueprint(feeds.bp)
+    app.register_blueprint(admin.bp)
     # The JSON API takes no cookies for patients: the manage token is the credential.
     csrf.exempt(api.bp)
     app.register_blueprint(api.bp)

@@ -12,10 +12,17 @@ from booking.extensions import db
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the database schema (safe to run again)."""
-    import booking.models  # noqa: F401  (register every table)
+    """Create or upgrade the database schema to the latest migration (safe to repeat)."""
+    from flask_migrate import upgrade
+    from sqlalchemy import inspect
 
-    db.create_all()
+    tables = set(inspect(db.engine).get_table_names())
+    if "booking" in tables and "alembic_version" not in tables:
+        raise click.ClickException(
+            "This database was made before migrations existed. Back it up, then remove it "
+            "(for SQLite, the file in instance/) and run init-db again."
+        )
+    upgrade()
     click.echo("Database ready.")
 
 

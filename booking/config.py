@@ -11,3 +11,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Seconds to wait for SQLite's write lock before giving up.
 SQLITE_BUSY_TIMEOUT = 15
+# Production mode (BOOKING_PRODUCTION=1, set by booking.wsgi): strict secret, secure cookies.
+PRODUCTION = False
+# Behind a reverse proxy, how many proxies to trust for X-Forwarded-* headers.
+PROXY_COUNT = 0

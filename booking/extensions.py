@@ -1,6 +1,9 @@
 """Extension objects, created here and bound to the app in the factory."""
 
+import os
+
 from flask_login import LoginManager
+from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 
@@ -12,3 +15,5 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see staff pages."
 login_manager.session_protection = "strong"
+# The migration scripts ship inside the package, wherever it is installed.
+migrate = Migrate(directory=os.path.join(os.path.dirname(__file__), "migrations"))

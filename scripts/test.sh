@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Install what the tests need (Python packages, Debian's Chromium), run the linters, run every test.
+# Install what the tests need (Python packages, Debian's Chromium and PostgreSQL),
+# run the linters, then the whole suite on SQLite and again on a throwaway PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
+sudo=""
+[ "$(id -u)" = 0 ] || sudo="sudo"
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
+if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
-  $sudo apt-get install -y -q chromium
+  $sudo apt-get install -y -q "${missing[@]}"
 fi
 
 [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -18,5 +22,12 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 .venv/bin/ruff check .
 
-echo "== pytest"
+echo "== pytest on SQLite"
+.venv/bin/pytest "$@"
+
+echo "== pytest on PostgreSQL"
+# shellcheck source=scripts/postgres.sh
+source scripts/postgres.sh
+trap stop_postgres EXIT
+start_postgres
 .venv/bin/pytest "$@"

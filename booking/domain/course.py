@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from booking.domain.estimates import CoursePlan
+from booking.domain.statuses import ARRIVED, BOOKED, FULFILLED, NOSHOW
 
 # The booking status words this module counts (the models use the same words).
-BOOKED, ARRIVED, FULFILLED, NOSHOW = "booked", "arrived", "fulfilled", "noshow"
 
 
 @dataclass(frozen=True, slots=True)

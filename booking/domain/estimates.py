@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from booking.domain.money import percent_off
+
 # A session typically costs $50 to $150 depending mostly on where the clinic is.
 MARKET_LOW_CENTS = 5_000
 MARKET_HIGH_CENTS = 15_000
@@ -19,6 +21,47 @@ class CoursePlan:
     def __post_init__(self) -> None:
         if not 1 <= self.min_sessions <= self.typical_sessions <= self.max_sessions:
             raise ValueError("course plan needs 1 <= min <= typical <= max sessions")
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """A prepaid course: N sessions for a fixed price, or at a percentage off."""
+
+    sessions: int
+    price_cents: int | None = None
+    discount_percent: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.sessions < 2:
+            raise ValueError("a package needs at least 2 sessions")
+        if (self.price_cents is None) == (self.discount_percent is None):
+            raise ValueError("a package has either a price or a percentage off, not both")
+        if self.price_cents is not None and self.price_cents <= 0:
+            raise ValueError("a package price must be positive")
+        if self.discount_percent is not None and not 1 <= self.discount_percent <= 90:
+            raise ValueError("a package discount is between 1% and 90%")
+
+    def total_cents(self, price_cents: int) -> int:
+        if self.price_cents is not None:
+            return self.price_cents
+        return percent_off(price_cents * self.sessions, self.discount_percent or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class PackageLine:
+    """The package beside paying session by session for the same number of sessions."""
+
+    sessions: int
+    total_cents: int
+    pay_as_you_go_cents: int
+
+    @property
+    def saving_cents(self) -> int:
+        return self.pay_as_you_go_cents - self.total_cents
+
+    @property
+    def per_session_cents(self) -> int:
+        return self.total_cents // self.sessions
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +82,7 @@ class Estimate:
     plan: CoursePlan
     lines: tuple[Line, ...]
     requested: Line | None = None
+    package: PackageLine | None = None
 
     def line(self, label: str) -> Line:
         return next(line for line in self.lines if line.label == label)
@@ -55,12 +99,17 @@ def _line(label: str, sessions: int, price_cents: int) -> Line:
 
 
 def course_estimate(
-    price_cents: int, currency: str, plan: CoursePlan, sessions: int | None = None
+    price_cents: int,
+    currency: str,
+    plan: CoursePlan,
+    sessions: int | None = None,
+    package: Package | None = None,
 ) -> Estimate:
     """Price x planned sessions (min, typical, max), beside the market range x the same.
 
-    `sessions`, when given, adds a line for that exact count. An estimate is a range
-    to plan with, never a promise: the practitioner reviews progress as the course goes.
+    `sessions`, when given, adds a line for that exact count; a `package` adds the
+    prepaid course beside paying as you go. An estimate is a range to plan with, never
+    a promise: the practitioner reviews progress as the course goes.
     """
     if price_cents < 0:
         raise ValueError("price cannot be negative")
@@ -72,4 +121,9 @@ def course_estimate(
         _line("max", plan.max_sessions, price_cents),
     )
     requested = _line("requested", sessions, price_cents) if sessions is not None else None
-    return Estimate(price_cents, currency, plan, lines, requested)
+    package_line = None
+    if package is not None:
+        package_line = PackageLine(
+            package.sessions, package.total_cents(price_cents), price_cents * package.sessions
+        )
+    return Estimate(price_cents, currency, plan, lines, requested, package_line)

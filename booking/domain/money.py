@@ -34,3 +34,9 @@ def parse_cents(text: str) -> int:
         return int((value * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
     except InvalidOperation as exc:
         raise ValueError(f"{text!r} is not an amount of money") from exc
+
+
+def percent_off(cents: int, percent: int) -> int:
+    """`cents` less `percent`%, rounded half up to a whole cent."""
+    value = Decimal(cents) * (100 - percent) / 100
+    return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))

@@ -5,6 +5,7 @@ from booking.models.booking import Booking
 from booking.models.clinic import ClinicSettings, Disclaimer
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
+from booking.models.price import PriceChange
 from booking.models.service import Service
 from booking.models.user import User
 
@@ -15,6 +16,7 @@ __all__ = [
     "Disclaimer",
     "Patient",
     "Practitioner",
+    "PriceChange",
     "Service",
     "TimeOff",
     "User",

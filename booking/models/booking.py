@@ -7,22 +7,20 @@ from datetime import datetime
 from sqlalchemy import DDL, JSON, CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from booking.domain.statuses import (  # noqa: F401  (re-exported for the app)
+    ACTIVE_STATUSES,
+    ARRIVED,
+    BOOKED,
+    CANCELLED,
+    FULFILLED,
+    NOSHOW,
+    STATUSES,
+)
 from booking.models.base import Base, UTCDateTime, utcnow
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner
 from booking.models.service import Service
 
-# FHIR Appointment.status words.
-BOOKED, ARRIVED, FULFILLED, CANCELLED, NOSHOW = (
-    "booked",
-    "arrived",
-    "fulfilled",
-    "cancelled",
-    "noshow",
-)
-STATUSES = (BOOKED, ARRIVED, FULFILLED, CANCELLED, NOSHOW)
-# Statuses that hold the practitioner's time. A no-show frees it for a walk-in.
-ACTIVE_STATUSES = (BOOKED, ARRIVED, FULFILLED)
 SOURCES = ("online", "phone", "walk-in")
 # How staff pages name each status.
 STATUS_LABELS = {
@@ -101,14 +99,26 @@ _OVERLAP_SQL = f"""
     );
 """  # noqa: S608 (built from constants only)
 
+# PostgreSQL: an exclusion constraint, so the losing transaction fails with 23P01.
+PG_EXTENSION = "CREATE EXTENSION IF NOT EXISTS btree_gist"
+PG_EXCLUSION = f"""
+    ALTER TABLE booking ADD CONSTRAINT booking_no_overlap EXCLUDE USING gist (
+        practitioner_id WITH =,
+        tsrange(start_at, blocked_until, '[)') WITH &&
+    ) WHERE (status IN ({_ACTIVE_SQL}))
+"""
+event.listen(Booking.__table__, "before_create", DDL(PG_EXTENSION).execute_if(dialect="postgresql"))
+event.listen(Booking.__table__, "after_create", DDL(PG_EXCLUSION).execute_if(dialect="postgresql"))
+
 # SQLite runs one writer at a time, so a trigger that checks inside the writing
 # statement serialises the check with the insert: the same guarantee PostgreSQL's
 # exclusion constraint gives. Both triggers fire only for bookings that hold time.
-for _ddl in (
+SQLITE_TRIGGERS = (
     f"""CREATE TRIGGER booking_no_overlap_insert BEFORE INSERT ON booking
         WHEN NEW.status IN ({_ACTIVE_SQL}) BEGIN {_OVERLAP_SQL} END""",
     f"""CREATE TRIGGER booking_no_overlap_update BEFORE UPDATE OF
         practitioner_id, start_at, end_at, blocked_until, status ON booking
         WHEN NEW.status IN ({_ACTIVE_SQL}) BEGIN {_OVERLAP_SQL} END""",
-):
+)
+for _ddl in SQLITE_TRIGGERS:
     event.listen(Booking.__table__, "after_create", DDL(_ddl).execute_if(dialect="sqlite"))

@@ -26,6 +26,9 @@ class ClinicSettings(Base):
     horizon_days: Mapped[int] = mapped_column(default=60)
     slot_step_minutes: Mapped[int] = mapped_column(default=15)
     cancellation_notice_hours: Mapped[int] = mapped_column(default=24)
+    # The owner's allowed range for a session price; prices outside it are refused.
+    price_min_cents: Mapped[int] = mapped_column(default=5_000)
+    price_max_cents: Mapped[int] = mapped_column(default=15_000)
 
 
 class Disclaimer(Base):

@@ -9,7 +9,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from booking.extensions import db
 from booking.models import User
 from booking.models.base import utcnow
-from booking.models.user import ROLES
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -67,20 +66,10 @@ def check_password_strength(password: str) -> None:
 
 
 def create_user(email: str, role: str, password: str, name: str = "") -> User:
-    email = email.strip().lower()
-    if role not in ROLES:
-        raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
-    if "@" not in email or len(email) > 254:
-        raise AccountError("Give a valid email address.")
-    if find_user(email) is not None:
-        raise AccountError(f"An account for {email} already exists.")
-    check_password_strength(password)
-    user = User(
-        email=email, role=role, name=name.strip(), password_hash=generate_password_hash(password)
-    )
-    db.session.add(user)
-    db.session.commit()
-    return user
+    """A staff account made from the command line: the same rules and audit as the owner's page."""
+    from booking.services.accounts import create_account
+
+    return create_account(email, name, role, password, actor=None)
 
 
 def load_user(user_id: str) -> User | None:

@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 
 from booking.domain import screening
 from booking.domain.availability import MAX_RANGE_DAYS
-from booking.domain.estimates import MAX_SESSIONS, Line, course_estimate
+from booking.domain.estimates import MAX_SESSIONS, Line
 from booking.domain.money import amount
 from booking.extensions import db
 from booking.forms.public import PatientForm
@@ -172,7 +172,7 @@ def estimate():
             )
         sessions = int(raw)
     currency = clinic().currency
-    result = course_estimate(service.price_cents, currency, service.course_plan, sessions)
+    result = service.estimate(currency, sessions)
 
     def line(item: Line) -> dict:
         return {
@@ -198,6 +198,13 @@ def estimate():
     }
     if result.requested:
         body["requested"] = line(result.requested)
+    if result.package:
+        body["package"] = {
+            "sessions": result.package.sessions,
+            "total": price(result.package.total_cents, currency),
+            "pay_as_you_go_total": price(result.package.pay_as_you_go_cents, currency),
+            "saving": price(result.package.saving_cents, currency),
+        }
     return jsonify(body)
 
 

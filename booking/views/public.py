@@ -140,6 +140,17 @@ def week_of_slots(service: Service, first: date, practitioner_id: int | None, **
     return group_by_day(slots), next_free
 
 
+@bp.get("/healthz")
+def healthz():
+    """For load balancers: 200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(db.text("SELECT 1")).scalar_one()
+    except Exception:  # noqa: BLE001  (any database failure means unhealthy)
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
 @bp.get("/")
 def home():
     return render_template("public/home.html", services=active_services())
@@ -148,7 +159,7 @@ def home():
 @bp.get("/services/<slug>")
 def service(slug: str):
     service = service_or_404(slug)
-    estimate = course_estimate(service.price_cents, clinic().currency, service.course_plan)
+    estimate = service.estimate(clinic().currency)
     siblings = [s for s in active_services() if s.condition == service.condition]
     return render_template(
         "public/service.html",
@@ -207,7 +218,7 @@ def details(slug: str):
         "start": start,
         "practitioner": practitioner,
         "disclaimer": current_disclaimer(),
-        "estimate": course_estimate(service.price_cents, clinic().currency, service.course_plan),
+        "estimate": service.estimate(clinic().currency),
         "alternatives": [],
     }
     if request.method == "GET" and not availability.slots_at(

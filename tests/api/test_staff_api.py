@@ -12,9 +12,9 @@ from booking.extensions import db
 from booking.models import AuditEntry, Booking, ClinicSettings, Patient, Service, TimeOff
 from booking.models.base import utcnow
 from booking.services import availability
-from booking.services.demo import seed_demo
 from booking.views.helpers import to_local
 from tests.conftest import NO_FLAGS, PASSWORD
+from tests.database import database_uri, fresh_database
 
 API = "/api/v1/staff"
 
@@ -471,14 +471,13 @@ def csrf_app(tmp_path):
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'csrf.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path, "csrf.sqlite3"),
             "WTF_CSRF_ENABLED": True,
             "SERVER_NAME": "clinic.test",
         }
     )
     with app.app_context():
-        db.create_all()
-        seed_demo()
+        fresh_database(app)
     yield app
     with app.app_context():
         db.engine.dispose()

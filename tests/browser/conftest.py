@@ -11,7 +11,7 @@ from werkzeug.serving import make_server
 
 from booking import create_app
 from booking.extensions import db
-from booking.services.demo import seed_demo
+from tests.database import database_uri, fresh_database
 
 # Playwright cannot download its own browser here; Debian's Chromium needs these flags.
 CHROMIUM_ARGS = [
@@ -64,13 +64,12 @@ def live_server(tmp_path):
         {
             "TESTING": True,
             "SECRET_KEY": "browser-test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'browser.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path, "browser.sqlite3"),
             "WTF_CSRF_ENABLED": True,
         }
     )
     with app.app_context():
-        db.create_all()
-        seed_demo()
+        fresh_database(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -72,7 +72,10 @@ def test_reception_books_a_phone_patient_moves_it_and_marks_a_no_show(desk, live
     statuses = live_server.query(Booking.__table__.select().with_only_columns(Booking.status))
     assert statuses == ["noshow"]
     actions = live_server.query(
-        AuditEntry.__table__.select().with_only_columns(AuditEntry.action).order_by(AuditEntry.id)
+        AuditEntry.__table__.select()
+        .with_only_columns(AuditEntry.action)
+        .where(AuditEntry.action.startswith("booking."))
+        .order_by(AuditEntry.id)
     )
     assert actions == ["booking.create", "booking.move", "booking.status"]
     assert booking

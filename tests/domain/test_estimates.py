@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.domain.estimates import CoursePlan, course_estimate
+from booking.domain.estimates import CoursePlan, Package, course_estimate
 
 NECK = CoursePlan(5, 8, 12)
 BACK = CoursePlan(8, 10, 12)
@@ -151,3 +151,39 @@ def test_course_plan_with_equal_counts_accepted(low, typical, high):
 def test_negative_price_rejected(price):
     with pytest.raises(ValueError, match="negative"):
         course_estimate(price, "USD", NECK)
+
+
+@pytest.mark.parametrize(
+    ("package", "total", "saving"),
+    [
+        (Package(8, price_cents=68_000), 68_000, 8 * 9_500 - 68_000),
+        (Package(10, discount_percent=10), 85_500, 9_500),
+        (Package(3, discount_percent=15), 24_225, 4_275),
+    ],
+    ids=["fixed-price", "ten-percent-off", "rounds-to-cents"],
+)
+def test_package_sits_beside_pay_as_you_go(package, total, saving):
+    estimate = course_estimate(9_500, "USD", CoursePlan(5, 8, 12), package=package)
+    assert estimate.package.total_cents == total
+    assert estimate.package.pay_as_you_go_cents == 9_500 * package.sessions
+    assert estimate.package.saving_cents == saving
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sessions": 1, "price_cents": 100},
+        {"sessions": 5},
+        {"sessions": 5, "price_cents": 100, "discount_percent": 5},
+        {"sessions": 5, "discount_percent": 95},
+        {"sessions": 5, "price_cents": 0},
+    ],
+    ids=["one-session", "neither", "both", "too-much-off", "free"],
+)
+def test_impossible_packages_are_refused(kwargs):
+    with pytest.raises(ValueError):
+        Package(**kwargs)
+
+
+def test_no_package_means_none_in_the_estimate():
+    assert course_estimate(9_500, "USD", CoursePlan(5, 8, 12)).package is None

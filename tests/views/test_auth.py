@@ -124,3 +124,16 @@ def test_create_user_command_with_and_without_password(app, runner):
     with app.app_context():
         roles = dict(db.session.execute(db.select(User.email, User.role)).all())
         assert roles == {"owner@clinic.test": "owner", "desk@clinic.test": "reception"}
+
+
+def test_accounts_made_on_the_command_line_are_in_the_audit_log(app, runner):
+    from booking.models import AuditEntry
+
+    runner.invoke(
+        args=["create-user", "--email", "o@clinic.test", "--role", "owner", "--password", "x" * 12]
+    )
+    with app.app_context():
+        entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+        assert entry.action == "account.create"
+        assert entry.user_id is None
+        assert "x" * 12 not in str(entry.after)

@@ -10,7 +10,7 @@ import pytest
 from booking import create_app
 from booking.extensions import db
 from booking.models import Booking, ClinicSettings, Patient
-from booking.services.demo import seed_demo
+from tests.database import database_uri, fresh_database
 
 ALL_NO = {
     "bowel_bladder": "no",
@@ -247,12 +247,11 @@ def csrf_client(tmp_path):
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'csrf.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path, "csrf.sqlite3"),
         }
     )
     with app.app_context():
-        db.create_all()
-        seed_demo()
+        fresh_database(app)
     return app.test_client()
 
 

@@ -25,6 +25,11 @@ AREAS = {
     "hours": "Working hours",
     "time_off": "Time off",
     "feed": "Calendar feeds",
+    "service": "Services and prices",
+    "practitioner": "Practitioners",
+    "account": "Staff accounts",
+    "settings": "Clinic settings",
+    "disclaimer": "Disclaimer",
 }
 # Snapshot keys that hold another row's id, shown by that row's name.
 NAMED = {"practitioner_id": Practitioner, "service_id": Service, "patient_id": Patient}
@@ -33,6 +38,8 @@ SUBJECTS = {
     "booking": ("staff.booking", "booking_id", None),
     "practitioner": ("staff.practitioner", "practitioner_id", "practitioner_id"),
     "patient": ("staff.patient", "patient_id", "patient_id"),
+    "service": ("admin.service_edit", "service_id", "service_id"),
+    "account": ("admin.account", "user_id", None),
 }
 
 

@@ -1,0 +1,354 @@
+"""How the clinic is doing: bookings, utilisation, attendance, revenue and patients.
+
+Pure: takes bookings, hours and time off as small values, the clinic's timezone and
+`now`, and returns figures to show. Dates are clinic-local and both included; weeks
+run Monday to Sunday in clinic time. Open time is built day by day from wall-clock
+hours with `zoneinfo`, so a day the clocks change has its real length.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+from booking.domain.availability import Interval, WeeklyHours, range_bounds
+from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, FULFILLED, NOSHOW
+
+# The booking status words (the models use the same words).
+# Bookings that held the practitioner's time: what utilisation counts as booked.
+HELD_TIME = frozenset({BOOKED, ARRIVED, FULFILLED})
+# Bookings the clinic expected to be paid for: cancellations are the only ones left out.
+BOOKED_REVENUE = frozenset({BOOKED, ARRIVED, FULFILLED, NOSHOW})
+# Money actually earned: sessions marked done.
+REALISED_REVENUE = frozenset({FULFILLED})
+
+MAX_REPORT_DAYS = 400
+DEFAULT_WEEKS = 8
+# Wide enough for any clinic's history, narrow enough that date arithmetic never overflows.
+EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+MINUTE = timedelta(minutes=1)
+
+
+class ReportRangeError(ValueError):
+    """Dates a report cannot cover, with a message for the owner."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def check_range(first_day: date, last_day: date) -> None:
+    """Refuse dates out of order, too far apart or outside the years reports cover."""
+    for day in (first_day, last_day):
+        if not EARLIEST_DAY <= day <= LATEST_DAY:
+            raise ReportRangeError(
+                f"Choose dates from {EARLIEST_DAY.year} to {LATEST_DAY.year}; "
+                f"{day.isoformat()} is outside them."
+            )
+    if last_day < first_day:
+        raise ReportRangeError(
+            f"The end date ({last_day.isoformat()}) is before the start date "
+            f"({first_day.isoformat()})."
+        )
+    days = (last_day - first_day).days + 1
+    if days > MAX_REPORT_DAYS:
+        raise ReportRangeError(
+            f"Choose at most {MAX_REPORT_DAYS} days at a time; "
+            f"{first_day.isoformat()} to {last_day.isoformat()} is {days} days."
+        )
+
+
+def default_range(today: date, weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
+    """The last `weeks` full weeks, Monday to Sunday, before the week of `today`."""
+    monday = today - timedelta(days=today.weekday())
+    return monday - timedelta(weeks=weeks), monday - timedelta(days=1)
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFact:
+    """One booking as the reports count it."""
+
+    start: datetime
+    end: datetime
+    status: str
+    condition: str
+    practitioner_id: int
+    patient_id: int
+    price_cents: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class PractitionerHours:
+    """A practitioner's weekly hours (clinic wall-clock) and time off (UTC)."""
+
+    id: int
+    name: str
+    hours: tuple[WeeklyHours, ...]
+    time_off: tuple[Interval, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """`part` out of `whole`; no percentage when there is nothing to divide by."""
+
+    part: int
+    whole: int
+
+    @property
+    def percent(self) -> Decimal | None:
+        """Rounded half up to one decimal place: the one place reports round."""
+        if not self.whole:
+            return None
+        value = Decimal(self.part) * 100 / Decimal(self.whole)
+        return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekBookings:
+    """Bookings not cancelled that start in one week, by condition."""
+
+    week: date  # the Monday
+    days: int  # how many of its days are inside the chosen dates (7 but at the edges)
+    by_condition: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_condition.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Utilisation:
+    practitioner_id: int
+    name: str
+    booked_minutes: int
+    open_minutes: int
+
+    @property
+    def rate(self) -> Rate:
+        return Rate(self.booked_minutes, self.open_minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    bookings: int  # every booking starting in the dates, cancelled ones too
+    cancelled: int
+    started: int  # not cancelled and already started: the ones a patient could miss
+    noshows: int
+
+    @property
+    def noshow_rate(self) -> Rate:
+        return Rate(self.noshows, self.started)
+
+    @property
+    def cancellation_rate(self) -> Rate:
+        return Rate(self.cancelled, self.bookings)
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRevenue:
+    week: date
+    days: int
+    booked_cents: int
+    realised_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Revenue:
+    currency: str
+    weeks: tuple[WeekRevenue, ...]
+    # Bookings priced in another currency (from before a change of currency): left out.
+    other_currency: int = 0
+
+    @property
+    def booked_cents(self) -> int:
+        return sum(w.booked_cents for w in self.weeks)
+
+    @property
+    def realised_cents(self) -> int:
+        return sum(w.realised_cents for w in self.weeks)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientMix:
+    """Patients with a booking (not cancelled) in the dates: first time, or back again."""
+
+    new: int
+    returning: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.returning
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    first_day: date
+    last_day: date
+    conditions: tuple[str, ...]
+    weeks: tuple[WeekBookings, ...]
+    utilisation: tuple[Utilisation, ...]
+    attendance: Attendance
+    revenue: Revenue
+    patients: PatientMix
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+def days_between(first_day: date, last_day: date) -> list[date]:
+    return [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+
+
+def _utc(interval: Interval) -> Interval:
+    # Python subtracts two datetimes sharing a tzinfo by wall clock, so a span across a
+    # clock change would be an hour out; in UTC it is the time that really passed.
+    return Interval(interval.start.astimezone(UTC), interval.end.astimezone(UTC))
+
+
+def _merged(intervals: Iterable[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for interval in sorted(map(_utc, intervals), key=lambda i: i.start):
+        if merged and interval.start <= merged[-1].end:
+            if interval.end > merged[-1].end:
+                merged[-1] = Interval(merged[-1].start, interval.end)
+        else:
+            merged.append(interval)
+    return merged
+
+
+def open_minutes(
+    hours: Iterable[WeeklyHours],
+    time_off: Iterable[Interval],
+    first_day: date,
+    last_day: date,
+    timezone: str,
+) -> int:
+    """Minutes open between two clinic-local dates: weekly hours less breaks and time off.
+
+    Each day's wall-clock windows become instants on that date, so an opening that
+    spans a clock change counts the time that really passes (an hour less in spring).
+    """
+    tz = ZoneInfo(timezone)
+    by_weekday: dict[int, list[WeeklyHours]] = {}
+    for day_hours in hours:
+        by_weekday.setdefault(day_hours.weekday, []).append(day_hours)
+    off = _merged(time_off)
+    total = timedelta(0)
+    for day in days_between(first_day, last_day):
+        for day_hours in by_weekday.get(day.weekday(), ()):
+            for start, end in day_hours.local_windows():
+                opening = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
+                closing = datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+                if closing <= opening:
+                    continue
+                total += closing - opening
+                for cut in off:
+                    if cut.start >= closing:
+                        break
+                    if cut.end > opening:
+                        total -= min(cut.end, closing) - max(cut.start, opening)
+    return total // MINUTE
+
+
+def build_report(
+    bookings: Iterable[BookingFact],
+    practitioners: Iterable[PractitionerHours],
+    first_seen: Mapping[int, datetime],
+    *,
+    first_day: date,
+    last_day: date,
+    timezone: str,
+    currency: str,
+    conditions: tuple[str, ...],
+    now: datetime,
+) -> Report:
+    """Every report for bookings starting between two clinic-local dates, both included.
+
+    `first_seen` holds, per patient, the start of their first-ever booking that was not
+    cancelled; a patient whose first one falls in the dates is new, else returning.
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    tz = ZoneInfo(timezone)
+    range_start, range_end = range_bounds(first_day, last_day, timezone)
+    mondays = [monday_of(first_day) + timedelta(weeks=n) for n in _week_count(first_day, last_day)]
+    # Where each week starts, as an instant: a booking's week is found by bisection,
+    # without turning each of a year's bookings into local time.
+    week_starts = [datetime.combine(m, time(0), tzinfo=tz).astimezone(UTC) for m in mondays]
+    counts = [dict.fromkeys(conditions, 0) for _ in mondays]
+    booked, realised = [0] * len(mondays), [0] * len(mondays)
+    held: dict[int, int] = {}
+    every = cancelled = started = noshows = other_currency = 0
+    patients: set[int] = set()
+    for fact in bookings:
+        start = fact.start.astimezone(UTC)
+        if not range_start <= start < range_end:
+            continue
+        every += 1
+        status = fact.status
+        if status == CANCELLED:
+            cancelled += 1
+            continue
+        week = bisect_right(week_starts, start) - 1
+        by_condition = counts[week]
+        by_condition[fact.condition] = by_condition.get(fact.condition, 0) + 1
+        patients.add(fact.patient_id)
+        if start < now:
+            started += 1
+            if status == NOSHOW:
+                noshows += 1
+        if status in HELD_TIME:
+            # In UTC, so a booking across a clock change counts the time really taken.
+            minutes = (fact.end.astimezone(UTC) - start) // MINUTE
+            held[fact.practitioner_id] = held.get(fact.practitioner_id, 0) + minutes
+        if fact.currency != currency:
+            other_currency += 1
+            continue
+        if status in BOOKED_REVENUE:
+            booked[week] += fact.price_cents
+        if status in REALISED_REVENUE:
+            realised[week] += fact.price_cents
+
+    # A patient with no earlier booking on record is new.
+    returning = sum(1 for p in patients if first_seen.get(p, range_start) < range_start)
+    days = [_days_inside(monday, first_day, last_day) for monday in mondays]
+    return Report(
+        first_day=first_day,
+        last_day=last_day,
+        conditions=conditions,
+        weeks=tuple(WeekBookings(m, days[i], counts[i]) for i, m in enumerate(mondays)),
+        utilisation=tuple(
+            Utilisation(
+                p.id,
+                p.name,
+                held.get(p.id, 0),
+                open_minutes(p.hours, p.time_off, first_day, last_day, timezone),
+            )
+            for p in practitioners
+        ),
+        attendance=Attendance(every, cancelled, started, noshows),
+        revenue=Revenue(
+            currency,
+            tuple(WeekRevenue(m, days[i], booked[i], realised[i]) for i, m in enumerate(mondays)),
+            other_currency,
+        ),
+        patients=PatientMix(len(patients) - returning, returning),
+    )
+
+
+def _week_count(first_day: date, last_day: date) -> range:
+    return range((monday_of(last_day) - monday_of(first_day)).days // 7 + 1)
+
+
+def _days_inside(monday: date, first_day: date, last_day: date) -> int:
+    return (min(monday + timedelta(days=6), last_day) - max(monday, first_day)).days + 1

@@ -1,0 +1,84 @@
+"""The owner's clinic settings form."""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+
+from booking.domain.money import SYMBOLS, parse_cents
+from booking.forms.public import _strip
+
+STEPS = (5, 10, 15, 20, 30, 60)
+
+
+def _money(form, field):
+    try:
+        field.cents = parse_cents(field.data or "")
+    except ValueError as error:
+        raise ValidationError("Give an amount such as 50 or 49.50.") from error
+
+
+class SettingsForm(FlaskForm):
+    name = StringField(
+        "Clinic name", filters=[_strip], validators=[DataRequired(), Length(max=120)]
+    )
+    address = StringField("Address", filters=[_strip], validators=[DataRequired(), Length(max=300)])
+    phone = StringField("Phone", filters=[_strip], validators=[DataRequired(), Length(max=40)])
+    email = EmailField("Email", filters=[_strip], validators=[Optional(), Length(max=254), Email()])
+    timezone = SelectField("Timezone", validators=[InputRequired()])
+    currency = SelectField("Currency", choices=[SelectChoice(code, code) for code in SYMBOLS])
+    min_notice_minutes = IntegerField(
+        "Minimum notice for online bookings (minutes)",
+        validators=[InputRequired("Give a number of minutes."), NumberRange(0, 7 * 24 * 60)],
+    )
+    horizon_days = IntegerField(
+        "How far ahead patients can book (days)",
+        validators=[InputRequired("Give a number of days."), NumberRange(1, 365)],
+    )
+    slot_step_minutes = SelectField(
+        "Start times every",
+        coerce=int,
+        choices=[SelectChoice(step, f"{step} minutes") for step in STEPS],
+    )
+    cancellation_notice_hours = IntegerField(
+        "Patients can cancel or move online until (hours before)",
+        validators=[InputRequired("Give a number of hours."), NumberRange(0, 14 * 24)],
+    )
+    price_min = StringField("Lowest allowed session price", validators=[_money])
+    price_max = StringField("Highest allowed session price", validators=[_money])
+    disclaimer = TextAreaField(
+        "GP disclaimer shown to every patient before booking",
+        filters=[_strip],
+        validators=[
+            DataRequired("The disclaimer cannot be empty."),
+            Length(min=40, max=2000, message="Write the disclaimer in 40 to 2,000 characters."),
+        ],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(tz, tz) for tz in sorted(available_timezones())]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        low = getattr(self.price_min, "cents", None)
+        high = getattr(self.price_max, "cents", None)
+        if low is not None and high is not None and not 0 < low < high:
+            self.price_max.errors = [
+                *self.price_max.errors,
+                "The highest price must be above the lowest, and the lowest above zero.",
+            ]
+            ok = False
+        return ok

@@ -1,0 +1,178 @@
+"""Staff accounts as the owner manages them: create, reset passwords, roles, deactivation."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import func
+from werkzeug.security import generate_password_hash
+
+from booking.database import write_transaction
+from booking.extensions import db
+from booking.models import User
+from booking.models.base import utcnow
+from booking.models.user import OWNER, ROLES, new_session_token
+from booking.services import audit
+from booking.services.auth import AccountError, check_password_strength, find_user
+
+# 12 random bytes are 16 URL-safe characters: above the minimum length, easy to type.
+GENERATED_PASSWORD_BYTES = 12
+MAX_EMAIL_LENGTH = 254
+
+
+def generate_password() -> str:
+    """A random password to hand to a new colleague once."""
+    return secrets.token_urlsafe(GENERATED_PASSWORD_BYTES)
+
+
+def list_accounts() -> list[User]:
+    """Active accounts first, then by name and email."""
+    return list(
+        db.session.execute(
+            db.select(User).order_by(User.active.desc(), User.name, User.email)
+        ).scalars()
+    )
+
+
+def is_locked(user: User, now: datetime | None = None) -> bool:
+    return user.locked_until is not None and user.locked_until > (now or utcnow())
+
+
+def account_snapshot(user: User) -> dict:
+    """What the audit log keeps of an account: never the password, its hash or the session."""
+    return {"email": user.email, "name": user.name, "role": user.role, "active": user.active}
+
+
+def _active_owners() -> int:
+    return db.session.execute(
+        db.select(func.count(User.id)).where(User.role == OWNER, User.active.is_(True))
+    ).scalar_one()
+
+
+def is_last_active_owner(user: User) -> bool:
+    """Whether the clinic would be left without an active owner if this user stepped down."""
+    return user.role == OWNER and user.active and _active_owners() <= 1
+
+
+def _check_not_last_owner(user: User, doing: str) -> None:
+    if is_last_active_owner(user):
+        raise AccountError(
+            f"{user.display_name} is the last active owner and cannot be {doing}. "
+            "Make another account an owner first."
+        )
+
+
+def create_account(email: str, name: str, role: str, password: str, *, actor: User | None) -> User:
+    """A new staff account, audited. Raises AccountError with a message for the owner."""
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
+    if "@" not in email or len(email) > MAX_EMAIL_LENGTH:
+        raise AccountError("Give a valid email address.")
+    check_password_strength(password)
+    # Hash outside the write lock: it is deliberately slow.
+    password_hash = generate_password_hash(password)
+    with write_transaction():
+        if find_user(email) is not None:
+            raise AccountError(f"An account for {email} already exists.")
+        user = User(email=email, name=name.strip(), role=role, password_hash=password_hash)
+        db.session.add(user)
+        db.session.flush()
+        audit.record(
+            actor,
+            "account.create",
+            "account",
+            user.id,
+            after=account_snapshot(user),
+            summary=f"{role.capitalize()} account created for {email}",
+        )
+    return user
+
+
+def set_password(user: User, password: str, *, actor: User) -> None:
+    """Replace the password, lift any lockout and end every session the user has."""
+    check_password_strength(password)
+    password_hash = generate_password_hash(password)
+    with write_transaction():
+        was_locked = is_locked(user)
+        user.password_hash = password_hash
+        user.failed_logins = 0
+        user.locked_until = None
+        user.session_token = new_session_token()
+        audit.record(
+            actor,
+            "account.password",
+            "account",
+            user.id,
+            before={"locked": was_locked},
+            after={"locked": False},
+            summary=f"Password set for {user.email}; signed out everywhere",
+        )
+
+
+def deactivate(user: User, *, actor: User) -> bool:
+    """Stop the user signing in and end their sessions at once; False if already off."""
+    with write_transaction():
+        if not user.active:
+            return False
+        if user.id == actor.id:
+            raise AccountError("You cannot deactivate your own account.")
+        _check_not_last_owner(user, "deactivated")
+        before = account_snapshot(user)
+        user.active = False
+        user.session_token = new_session_token()
+        audit.record(
+            actor,
+            "account.deactivate",
+            "account",
+            user.id,
+            before=before,
+            after=account_snapshot(user),
+            summary=f"Account deactivated for {user.email}",
+        )
+    return True
+
+
+def reactivate(user: User, *, actor: User) -> bool:
+    """Let the user sign in again with their password; False if already active."""
+    with write_transaction():
+        if user.active:
+            return False
+        before = account_snapshot(user)
+        user.active = True
+        audit.record(
+            actor,
+            "account.reactivate",
+            "account",
+            user.id,
+            before=before,
+            after=account_snapshot(user),
+            summary=f"Account reactivated for {user.email}",
+        )
+    return True
+
+
+def change_role(user: User, role: str, *, actor: User) -> bool:
+    """Make the user reception or owner; False if it already was."""
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
+    with write_transaction():
+        if user.role == role:
+            return False
+        if role != OWNER:
+            if user.id == actor.id:
+                raise AccountError("You cannot remove your own owner role.")
+            _check_not_last_owner(user, "made reception")
+        before = account_snapshot(user)
+        user.role = role
+        audit.record(
+            actor,
+            "account.role",
+            "account",
+            user.id,
+            before=before,
+            after=account_snapshot(user),
+            summary=f"{user.email} is now {role}",
+        )
+    return True

@@ -1,0 +1,317 @@
+"""The catalogue's rules without HTTP: prices within bounds, plans, packages, slugs, history."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from booking.extensions import db
+from booking.models import AuditEntry, ClinicSettings, Practitioner, PriceChange, Service, User
+from booking.services import catalogue
+from booking.services.catalogue import CatalogueError, ServiceDetails
+
+BOUNDS = "Prices must be between $50.00 and $150.00 (set in Clinic settings)."
+MEI_LIN, SOFIA_ROMERO = 1, 3
+
+
+@pytest.fixture
+def owner(app, make_user):
+    email = make_user("owner")
+    with app.app_context():
+        yield db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
+
+
+def service(slug: str = "neck-initial") -> Service:
+    return db.session.execute(db.select(Service).filter_by(slug=slug)).scalar_one()
+
+
+def entries(action: str) -> list[AuditEntry]:
+    return list(
+        db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+        ).scalars()
+    )
+
+
+def history(item: Service) -> list[PriceChange]:
+    return list(db.session.execute(db.select(PriceChange).filter_by(service_id=item.id)).scalars())
+
+
+def details(**changes) -> ServiceDetails:
+    base = ServiceDetails(
+        name="Neck pain: short follow-up",
+        condition="neck",
+        kind="follow-up",
+        duration_minutes=30,
+        buffer_minutes=10,
+        price_cents=6000,
+        course_min=4,
+        course_typical=6,
+        course_max=10,
+        description="A shorter session.",
+        practitioner_ids=frozenset({MEI_LIN}),
+    )
+    return replace(base, **changes)
+
+
+def test_a_new_price_is_saved_with_its_history_and_audit_entry(owner):
+    item = service()
+
+    assert catalogue.set_price(item, 9000, actor=owner) is True
+
+    assert service().price_cents == 9000
+    [change] = history(item)
+    assert (change.user_id, change.old_cents, change.new_cents) == (owner.id, 9500, 9000)
+    [entry] = entries("service.price")
+    assert entry.user_id == owner.id and entry.subject_id == item.id
+    assert entry.before == {"price": "95.00"} and entry.after == {"price": "90.00"}
+    assert "$95.00" in entry.summary and "$90.00" in entry.summary
+
+
+def test_the_same_price_again_records_nothing(owner):
+    assert catalogue.set_price(service(), 9500, actor=owner) is False
+    assert history(service()) == [] and entries("service.price") == []
+
+
+@pytest.mark.parametrize("cents", [4999, 15001, 0])
+def test_a_price_outside_the_clinic_bounds_is_refused_and_nothing_changes(owner, cents):
+    with pytest.raises(CatalogueError) as refused:
+        catalogue.set_price(service(), cents, actor=owner)
+
+    assert refused.value.fields == {"price_cents": BOUNDS}
+    assert service().price_cents == 9500
+    assert history(service()) == [] and entries("service.price") == []
+
+
+@pytest.mark.parametrize("cents", [5000, 15000])
+def test_the_bounds_themselves_are_allowed(owner, cents):
+    assert catalogue.set_price(service(), cents, actor=owner)
+
+
+def test_the_bounds_are_the_clinic_settings(owner):
+    settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
+    settings.price_min_cents, settings.price_max_cents = 6000, 9000
+    db.session.commit()
+
+    with pytest.raises(CatalogueError) as refused:
+        catalogue.set_price(service(), 9100, actor=owner)
+
+    assert refused.value.fields["price_cents"] == (
+        "Prices must be between $60.00 and $90.00 (set in Clinic settings)."
+    )
+    assert catalogue.set_price(service(), 8500, actor=owner)
+
+
+def test_a_price_cut_that_would_make_a_fixed_package_dearer_is_refused(owner):
+    item = service()
+    item.package_sessions, item.package_price_cents = 5, 42_500  # saves $50 at $95
+    db.session.commit()
+
+    with pytest.raises(CatalogueError) as refused:
+        catalogue.set_price(service(), 8000, actor=owner)
+
+    assert (
+        "less than 5 sessions paid one at a time ($400.00)"
+        in (refused.value.fields["package_price_cents"])
+    )
+    assert service().price_cents == 9500
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"name": "  "}, "name", "Enter the name patients see."),
+        ({"condition": "knee"}, "condition", "Choose neck pain or back pain."),
+        ({"kind": "massage"}, "kind", "Choose first consultation or follow-up session."),
+        ({"duration_minutes": 0}, "duration_minutes", "between 1 and 480 minutes"),
+        ({"duration_minutes": 481}, "duration_minutes", "between 1 and 480 minutes"),
+        ({"buffer_minutes": -1}, "buffer_minutes", "between 0 and 120 minutes"),
+        ({"buffer_minutes": 121}, "buffer_minutes", "between 0 and 120 minutes"),
+        ({"price_cents": 4000}, "price_cents", BOUNDS),
+        ({"course_min": 0}, "course_min", "between 1 and 60"),
+        ({"course_max": 61}, "course_max", "between 1 and 60"),
+        ({"course_min": 8, "course_typical": 8, "course_max": 6}, "course_max", "fewest (8)"),
+        ({"course_typical": 3}, "course_typical", "between the fewest (4) and the most (10)"),
+        ({"course_typical": 11}, "course_typical", "between the fewest (4) and the most (10)"),
+        ({"package_sessions": 1, "package_discount_percent": 10}, "package_sessions", "2 and 60"),
+        ({"package_sessions": 5}, "package_sessions", "a price or a percentage off"),
+        (
+            {"package_sessions": 5, "package_price_cents": 25_000, "package_discount_percent": 10},
+            "package_sessions",
+            "not both",
+        ),
+        ({"package_price_cents": 25_000}, "package_sessions", "how many sessions"),
+        ({"package_sessions": 5, "package_discount_percent": 0}, "package_discount_percent", "1%"),
+        (
+            {"package_sessions": 5, "package_discount_percent": 91},
+            "package_discount_percent",
+            "90%",
+        ),
+        ({"package_sessions": 5, "package_price_cents": 0}, "package_price_cents", "more than"),
+        (
+            {"package_sessions": 5, "package_price_cents": 30_000},
+            "package_price_cents",
+            "less than 5 sessions paid one at a time ($300.00)",
+        ),
+    ],
+)
+def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message):
+    with app.app_context():
+        settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
+        found = catalogue.problems(details(**changes), settings)
+    assert list(found) == [field]
+    assert message in found[field]
+
+
+@pytest.mark.parametrize(
+    "package",
+    [
+        {},
+        {"package_sessions": 5, "package_price_cents": 27_500},
+        {"package_sessions": 2, "package_discount_percent": 1},
+        {"package_sessions": 60, "package_discount_percent": 90},
+    ],
+)
+def test_good_details_pass(app, package):
+    with app.app_context():
+        settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
+        assert catalogue.problems(details(**package), settings) == {}
+
+
+@pytest.mark.parametrize(
+    ("slug", "ok"),
+    [
+        ("neck-short", True),
+        ("back2", True),
+        ("a", True),
+        ("", False),
+        ("Neck-short", False),
+        ("neck short", False),
+        ("neck_short", False),
+        ("-neck", False),
+        ("neck-", False),
+        ("neck--short", False),
+        ("nëck", False),
+        ("x" * 61, False),
+    ],
+)
+def test_slugs_are_lowercase_letters_digits_and_hyphens(slug, ok):
+    assert (catalogue.slug_problem(slug) is None) is ok
+
+
+def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner):
+    created = catalogue.create_service(
+        "neck-short",
+        details(package_sessions=6, package_discount_percent=10),
+        actor=owner,
+    )
+
+    assert created.active and created.slug == "neck-short"
+    assert created.position > service("back-follow-up").position
+    assert created.package.discount_percent == 10
+    assert catalogue.practitioner_ids(created) == {MEI_LIN}
+    [entry] = entries("service.create")
+    assert entry.after["slug"] == "neck-short"
+    assert entry.after["package"] == "6 sessions at 10% off"
+    assert entry.after["practitioners"] == "Mei Lin"
+
+
+def test_a_taken_slug_is_refused(owner):
+    with pytest.raises(CatalogueError) as refused:
+        catalogue.create_service("neck-initial", details(), actor=owner)
+    assert "already uses neck-initial" in refused.value.fields["slug"]
+    assert len(catalogue.list_services()) == 4
+
+
+def test_a_new_service_needs_a_practitioner_who_works_here(owner):
+    with pytest.raises(CatalogueError) as refused:
+        catalogue.create_service("neck-short", details(practitioner_ids=frozenset()), actor=owner)
+    assert "Tick at least one practitioner" in refused.value.fields["practitioner_ids"]
+
+
+def test_every_problem_is_reported_at_once(owner):
+    with pytest.raises(CatalogueError) as refused:
+        catalogue.create_service("Bad Slug", details(price_cents=1, course_typical=99), actor=owner)
+    assert set(refused.value.fields) == {"slug", "price_cents", "course_typical"}
+
+
+def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner):
+    item = service()
+    old_description = item.description
+    wanted = replace(
+        catalogue.details_of(item),
+        description="New words.",
+        price_cents=9900,
+        practitioner_ids=frozenset({MEI_LIN, SOFIA_ROMERO}),
+    )
+
+    assert catalogue.update_service(item, wanted, actor=owner) is True
+
+    [update] = entries("service.update")
+    assert update.before == {
+        "description": old_description,
+        "practitioners": "James Okafor, Mei Lin, Sofia Romero",
+    }
+    assert update.after == {"description": "New words.", "practitioners": "Mei Lin, Sofia Romero"}
+    [price] = entries("service.price")
+    assert price.after == {"price": "99.00"}
+    assert [(c.old_cents, c.new_cents) for c in history(item)] == [(9500, 9900)]
+    assert catalogue.practitioner_ids(service()) == {MEI_LIN, SOFIA_ROMERO}
+
+
+def test_a_refused_edit_changes_nothing_at_all(owner):
+    item = service()
+    before = catalogue.details_of(item)
+    wanted = replace(
+        before, name="Renamed", price_cents=9000, package_sessions=5, package_price_cents=99_999
+    )
+
+    with pytest.raises(CatalogueError):
+        catalogue.update_service(item, wanted, actor=owner)
+
+    assert catalogue.details_of(service()) == before
+    assert history(item) == [] and db.session.execute(db.select(AuditEntry)).first() is None
+
+
+def test_an_unchanged_edit_records_nothing(owner):
+    item = service()
+    assert catalogue.update_service(item, catalogue.details_of(item), actor=owner) is False
+    assert db.session.execute(db.select(AuditEntry)).first() is None
+
+
+def test_a_price_outside_narrowed_bounds_does_not_block_other_edits(owner):
+    settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
+    settings.price_max_cents = 9000
+    db.session.commit()
+    item = service()  # $95, now above the bounds
+
+    assert catalogue.update_service(
+        item, replace(catalogue.details_of(item), description="Clearer."), actor=owner
+    )
+    assert service().price_cents == 9500
+
+
+def test_retiring_and_offering_again_are_audited(owner):
+    item = service("back-follow-up")
+
+    assert catalogue.set_active(item, False, actor=owner) is True
+    assert catalogue.set_active(item, False, actor=owner) is False
+    assert catalogue.list_services()[-1].slug == "back-follow-up"
+    assert catalogue.set_active(item, True, actor=owner) is True
+
+    assert [e.after for e in entries("service.retire")] == [{"active": False}]
+    assert [e.after for e in entries("service.restore")] == [{"active": True}]
+
+
+def test_a_retired_service_may_be_left_with_nobody(owner):
+    item = service("back-follow-up")
+    catalogue.set_active(item, False, actor=owner)
+
+    catalogue.update_service(
+        item, replace(catalogue.details_of(item), practitioner_ids=frozenset()), actor=owner
+    )
+
+    assert catalogue.practitioner_ids(service("back-follow-up")) == frozenset()
+    for practitioner in db.session.execute(db.select(Practitioner)).scalars():
+        assert "back-follow-up" not in {s.slug for s in practitioner.services}

@@ -1,0 +1,119 @@
+"""Over real HTTP: gunicorn with several workers, 100 patients racing for one slot."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from booking.extensions import db
+from booking.models import Booking
+from tests.conftest import NO_FLAGS
+
+ATTEMPTS = 100
+WORKERS = 4
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(app):
+    """The app under gunicorn sync workers on 127.0.0.1, sharing the test's database."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "BOOKING_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "BOOKING_SECRET_KEY": "concurrency-test-secret-" + "x" * 32,
+        "BOOKING_PRODUCTION": "0",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(WORKERS),
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "512",
+            "booking.wsgi:app",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                break
+        except OSError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
+        time.sleep(0.2)
+    yield port
+    process.terminate()
+    process.wait(timeout=15)
+
+
+def post(port: int, body: dict) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request(
+        "POST", "/api/v1/bookings", json.dumps(body), {"Content-Type": "application/json"}
+    )
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_one_hundred_concurrent_requests_for_one_slot_book_it_exactly_once(
+    app, gunicorn, free_slot
+):
+    slot = free_slot()
+    barrier = threading.Barrier(ATTEMPTS)
+
+    def attempt(n: int) -> int:
+        body = {
+            "service": "neck-initial",
+            "start": slot.start.isoformat(),
+            "practitioner": slot.practitioner_id,
+            "patient": {
+                "name": f"Racer {n}",
+                "email": f"racer{n}@example.com",
+                "phone": "2075550100",
+            },
+            "screening": NO_FLAGS,
+            "disclaimer_accepted": True,
+        }
+        barrier.wait()
+        return post(gunicorn, body)
+
+    with ThreadPoolExecutor(ATTEMPTS) as pool:
+        statuses = list(pool.map(attempt, range(ATTEMPTS)))
+    assert statuses.count(201) == 1, statuses
+    assert statuses.count(409) == ATTEMPTS - 1, statuses
+    with app.app_context():
+        db.session.remove()
+        stored = db.session.execute(
+            db.select(db.func.count(Booking.id)).where(Booking.start_at == slot.start)
+        ).scalar()
+    assert stored == 1

@@ -1,0 +1,69 @@
+"""Migrations: an empty database upgraded to head has exactly the models' schema."""
+
+from __future__ import annotations
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+
+from booking import create_app
+from booking.extensions import db
+from tests.database import POSTGRES_URL, database_uri
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    app = create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path, "migrate.sqlite3")}
+    )
+    with app.app_context():
+        if POSTGRES_URL:
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        yield app
+        db.session.remove()
+        if POSTGRES_URL:
+            # Leave the shared test database as the other tests expect to find it.
+            db.drop_all()
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.engine.dispose()
+
+
+def test_upgrade_to_head_matches_the_models(empty_app):
+    upgrade()
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "compare_server_default": False}
+        )
+        differences = compare_metadata(context, db.metadata)
+    assert differences == []
+
+
+def test_upgrade_installs_the_no_double_booking_guard(empty_app):
+    upgrade()
+    with db.engine.connect() as connection:
+        if db.engine.dialect.name == "postgresql":
+            names = set(
+                connection.execute(
+                    text("SELECT conname FROM pg_constraint WHERE contype = 'x'")
+                ).scalars()
+            )
+            assert "booking_no_overlap" in names
+        else:
+            names = set(
+                connection.execute(
+                    text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                ).scalars()
+            )
+            assert names == {"booking_no_overlap_insert", "booking_no_overlap_update"}
+
+
+def test_downgrade_to_base_removes_every_table(empty_app):
+    upgrade()
+    downgrade(revision="base")
+    remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+    assert remaining == set()

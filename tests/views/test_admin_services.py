@@ -1,0 +1,578 @@
+"""Owners set prices, course plans and packages, add and retire services, and read price history."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+import pytest
+
+from booking.extensions import db
+from booking.models import AuditEntry, Booking, PriceChange, Service
+
+BOUNDS = "Prices must be between $50.00 and $150.00 (set in Clinic settings)."
+MEI_LIN, JAMES_OKAFOR, SOFIA_ROMERO = 1, 2, 3
+
+
+def service_id(app, slug: str = "neck-initial") -> int:
+    with app.app_context():
+        return db.session.execute(db.select(Service.id).filter_by(slug=slug)).scalar_one()
+
+
+def form_for(client, url: str) -> dict[str, list[str]]:
+    """The edit form as the browser would send it back unchanged."""
+    page = client.get(url).get_data(as_text=True)
+    data: dict[str, list[str]] = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        kind = re.search(r'type="([^"]+)"', tag)
+        if not name or name.group(1) == "csrf_token":
+            continue
+        values = data.setdefault(name.group(1), [])
+        if kind and kind.group(1) in ("radio", "checkbox") and " checked" not in tag:
+            continue
+        values.append(html.unescape(value.group(1)) if value else "")
+    description = re.search(r'<textarea[^>]*name="description"[^>]*>(.*?)</textarea>', page, re.S)
+    data["description"] = [html.unescape(description.group(1)).strip()]
+    return data
+
+
+def edit(client, app, slug: str = "neck-initial", **changes):
+    url = f"/admin/services/{service_id(app, slug)}"
+    data = form_for(client, url) | changes
+    return client.post(url, data=data)
+
+
+NEW_SERVICE = {
+    "name": "Back pain: short follow-up",
+    "slug": "back-short",
+    "condition": "back",
+    "kind": "follow-up",
+    "description": "A 30-minute session for patients well into a course.",
+    "duration_minutes": "30",
+    "buffer_minutes": "10",
+    "price_cents": "60",
+    "course_min": "4",
+    "course_typical": "6",
+    "course_max": "8",
+    "package_kind": "none",
+    "practitioner_ids": [str(MEI_LIN)],
+}
+
+
+def book(client, booking_payload) -> dict:
+    response = client.post("/api/v1/bookings", json=booking_payload())
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def api_service(client, slug: str) -> dict | None:
+    return next((s for s in client.get("/api/v1/services").get_json() if s["slug"] == slug), None)
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+# Who may come in
+
+GET_URLS = [
+    "/admin/services",
+    "/admin/services/new",
+    "/admin/services/1",
+    "/admin/services/1/prices",
+]
+POST_URLS = [
+    "/admin/services/new",
+    "/admin/services/1",
+    "/admin/services/1/retire",
+    "/admin/services/1/restore",
+]
+
+
+EVERY_URL = [("get", url) for url in GET_URLS] + [("post", url) for url in POST_URLS]
+
+
+@pytest.mark.parametrize(("method", "url"), EVERY_URL)
+def test_anonymous_visitors_are_sent_to_sign_in(client, method, url):
+    response = getattr(client, method)(url)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize(("method", "url"), EVERY_URL)
+def test_reception_is_refused(app, client, auth, method, url):
+    auth.login("reception")
+    response = getattr(client, method)(url)
+    assert response.status_code == 403
+    with app.app_context():
+        assert db.session.execute(db.select(AuditEntry)).first() is None
+
+
+@pytest.mark.parametrize("url", GET_URLS)
+def test_owner_opens_every_page(client, auth, url):
+    auth.login("owner")
+    assert client.get(url).status_code == 200
+
+
+def test_an_unknown_service_is_404(client, auth):
+    auth.login("owner")
+    assert client.get("/admin/services/999").status_code == 404
+    assert client.get("/admin/services/999/prices").status_code == 404
+    assert client.post("/admin/services/999/retire").status_code == 404
+
+
+# The list
+
+
+def test_owner_sees_each_service_with_price_length_plan_package_and_who_gives_it(app, client, auth):
+    auth.login("owner")
+    with app.app_context():
+        item = db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one()
+        item.package_sessions, item.package_discount_percent = 6, 10
+        db.session.commit()
+        item_id = item.id
+
+    page = text(client.get("/admin/services"))
+
+    row = re.search(
+        r"<tr>\s*<th scope=\"row\">\s*Neck pain: first consultation.*?</tr>", page, re.S
+    )
+    assert row, page
+    row = re.sub(r"\s+", " ", row.group(0))
+    assert "$95.00" in row
+    assert "60 min + 15 min buffer" in row
+    assert "5–12 sessions, typically 8" in row
+    assert "6 sessions at 10% off" in row
+    assert "Mei Lin" in row and "James Okafor" in row and "Sofia Romero" in row
+    assert f'href="/admin/services/{item_id}"' in row
+    assert f'href="/admin/services/{item_id}/prices"' in row
+    back_initial = re.search(r"Back pain: first consultation.*?</tr>", page, re.S).group(0)
+    assert "Sofia Romero" not in back_initial
+
+
+def test_retired_services_are_listed_after_those_offered(app, client, auth):
+    auth.login("owner")
+    client.post(f"/admin/services/{service_id(app, 'neck-initial')}/retire")
+
+    page = text(client.get("/admin/services"))
+
+    names = re.findall(r'<th scope="row">\s*([^<\n]+)', page)
+    assert names[-1].strip() == "Neck pain: first consultation"
+    assert "Retired" in page
+
+
+# Prices
+
+
+def test_a_price_outside_the_bounds_is_refused_and_nothing_changes(app, client, auth):
+    auth.login("owner")
+
+    response = edit(client, app, price_cents="160", description="Changed too")
+
+    assert response.status_code == 422
+    assert BOUNDS in text(response)
+    assert 'value="160"' in text(response)  # what was typed stays for correcting
+    assert api_service(client, "neck-initial")["price"]["amount"] == "95.00"
+    with app.app_context():
+        item = db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one()
+        assert item.description != "Changed too"
+        assert db.session.execute(db.select(PriceChange)).first() is None
+        assert db.session.execute(db.select(AuditEntry)).first() is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ("", "Enter the price per session, e.g. 95 or 95.50."),
+        ("ninety", "Enter the price per session as an amount, e.g. 95 or 95.50."),
+        ("-90", "Enter the price per session as an amount, e.g. 95 or 95.50."),
+        ("49.99", BOUNDS),
+    ],
+)
+def test_a_price_that_is_not_money_is_explained(app, client, auth, typed, message):
+    auth.login("owner")
+    response = edit(client, app, price_cents=typed)
+    assert response.status_code == 422
+    assert message in text(response)
+
+
+def test_a_new_price_is_recorded_with_who_when_old_and_new(app, client, auth):
+    email = auth.login("owner")
+
+    response = edit(client, app, price_cents="90.50")
+
+    assert response.status_code == 302
+    assert "$90.50 a session from now on" in text(client.get(response.headers["Location"]))
+    history = text(client.get(f"/admin/services/{service_id(app)}/prices"))
+    assert "$95.00</del> → <ins>$90.50" in history
+    assert "Owner" in history  # the owner's name
+    assert "New York time" in history
+    with app.app_context():
+        [change] = db.session.execute(db.select(PriceChange)).scalars()
+        assert (change.user.email, change.old_cents, change.new_cents) == (email, 9500, 9050)
+        [entry] = db.session.execute(
+            db.select(AuditEntry).filter_by(action="service.price")
+        ).scalars()
+        assert entry.user.email == email
+        assert (entry.before, entry.after) == ({"price": "95.00"}, {"price": "90.50"})
+        # Nothing else changed, so no "service.update" entry.
+        assert (
+            db.session.execute(db.select(AuditEntry).filter_by(action="service.update")).first()
+            is None
+        )
+
+
+def test_a_new_price_applies_at_once_but_a_booking_already_made_keeps_its_price(
+    app, client, auth, booking_payload
+):
+    made = book(client, booking_payload)
+    assert made["price"]["amount"] == "95.00"
+    auth.login("owner")
+
+    assert edit(client, app, price_cents="110").status_code == 302
+
+    estimate = client.get("/api/v1/estimate?service=neck-initial").get_json()
+    assert estimate["price_per_session"]["amount"] == "110.00"
+    assert estimate["totals"]["typical"]["total"]["amount"] == "880.00"
+    assert api_service(client, "neck-initial")["price"]["amount"] == "110.00"
+    assert "<strong>$110.00</strong> a session" in text(client.get("/services/neck-initial"))
+    token = made["manage_token"]
+    assert client.get(f"/api/v1/bookings/{token}").get_json()["price"]["amount"] == "95.00"
+    manage = text(client.get(f"/manage/{token}"))
+    assert "$95.00 a session" in manage and "$110.00" not in manage
+    with app.app_context():
+        booking = db.session.execute(db.select(Booking)).scalar_one()
+        assert booking.price_cents == 9500
+
+
+def test_no_price_history_yet_says_so(app, client, auth):
+    auth.login("owner")
+    page = text(client.get(f"/admin/services/{service_id(app)}/prices"))
+    assert "The price has not changed since the service was added." in page
+    assert "Now <strong>$95.00</strong> a session" in page
+
+
+# Course plan and package
+
+
+def test_course_plan_changes_show_in_the_estimate(app, client, auth):
+    auth.login("owner")
+    assert edit(client, app, course_min="4", course_typical="6", course_max="10").status_code == 302
+
+    estimate = client.get("/api/v1/estimate?service=neck-initial").get_json()
+    assert estimate["sessions"] == {"min": 4, "typical": 6, "max": 10}
+    with app.app_context():
+        [entry] = db.session.execute(
+            db.select(AuditEntry).filter_by(action="service.update")
+        ).scalars()
+        assert (entry.before, entry.after) == ({"course_plan": "5/8/12"}, {"course_plan": "4/6/10"})
+
+
+@pytest.mark.parametrize(
+    ("plan", "field", "message"),
+    [
+        ((5, 4, 12), "course_typical", "between the fewest (5) and the most (12)"),
+        ((5, 13, 12), "course_typical", "between the fewest (5) and the most (12)"),
+        ((8, 8, 6), "course_max", "The most sessions cannot be fewer than the fewest (8)."),
+        ((0, 8, 12), "course_min", "The fewest sessions must be between 1 and 60."),
+        (("", 8, 12), "course_min", "Enter the fewest sessions a course usually needs."),
+        (("five", 8, 12), "course_min", "as a whole number"),
+    ],
+)
+def test_a_course_plan_out_of_order_is_explained(app, client, auth, plan, field, message):
+    auth.login("owner")
+    low, typical, high = (str(n) for n in plan)
+
+    response = edit(client, app, course_min=low, course_typical=typical, course_max=high)
+
+    assert response.status_code == 422
+    page = text(response)
+    assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', page), page
+    assert client.get("/api/v1/estimate?service=neck-initial").get_json()["sessions"] == {
+        "min": 5,
+        "typical": 8,
+        "max": 12,
+    }
+
+
+def test_a_fixed_price_package_shows_in_the_estimate_and_on_the_service_page(app, client, auth):
+    auth.login("owner")
+
+    response = edit(
+        client, app, package_kind="price", package_sessions="6", package_price_cents="500"
+    )
+
+    assert response.status_code == 302
+    package = client.get("/api/v1/estimate?service=neck-initial").get_json()["package"]
+    assert package == {
+        "sessions": 6,
+        "total": {"amount": "500.00", "currency": "USD"},
+        "pay_as_you_go_total": {"amount": "570.00", "currency": "USD"},
+        "saving": {"amount": "70.00", "currency": "USD"},
+    }
+    page = re.sub(r"\s+", " ", text(client.get("/services/neck-initial")))
+    assert "6 sessions for $500.00" in page and "you save $70.00" in page
+    assert "6 sessions for $500.00" in text(client.get("/admin/services"))
+
+
+def test_a_percentage_package_follows_the_price(app, client, auth):
+    auth.login("owner")
+    edit(client, app, package_kind="percent", package_sessions="10", package_discount_percent="10")
+    edit(client, app, price_cents="100")
+
+    package = client.get("/api/v1/estimate?service=neck-initial").get_json()["package"]
+    assert package["total"]["amount"] == "900.00"
+    assert package["saving"]["amount"] == "100.00"
+
+
+def test_choosing_no_package_removes_it_and_ignores_leftover_values(app, client, auth):
+    auth.login("owner")
+    edit(client, app, package_kind="percent", package_sessions="10", package_discount_percent="10")
+
+    response = edit(
+        client, app, package_kind="none", package_sessions="x", package_discount_percent="x"
+    )
+
+    assert response.status_code == 302
+    assert "package" not in client.get("/api/v1/estimate?service=neck-initial").get_json()
+    assert "Or prepay a course" not in text(client.get("/services/neck-initial"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        (
+            {"package_kind": "price", "package_price_cents": "500"},
+            "package_sessions",
+            "Enter how many sessions the package covers",
+        ),
+        (
+            {"package_kind": "price", "package_sessions": "6"},
+            "package_price_cents",
+            "Enter the package price",
+        ),
+        (
+            {"package_kind": "percent", "package_sessions": "6"},
+            "package_discount_percent",
+            "Enter the percentage off",
+        ),
+        (
+            {"package_kind": "price", "package_sessions": "1", "package_price_cents": "90"},
+            "package_sessions",
+            "A package covers between 2 and 60 sessions.",
+        ),
+        (
+            {"package_kind": "price", "package_sessions": "6", "package_price_cents": "570"},
+            "package_price_cents",
+            "less than 6 sessions paid one at a time ($570.00)",
+        ),
+        (
+            {"package_kind": "price", "package_sessions": "6", "package_price_cents": "lots"},
+            "package_price_cents",
+            "Enter the package price as an amount",
+        ),
+        (
+            {"package_kind": "percent", "package_sessions": "6", "package_discount_percent": "95"},
+            "package_discount_percent",
+            "The discount must be between 1% and 90%.",
+        ),
+        ({"package_kind": "free"}, "package_kind", "Not a valid choice"),
+    ],
+)
+def test_a_package_that_does_not_add_up_is_explained(app, client, auth, fields, field, message):
+    auth.login("owner")
+
+    response = edit(client, app, **fields)
+
+    assert response.status_code == 422
+    assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', text(response))
+    assert "package" not in client.get("/api/v1/estimate?service=neck-initial").get_json()
+
+
+# Details and who gives it
+
+
+def test_owner_changes_the_details_and_who_gives_it(app, client, auth, free_slot):
+    auth.login("owner")
+
+    response = edit(
+        client,
+        app,
+        "back-follow-up",
+        name="Back pain: review session",
+        duration_minutes="50",
+        buffer_minutes="10",
+        practitioner_ids=[str(MEI_LIN)],
+    )
+
+    assert response.status_code == 302
+    listed = api_service(client, "back-follow-up")
+    assert listed["name"] == "Back pain: review session" and listed["duration_minutes"] == 50
+    slot = free_slot("back-follow-up")
+    assert slot.end - slot.start == timedelta(minutes=50)
+    found = client.get(
+        f"/api/v1/availability?service=back-follow-up&from={slot.start.date()}"
+        f"&to={slot.start.date()}&practitioner={SOFIA_ROMERO}"
+    )
+    assert found.status_code == 422  # Sofia Romero no longer gives it
+    with app.app_context():
+        [entry] = db.session.execute(
+            db.select(AuditEntry).filter_by(action="service.update")
+        ).scalars()
+        assert entry.after["practitioners"] == "Mei Lin"
+        assert entry.after["duration_minutes"] == 50
+
+
+def test_an_offered_service_needs_someone_to_give_it(app, client, auth):
+    auth.login("owner")
+    response = edit(client, app, practitioner_ids=[])
+    assert response.status_code == 422
+    assert "Tick at least one practitioner" in text(response)
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"name": " "}, "name", "Enter the name patients see."),
+        ({"duration_minutes": "0"}, "duration_minutes", "between 1 and 480 minutes"),
+        ({"duration_minutes": "1.5"}, "duration_minutes", "whole minutes"),
+        ({"buffer_minutes": "121"}, "buffer_minutes", "between 0 and 120 minutes"),
+        ({"condition": "knee"}, "condition", "Not a valid choice"),
+        ({"practitioner_ids": ["99"]}, "practitioner_ids", "not a valid choice"),
+    ],
+)
+def test_other_mistakes_are_explained_without_saving(app, client, auth, fields, field, message):
+    auth.login("owner")
+    response = edit(client, app, **fields)
+    assert response.status_code == 422
+    assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', text(response))
+    with app.app_context():
+        assert db.session.execute(db.select(AuditEntry)).first() is None
+
+
+def test_saving_without_changes_says_so(app, client, auth):
+    auth.login("owner")
+    response = edit(client, app)
+    assert response.status_code == 302
+    assert "No changes to save." in text(client.get(response.headers["Location"]))
+
+
+# New services
+
+
+def test_owner_adds_a_service_patients_can_book_at_once(app, client, auth):
+    auth.login("owner")
+
+    response = client.post("/admin/services/new", data=NEW_SERVICE)
+
+    assert response.status_code == 302, text(response)
+    listed = api_service(client, "back-short")
+    assert listed["price"]["amount"] == "60.00"
+    assert listed["course"] == {"min_sessions": 4, "typical_sessions": 6, "max_sessions": 8}
+    assert "Back pain: short follow-up" in text(client.get("/"))
+    assert client.get("/services/back-short").status_code == 200
+    with app.app_context():
+        [entry] = db.session.execute(
+            db.select(AuditEntry).filter_by(action="service.create")
+        ).scalars()
+        assert entry.after["price"] == "60.00"
+
+
+@pytest.mark.parametrize(
+    ("slug", "message"),
+    [
+        ("Back Short", "Use lowercase letters, digits and single hyphens only"),
+        ("back_short", "Use lowercase letters, digits and single hyphens only"),
+        ("back-", "Use lowercase letters, digits and single hyphens only"),
+        ("", "Enter the web address name"),
+        ("neck-initial", "Another service already uses neck-initial; choose another."),
+    ],
+)
+def test_a_bad_or_taken_slug_is_explained(app, client, auth, slug, message):
+    auth.login("owner")
+
+    response = client.post("/admin/services/new", data=NEW_SERVICE | {"slug": slug})
+
+    assert response.status_code == 422
+    assert re.search(rf'id="slug-error">[^<]*{re.escape(message)}', text(response))
+    assert 'value="Back pain: short follow-up"' in text(response)  # the rest is kept
+    with app.app_context():
+        assert len(db.session.execute(db.select(Service)).all()) == 4
+
+
+def test_a_taken_slug_is_explained_even_on_an_empty_form(client, auth):
+    auth.login("owner")
+    response = client.post("/admin/services/new", data={"slug": "neck-initial"})
+    page = text(response)
+    assert response.status_code == 422
+    assert "Another service already uses neck-initial" in page
+    assert "Enter the name patients see." in page
+
+
+def test_a_new_service_reports_every_mistake_at_once(app, client, auth):
+    auth.login("owner")
+
+    response = client.post(
+        "/admin/services/new",
+        data=NEW_SERVICE
+        | {
+            "slug": "Bad",
+            "price_cents": "20",
+            "course_typical": "9",
+            "package_kind": "price",
+            "package_sessions": "6",
+        },
+    )
+
+    page = text(response)
+    assert response.status_code == 422
+    for field in ("slug", "price_cents", "course_typical", "package_price_cents"):
+        assert f'href="#{field}"' in page  # listed in the summary at the top
+    assert BOUNDS in page
+
+
+# Retiring
+
+
+def test_retiring_hides_a_service_from_patients_but_keeps_its_bookings(
+    app, client, auth, booking_payload
+):
+    made = book(client, booking_payload)
+    auth.login("owner")
+    item = service_id(app)
+
+    response = client.post(f"/admin/services/{item}/retire")
+
+    assert response.status_code == 302
+    assert "The booking already made stays booked." in text(
+        client.get(response.headers["Location"])
+    )
+    assert api_service(client, "neck-initial") is None
+    assert "Neck pain: first consultation" not in text(client.get("/"))
+    assert client.get("/services/neck-initial").status_code == 404
+    estimate = client.get("/api/v1/estimate?service=neck-initial")
+    assert estimate.status_code == 422
+    kept = client.get(f"/api/v1/bookings/{made['manage_token']}").get_json()
+    assert kept["status"] == "booked" and kept["price"]["amount"] == "95.00"
+    assert client.get(f"/manage/{made['manage_token']}").status_code == 200
+    with app.app_context():
+        [entry] = db.session.execute(
+            db.select(AuditEntry).filter_by(action="service.retire")
+        ).scalars()
+        assert entry.subject_id == item
+
+
+def test_a_retired_service_can_be_offered_again(app, client, auth):
+    auth.login("owner")
+    item = service_id(app, "back-follow-up")
+    client.post(f"/admin/services/{item}/retire")
+    assert "Offer Back pain: follow-up session again" in text(client.get(f"/admin/services/{item}"))
+
+    response = client.post(f"/admin/services/{item}/restore")
+
+    assert response.status_code == 302
+    assert api_service(client, "back-follow-up") is not None
+    assert "Back pain: follow-up session" in text(client.get("/"))
