@@ -1,10 +1,12 @@
-"""Benchmark: how long a month of free slots takes, in the engine and through the database.
+"""Benchmark: one month of free slots, in the pure engine and through the database.
 
 Not part of the test suite. Run:  .venv/bin/python bench/availability.py
-It builds a throwaway SQLite clinic with N practitioners and growing numbers of
-bookings (spread over past and future, as a real clinic's history is), then times
-one month of availability for one service: the pure engine on the window's
-bookings, and the whole service call (query + engine). Reports medians.
+A throwaway SQLite clinic gets 20 practitioners (Mon-Sat, different hours, a lunch
+break) and a fixed load inside the next month (WINDOW_BOOKINGS bookings), plus a
+growing history of past bookings so the total is 1,000, 10,000 or 100,000. Each size
+times one month of free slots for one service: the pure engine on the window's
+bookings, and the whole service call (indexed query + engine). The engine's work
+should follow the bookings inside the window, not the total. Medians.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import platform
 import statistics
 import tempfile
 import time as clock
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -26,11 +28,14 @@ from booking.services import availability
 from booking.services.demo import seed_demo
 
 TZ = ZoneInfo("America/New_York")
+PRACTITIONERS = 20
+WINDOW_DAYS = 31
+WINDOW_BOOKINGS = 900
 
 
-def add_practitioners(count: int, service: Service) -> list[int]:
+def add_practitioners(service: Service) -> list[int]:
     ids = []
-    for n in range(count):
+    for n in range(PRACTITIONERS):
         practitioner = Practitioner(
             name=f"Bench practitioner {n}",
             services=[service],
@@ -52,44 +57,53 @@ def add_practitioners(count: int, service: Service) -> list[int]:
     return ids
 
 
-def add_bookings(total: int, practitioner_ids: list[int], service: Service, today: date) -> None:
-    """Non-overlapping bookings, six a day per practitioner, ending 30 days ahead."""
+def booking_row(n: int, pid: int, service: Service, patient_id: int, start: datetime) -> dict:
+    return {
+        "reference": f"B{n:07d}",
+        "practitioner_id": pid,
+        "service_id": service.id,
+        "patient_id": patient_id,
+        "start_at": start,
+        "end_at": start + timedelta(minutes=45),
+        "blocked_until": start + timedelta(minutes=60),
+        "status": "booked",
+        "price_cents": 7500,
+        "currency": "USD",
+        "disclaimer_version": 1,
+        "disclaimer_accepted_at": start,
+        "screening": {},
+        "source": "phone",
+        "manage_token_hash": f"{n:064d}",
+    }
+
+
+def add_bookings(total: int, ids: list[int], service: Service, first_day) -> None:
+    """WINDOW_BOOKINGS spread over the month from first_day; the rest in the past."""
     patient = Patient(name="Bench", email="bench@example.com", phone="5550100")
     db.session.add(patient)
     db.session.flush()
-    per_day = 6 * len(practitioner_ids)
-    days = -(-total // per_day)
     rows = []
-    day = today + timedelta(days=30 - days)
-    n = 0
+    # Inside the window: round-robin over practitioners and days, 10:00 then 15:00.
+    for n in range(min(WINDOW_BOOKINGS, total)):
+        pid = ids[n % len(ids)]
+        day = first_day + timedelta(days=(n // len(ids)) % WINDOW_DAYS)
+        hour = 10 if (n // (len(ids) * WINDOW_DAYS)) % 2 == 0 else 15
+        start = datetime.combine(day, time(hour), tzinfo=TZ).astimezone(UTC)
+        rows.append(booking_row(n, pid, service, patient.id, start))
+    # History: six a day per practitioner, going back from the day before the window.
+    n = len(rows)
+    day = first_day - timedelta(days=1)
     while n < total:
-        for pid in practitioner_ids:
+        for pid in ids:
             for k in range(6):
                 if n >= total:
                     break
-                start = datetime.combine(day, time(9 + k + (k >= 3)), tzinfo=TZ).astimezone(UTC)
-                rows.append(
-                    {
-                        "reference": f"B{n:07d}",
-                        "practitioner_id": pid,
-                        "service_id": service.id,
-                        "patient_id": patient.id,
-                        "start_at": start,
-                        "end_at": start + timedelta(minutes=45),
-                        "blocked_until": start + timedelta(minutes=60),
-                        "status": "booked",
-                        "price_cents": 9500,
-                        "currency": "USD",
-                        "disclaimer_version": 1,
-                        "disclaimer_accepted_at": start,
-                        "screening": {},
-                        "source": "phone",
-                        "manage_token_hash": f"{n:064d}",
-                    }
-                )
+                start = datetime.combine(day, time(9 + k + (k >= 3)), tzinfo=TZ)
+                rows.append(booking_row(n, pid, service, patient.id, start.astimezone(UTC)))
                 n += 1
-        day += timedelta(days=1)
-    db.session.execute(db.insert(Booking), rows)
+        day -= timedelta(days=1)
+    for chunk in range(0, len(rows), 5000):
+        db.session.execute(db.insert(Booking), rows[chunk : chunk + 5000])
     db.session.commit()
 
 
@@ -103,81 +117,83 @@ def median_ms(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
-def run(practitioners: int, sizes: list[int], repeat: int) -> list[dict]:
-    results = []
-    for size in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'b.sqlite3'}"})
-            with app.app_context():
-                db.create_all()
-                seed_demo()
-                service = db.session.execute(
-                    db.select(Service).filter_by(slug="neck-follow-up")
-                ).scalar_one()
-                ids = add_practitioners(practitioners, service)
-                today = datetime.now(TZ).date()
-                add_bookings(size, ids, service, today)
-                first, last = today + timedelta(days=1), today + timedelta(days=31)
-                people = availability.practitioners_for(service)
-                people = [p for p in people if p.id in ids]
-                window = engine.range_bounds(first, last, "America/New_York")
-                schedules = availability.schedules(people, *window)
-                in_window = sum(len(s.busy) for s in schedules)
-                rules = engine.Rules("America/New_York", 15, 120, 90)
-                now = datetime.now(UTC)
+def measure(total: int, repeat: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'b.sqlite3'}"})
+        with app.app_context():
+            db.create_all()
+            seed_demo()
+            service = db.session.execute(
+                db.select(Service).filter_by(slug="neck-follow-up")
+            ).scalar_one()
+            ids = add_practitioners(service)
+            first = datetime.now(TZ).date() + timedelta(days=1)
+            last = first + timedelta(days=WINDOW_DAYS - 1)
+            add_bookings(total, ids, service, first)
+            people = [p for p in availability.practitioners_for(service) if p.id in ids]
+            window = engine.range_bounds(first, last, "America/New_York")
+            schedules = availability.schedules(people, *window)
+            rules = engine.Rules("America/New_York", 15, 120, 90)
+            now = datetime.now(UTC)
 
-                def engine_only(schedules=schedules, first=first, last=last, now=now, rules=rules):
-                    return engine.free_slots(
-                        schedules,
-                        duration_minutes=45,
-                        buffer_minutes=15,
-                        first_day=first,
-                        last_day=last,
-                        now=now,
-                        rules=rules,
-                    )
-
-                def through_db(service=service, first=first, last=last):
-                    db.session.rollback()
-                    return availability.free_slots(service, first, last)
-
-                slots = len(engine_only())
-                results.append(
-                    {
-                        "bookings": size,
-                        "in_window": in_window,
-                        "slots": slots,
-                        "engine_ms": median_ms(engine_only, repeat),
-                        "service_ms": median_ms(through_db, repeat),
-                    }
+            def engine_only():
+                return engine.free_slots(
+                    schedules,
+                    duration_minutes=45,
+                    buffer_minutes=15,
+                    first_day=first,
+                    last_day=last,
+                    now=now,
+                    rules=rules,
                 )
-            with app.app_context():
-                db.engine.dispose()
-    return results
+
+            def through_database():
+                db.session.rollback()
+                return availability.free_slots(service, first, last)
+
+            result = {
+                "bookings": total,
+                "in_window": sum(len(s.busy) for s in schedules),
+                "slots": len(engine_only()),
+                "engine_ms": median_ms(engine_only, repeat),
+                "service_ms": median_ms(through_database, repeat),
+            }
+            db.engine.dispose()
+    return result
+
+
+def run(sizes: list[int], repeat: int) -> list[dict]:
+    return [measure(size, repeat) for size in sizes]
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| bookings in database | in the month | free slots | engine (ms) | query + engine (ms) |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['bookings']:,} | {r['in_window']:,} | {r['slots']:,} | "
+            f"{r['engine_ms']:.2f} | {r['service_ms']:.2f} |"
+        )
+    if len(rows) > 1:
+        lines.append("")
+        lines.append(
+            f"Growth {rows[0]['bookings']:,} -> {rows[-1]['bookings']:,} bookings: engine "
+            f"{rows[-1]['engine_ms'] / rows[0]['engine_ms']:.2f}x, query + engine "
+            f"{rows[-1]['service_ms'] / rows[0]['service_ms']:.2f}x."
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--practitioners", type=int, default=20)
     parser.add_argument("--sizes", default="1000,10000,100000")
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=21)
     args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, {platform.system()}")
-    print(f"{args.practitioners} bench practitioners (+3 demo), one month, one service, medians\n")
-    print(f"{'bookings':>9} {'in window':>9} {'slots':>7} {'engine ms':>10} {'engine+db ms':>13}")
-    rows = run(args.practitioners, sizes, args.repeat)
-    for r in rows:
-        print(
-            f"{r['bookings']:>9} {r['in_window']:>9} {r['slots']:>7} "
-            f"{r['engine_ms']:>10.2f} {r['service_ms']:>13.2f}"
-        )
-    if len(rows) > 1:
-        print(
-            f"\ngrowth {rows[0]['bookings']} -> {rows[-1]['bookings']} bookings: engine "
-            f"{rows[-1]['engine_ms'] / rows[0]['engine_ms']:.2f}x, engine+db "
-            f"{rows[-1]['service_ms'] / rows[0]['service_ms']:.2f}x"
-        )
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
+    print(f"{PRACTITIONERS} practitioners, one month, one service; medians of {args.repeat}\n")
+    print(table(run([int(s) for s in args.sizes.split(",")], args.repeat)))
 
 
 if __name__ == "__main__":

@@ -12,7 +12,8 @@ no slot is duplicated, and none that exists on the clock is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
@@ -100,48 +101,6 @@ def range_bounds(first_day: date, last_day: date, timezone: str) -> tuple[dateti
     return local_day_bounds(first_day, tz)[0], local_day_bounds(last_day, tz)[1]
 
 
-def _open_windows(
-    schedule: PractitionerSchedule, day: date, tz: ZoneInfo
-) -> list[tuple[datetime, datetime]]:
-    windows = []
-    for hours in schedule.hours:
-        if hours.weekday != day.weekday():
-            continue
-        for start, end in hours.local_windows():
-            if start >= end:
-                continue
-            windows.append(
-                (
-                    datetime.combine(day, start, tzinfo=tz).astimezone(UTC),
-                    datetime.combine(day, end, tzinfo=tz).astimezone(UTC),
-                )
-            )
-    windows.sort()
-    return windows
-
-
-def _subtract(
-    windows: list[tuple[datetime, datetime]], cuts: Sequence[Interval]
-) -> list[tuple[datetime, datetime]]:
-    for cut in cuts:
-        pieces = []
-        for start, end in windows:
-            if cut.end <= start or cut.start >= end:
-                pieces.append((start, end))
-                continue
-            if start < cut.start:
-                pieces.append((start, cut.start))
-            if cut.end < end:
-                pieces.append((cut.end, end))
-        windows = pieces
-    return windows
-
-
-def _sorted_busy(busy: Iterable[Interval]) -> tuple[list[datetime], list[Interval]]:
-    ordered = sorted(busy, key=lambda i: i.start)
-    return [i.start for i in ordered], ordered
-
-
 def free_slots(
     schedules: Iterable[PractitionerSchedule],
     *,
@@ -158,35 +117,42 @@ def free_slots(
     hours (breaks and time off cut out), and the appointment plus its buffer after
     overlaps no existing booking plus that booking's buffer. Slots start no sooner
     than the minimum notice and before the horizon. Sorted by start, then practitioner.
+
+    The work is proportional to the days asked for and the bookings passed in, so
+    callers pass only the bookings near the window.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     tz = ZoneInfo(rules.timezone)
-    # The inner loop runs on whole seconds since the epoch: integer arithmetic is
-    # several times cheaper than aware datetimes, and the results are identical.
+    # The loops run on whole seconds since the epoch: integer arithmetic is several
+    # times cheaper than aware datetimes, and gives the same instants.
     duration = duration_minutes * 60
     held = (duration_minutes + buffer_minutes) * 60
     step = rules.step_minutes * 60
-    earliest = _seconds(now) + rules.min_notice_minutes * 60
-    latest = _seconds(now) + rules.horizon_days * 86_400
+    earliest = int(now.timestamp()) + rules.min_notice_minutes * 60
+    latest = int(now.timestamp()) + rules.horizon_days * 86_400
     days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    instant = _Instants(tz)
 
     found: list[tuple[int, int, str]] = []
     for schedule in schedules:
         busy_starts, busy_ends = _merged(schedule.busy)
         count = len(busy_starts)
-        time_off = sorted(schedule.time_off, key=lambda i: i.start)
+        off = sorted((int(i.start.timestamp()), int(i.end.timestamp())) for i in schedule.time_off)
+        by_weekday = _local_windows_by_weekday(schedule.hours)
         pid, name = schedule.id, schedule.name
-        j = 0  # candidates only move forward, so one pointer sweeps the busy list
         for day in days:
-            for opening, closing in _open_windows(schedule, day, tz):
-                origin = _seconds(opening)
-                for window_start, window_end in _subtract([(opening, closing)], time_off):
+            for local_open, local_close in by_weekday[day.weekday()]:
+                opening = instant(day, local_open)
+                for piece_start, piece_end in _cut(opening, instant(day, local_close), off):
                     # Stay on the grid that starts at opening time, after time off too.
-                    candidate = origin - ((origin - _seconds(window_start)) // step) * step
+                    candidate = opening - ((opening - piece_start) // step) * step
                     if candidate < earliest:
                         candidate -= ((candidate - earliest) // step) * step
-                    stop = min(_seconds(window_end) - duration, latest - 1)
+                    stop = min(piece_end - duration, latest - 1)
+                    # The first busy interval still ending after the candidate; merged
+                    # intervals are disjoint, so their ends are sorted too.
+                    j = bisect_right(busy_ends, candidate)
                     while candidate <= stop:
                         while j < count and busy_ends[j] <= candidate:
                             j += 1
@@ -196,21 +162,73 @@ def free_slots(
                             continue
                         found.append((candidate, pid, name))
                         candidate += step
-    found.sort(key=lambda item: (item[0], item[1]))
+    found.sort()  # by start, then practitioner id (ids are unique per start)
+    # Practitioners share start times, so each instant is built once and shared
+    # (datetimes are immutable); building them is most of the cost of a month.
     span = timedelta(seconds=duration)
+    times: dict[int, tuple[datetime, datetime]] = {}
     slots = []
     for seconds, pid, name in found:
-        start = _EPOCH + timedelta(seconds=seconds)
-        slots.append(Slot(start, start + span, pid, name))
+        pair = times.get(seconds)
+        if pair is None:
+            start = datetime.fromtimestamp(seconds, UTC)
+            pair = times[seconds] = (start, start + span)
+        slots.append(_new_slot(Slot, (pair[0], pair[1], pid, name)))
     return slots
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Slot(...) goes through a Python-level __new__; the tuple constructor does not.
+_new_slot = tuple.__new__
 
 
-def _seconds(moment: datetime) -> int:
-    """Whole seconds since the epoch (slot times are always whole minutes)."""
-    return int(moment.timestamp())
+class _Instants:
+    """Clinic wall-clock (day, time) -> epoch seconds, remembered within one call."""
+
+    def __init__(self, tz: ZoneInfo):
+        self.tz = tz
+        self.memo: dict[tuple[date, time], int] = {}
+
+    def __call__(self, day: date, moment: time) -> int:
+        key = (day, moment)
+        seconds = self.memo.get(key)
+        if seconds is None:
+            seconds = int(datetime.combine(day, moment, tzinfo=self.tz).timestamp())
+            self.memo[key] = seconds
+        return seconds
+
+
+def _local_windows_by_weekday(
+    hours: Iterable[WeeklyHours],
+) -> list[list[tuple[time, time]]]:
+    by_weekday: list[list[tuple[time, time]]] = [[] for _ in range(7)]
+    for row in hours:
+        by_weekday[row.weekday].extend(
+            (start, end) for start, end in row.local_windows() if start < end
+        )
+    for windows in by_weekday:
+        windows.sort()
+    return by_weekday
+
+
+def _cut(start: int, end: int, cuts: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """[start, end) with the sorted `cuts` taken out."""
+    pieces = [(start, end)]
+    for cut_start, cut_end in cuts:
+        if cut_start >= end:
+            break
+        if cut_end <= start:
+            continue
+        kept = []
+        for piece_start, piece_end in pieces:
+            if cut_end <= piece_start or cut_start >= piece_end:
+                kept.append((piece_start, piece_end))
+                continue
+            if piece_start < cut_start:
+                kept.append((piece_start, cut_start))
+            if cut_end < piece_end:
+                kept.append((cut_end, piece_end))
+        pieces = kept
+    return pieces
 
 
 def _merged(busy: Iterable[Interval]) -> tuple[list[int], list[int]]:

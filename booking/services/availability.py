@@ -6,6 +6,8 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import selectinload
+
 from booking.domain import availability as engine
 from booking.extensions import db
 from booking.models import Booking, Practitioner, Service, TimeOff
@@ -23,6 +25,7 @@ def practitioners_for(service: Service, practitioner_id: int | None = None) -> l
         db.select(Practitioner)
         .join(practitioner_service)
         .where(practitioner_service.c.service_id == service.id, Practitioner.active.is_(True))
+        .options(selectinload(Practitioner.hours))
         .order_by(Practitioner.id)
     )
     if practitioner_id is not None:

@@ -743,3 +743,28 @@ def test_slot_is_free_for_each_repeated_fall_back_instant():
             now=EARLY_NOW,
             rules=booking_rules(),
         )
+
+
+def test_overlapping_hours_rows_never_offer_a_booked_time():
+    """Two rows for one weekday that overlap must still respect every booking."""
+    ny = ZoneInfo("America/New_York")
+    day = date(2026, 12, 7)
+    booked_start = datetime(2026, 12, 7, 10, 30, tzinfo=ny)
+    schedule = PractitionerSchedule(
+        1,
+        "Ana",
+        (WeeklyHours(0, time(9), time(12)), WeeklyHours(0, time(10), time(13))),
+        busy=(Interval(booked_start, booked_start + timedelta(minutes=60)),),
+    )
+    found = free_slots(
+        [schedule],
+        duration_minutes=30,
+        buffer_minutes=0,
+        first_day=day,
+        last_day=day,
+        now=datetime(2026, 12, 1, tzinfo=UTC),
+        rules=Rules("America/New_York", step_minutes=30, min_notice_minutes=0, horizon_days=60),
+    )
+    starts = {slot.start.astimezone(ny).strftime("%H:%M") for slot in found}
+    assert not starts & {"10:30", "11:00"}
+    assert {"10:00", "11:30", "12:30"} <= starts
