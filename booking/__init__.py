@@ -48,7 +48,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
 
 def check_production(app: Flask) -> None:
-    """Production mode: refuse the development secret, and send cookies over HTTPS only."""
+    """Production mode: refuse the development secret, send cookies over HTTPS only."""
+    from booking.config import BASE_URL as DEV_BASE_URL
     from booking.config import SECRET_KEY as DEV_SECRET
 
     secret = app.config.get("SECRET_KEY") or ""
@@ -56,6 +57,10 @@ def check_production(app: Flask) -> None:
         raise RuntimeError(
             "BOOKING_SECRET_KEY must be set to a long random value (32+ characters) in "
             "production, e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    if app.config.get("BASE_URL") == DEV_BASE_URL:
+        app.logger.warning(
+            "BOOKING_BASE_URL is not set: links in emails will point to %s.", DEV_BASE_URL
         )
     app.config.update(
         SESSION_COOKIE_SECURE=True,
@@ -77,6 +82,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
+    from booking.services.availability_cache import ResponseCache
+
+    # One per app (and so per worker process): answers never cross databases.
+    app.extensions["availability_cache"] = ResponseCache(app.config["AVAILABILITY_CACHE_SIZE"])
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 

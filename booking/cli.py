@@ -1,4 +1,4 @@
-"""Command-line tasks: create the schema and load the demo clinic."""
+"""Command-line tasks: the schema, the demo clinic, staff accounts and the email jobs."""
 
 from __future__ import annotations
 
@@ -59,7 +59,39 @@ def create_user_command(email: str, role: str, name: str, password: str) -> None
     click.echo(f"Created {user.role} account for {user.email}.")
 
 
+@click.command("send-outbox")
+@click.option(
+    "--retry-failed",
+    is_flag=True,
+    help="First put back the messages given up on (e.g. after fixing the mail settings).",
+)
+@with_appcontext
+def send_outbox_command(retry_failed: bool) -> None:
+    """Send the emails that are due (for cron, e.g. every minute; safe to run twice)."""
+    from booking.services import outbox
+
+    if retry_failed:
+        click.echo(f"Put back {outbox.retry_failed()} message(s) to try again.")
+    report = outbox.send_due()
+    click.echo(report.summary(outbox.failed_count()))
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """Queue reminders for appointments within BOOKING_REMINDER_HOURS, then send what is due."""
+    from booking.models.base import utcnow
+    from booking.services import outbox
+    from booking.services.emails import queue_reminders
+
+    queued = queue_reminders(utcnow())
+    report = outbox.send_due()
+    click.echo(f"Reminders: {queued} queued. {report.summary(outbox.failed_count())}")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(send_outbox_command)
+    app.cli.add_command(send_reminders_command)

@@ -15,3 +15,24 @@ SQLITE_BUSY_TIMEOUT = 15
 PRODUCTION = False
 # Behind a reverse proxy, how many proxies to trust for X-Forwarded-* headers.
 PROXY_COUNT = 0
+
+# Email. Without an SMTP host, messages are written as .eml files under instance/outbox/.
+SMTP_HOST = ""
+SMTP_PORT = 587
+SMTP_STARTTLS = True
+SMTP_USER = ""
+SMTP_PASSWORD = ""
+# Seconds to wait for the SMTP server at each step before counting the attempt failed.
+SMTP_TIMEOUT = 10
+# The sender address; empty means the clinic's own email from its settings.
+MAIL_FROM = ""
+# Where links in emails point: the address patients reach the site at.
+BASE_URL = "http://127.0.0.1:5000"
+# How long before an appointment the reminder goes out.
+REMINDER_HOURS = 24
+# Delivery: messages claimed per batch, how long a claim holds, attempts before giving up.
+OUTBOX_BATCH_SIZE = 10
+OUTBOX_LEASE_SECONDS = 600
+OUTBOX_MAX_ATTEMPTS = 12
+# How many availability answers each worker keeps (0 turns the cache off).
+AVAILABILITY_CACHE_SIZE = 64

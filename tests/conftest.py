@@ -12,6 +12,7 @@ from booking.models import Service
 from booking.services import availability
 from booking.views.helpers import to_local
 from tests.database import database_uri, fresh_database
+from tests.mail import MailServer
 
 NO_FLAGS = {
     "bowel_bladder": False,
@@ -34,6 +35,8 @@ def app(tmp_path):
             "SERVER_NAME": "clinic.test",
         }
     )
+    # Files the app writes (emails without an SMTP server) stay out of the repository.
+    app.instance_path = str(tmp_path)
     with app.app_context():
         fresh_database(app)
     yield app
@@ -138,3 +141,22 @@ class Auth:
 def auth(client, make_user):
     """Sign the test client in as staff: auth.login("owner")."""
     return Auth(client, make_user)
+
+
+CLINIC_EMAIL = "hello@harbourside-acupuncture.example"
+
+
+@pytest.fixture
+def mail_server(app):
+    """A real SMTP server on 127.0.0.1, and the app set to deliver to it."""
+    server = MailServer()
+    server.start()
+    app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=server.port,
+        SMTP_STARTTLS=False,
+        MAIL_FROM="booking@clinic.test",
+        BASE_URL="http://clinic.test",
+    )
+    yield server
+    server.stop()

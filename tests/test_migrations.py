@@ -67,3 +67,26 @@ def test_downgrade_to_base_removes_every_table(empty_app):
     downgrade(revision="base")
     remaining = set(inspect(db.engine).get_table_names()) - {"alembic_version"}
     assert remaining == set()
+
+
+def test_downgrading_below_the_outbox_keeps_the_double_booking_guard(empty_app):
+    upgrade()
+    # The revision before the outbox: on SQLite, dropping the booking column must not
+    # rebuild the table (which would lose its triggers).
+    downgrade(revision="ebaf69a8e1e3")
+    with db.engine.connect() as connection:
+        if db.engine.dialect.name == "postgresql":
+            kept = connection.execute(
+                text("SELECT 1 FROM pg_constraint WHERE conname = 'booking_no_overlap'")
+            ).scalar()
+        else:
+            kept = (
+                connection.execute(
+                    text("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'")
+                ).scalar()
+                == 2
+            )
+    assert kept
+    assert "outbox_message" not in inspect(db.engine).get_table_names()
+    upgrade()
+    assert "outbox_message" in inspect(db.engine).get_table_names()

@@ -63,7 +63,32 @@ class PatientForm(Form):
     phone = phone_field()
 
 
-class DetailsForm(FlaskForm):
+class ScreeningQuestions:
+    """For forms that ask the red-flag questions as yes/no radios."""
+
+    def screening_fields(self):
+        return [(question, self[question.key]) for question in QUESTIONS]
+
+    def screening_answers(self) -> dict[str, bool]:
+        return {question.key: self[question.key].data == "yes" for question in QUESTIONS}
+
+
+def add_screening_questions(form_class: type, unanswered: str) -> None:
+    """One required yes/no radio per screening question, named by the question's key."""
+    for question in QUESTIONS:
+        setattr(
+            form_class,
+            question.key,
+            RadioField(
+                question.text,
+                choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")],
+                validators=[InputRequired(unanswered)],
+                description=question.hint,
+            ),
+        )
+
+
+class DetailsForm(ScreeningQuestions, FlaskForm):
     """The details page: the patient, the screening questions and the disclaimer."""
 
     name = name_field()
@@ -74,24 +99,8 @@ class DetailsForm(FlaskForm):
         validators=[DataRequired("Please confirm you have read this to continue.")],
     )
 
-    def screening_fields(self):
-        return [(question, self[question.key]) for question in QUESTIONS]
 
-    def screening_answers(self) -> dict[str, bool]:
-        return {question.key: self[question.key].data == "yes" for question in QUESTIONS}
-
-
-for _question in QUESTIONS:
-    setattr(
-        DetailsForm,
-        _question.key,
-        RadioField(
-            _question.text,
-            choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")],
-            validators=[InputRequired("Please answer yes or no.")],
-            description=_question.hint,
-        ),
-    )
+add_screening_questions(DetailsForm, "Please answer yes or no.")
 
 
 class CancelForm(FlaskForm):

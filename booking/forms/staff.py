@@ -19,11 +19,16 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from booking.domain.screening import QUESTIONS
-from booking.forms.public import PHONE_MESSAGE, PHONE_PATTERN, _strip
+from booking.forms.public import (
+    PHONE_MESSAGE,
+    PHONE_PATTERN,
+    ScreeningQuestions,
+    _strip,
+    add_screening_questions,
+)
 
 
-class StaffBookingForm(FlaskForm):
+class StaffBookingForm(ScreeningQuestions, FlaskForm):
     """A booking taken by phone or at the desk."""
 
     service = SelectField("Consultation", validators=[InputRequired("Choose a consultation.")])
@@ -60,24 +65,8 @@ class StaffBookingForm(FlaskForm):
                 ok = False
         return ok
 
-    def screening_fields(self):
-        return [(question, self[question.key]) for question in QUESTIONS]
 
-    def screening_answers(self) -> dict[str, bool]:
-        return {question.key: self[question.key].data == "yes" for question in QUESTIONS}
-
-
-for _question in QUESTIONS:
-    setattr(
-        StaffBookingForm,
-        _question.key,
-        RadioField(
-            _question.text,
-            choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")],
-            validators=[InputRequired("Ask the patient and record yes or no.")],
-            description=_question.hint,
-        ),
-    )
+add_screening_questions(StaffBookingForm, "Ask the patient and record yes or no.")
 
 
 class StaffCancelForm(FlaskForm):

@@ -2,7 +2,8 @@
 
 from booking.models.audit import AuditEntry
 from booking.models.booking import Booking
-from booking.models.clinic import ClinicSettings, Disclaimer
+from booking.models.clinic import ClinicSettings, Disclaimer, ScheduleVersion
+from booking.models.outbox import OutboxMessage
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
 from booking.models.price import PriceChange
@@ -14,8 +15,10 @@ __all__ = [
     "Booking",
     "ClinicSettings",
     "Disclaimer",
+    "OutboxMessage",
     "Patient",
     "Practitioner",
+    "ScheduleVersion",
     "PriceChange",
     "Service",
     "TimeOff",

@@ -68,6 +68,9 @@ class Booking(Base):
     screening: Mapped[dict] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(10), default="online")
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # With the app secret, this re-creates the manage token for later emails
+    # (booking.services.tokens); empty for bookings made before emails existed.
+    manage_token_salt: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str] = mapped_column(Text, default="")
     cancel_reason: Mapped[str] = mapped_column(String(300), default="")
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -84,6 +87,11 @@ class Booking(Base):
     @property
     def active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+def format_reference(reference: str) -> str:
+    """ABCD-EFGH: the reference as patients and staff read it."""
+    return f"{reference[:4]}-{reference[4:]}"
 
 
 _ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)

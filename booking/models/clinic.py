@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import DDL, BigInteger, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.models.base import Base, UTCDateTime, utcnow
@@ -39,3 +39,24 @@ class Disclaimer(Base):
     version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ScheduleVersion(Base):
+    """One counter, bumped in the same transaction as any change that can move free slots.
+
+    Availability answers are cached per worker process and keyed on it, so every
+    worker sees a change at its next request, whichever worker made it.
+    """
+
+    __tablename__ = "schedule_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+# The single row exists from the moment the table does.
+event.listen(
+    ScheduleVersion.__table__,
+    "after_create",
+    DDL("INSERT INTO schedule_version (id, version) VALUES (1, 0)"),
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,13 +22,14 @@ from booking.models.booking import (
     FULFILLED,
     NOSHOW,
     OVERLAP_MESSAGE,
+    format_reference,  # noqa: F401  (re-exported for the views)
 )
-from booking.services import audit
+from booking.services import audit, emails
 from booking.services.availability import slots_at
-from booking.services.clinic import current_disclaimer, get_settings
+from booking.services.clinic import change_deadline, current_disclaimer, get_settings
+from booking.services.tokens import hash_token, new_manage_token
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-TOKEN_BYTES = 32
 
 
 class BookingError(Exception):
@@ -84,16 +84,8 @@ class BookingRequest:
     patient_id: int | None = None
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-
-
-def format_reference(reference: str) -> str:
-    return f"{reference[:4]}-{reference[4:]}"
 
 
 def is_overlap(error: IntegrityError) -> bool:
@@ -167,7 +159,7 @@ def create_booking(
     if not result.clear:
         raise RedFlag(result)
     now = now or utcnow()
-    token = secrets.token_urlsafe(TOKEN_BYTES)
+    token, salt = new_manage_token()
     try:
         with write_transaction():
             free = slots_at(
@@ -209,6 +201,7 @@ def create_booking(
                 screening={key: bool(request.answers[key]) for key in screening.KEYS},
                 source=request.source,
                 manage_token_hash=hash_token(token),
+                manage_token_salt=salt,
             )
             db.session.add(booking)
             db.session.flush()
@@ -221,6 +214,7 @@ def create_booking(
                     after=audit.booking_snapshot(booking),
                     summary=f"{request.source} booking {booking.reference}",
                 )
+            emails.booking_created(booking, token=token, now=now, by_patient=actor is None)
     except IntegrityError as error:
         if is_overlap(error):
             raise SlotTaken(
@@ -236,11 +230,6 @@ def find_by_token(token: str) -> Booking | None:
     return db.session.execute(
         db.select(Booking).where(Booking.manage_token_hash == hash_token(token))
     ).scalar_one_or_none()
-
-
-def change_deadline(booking: Booking) -> datetime:
-    """The last moment a patient can cancel or move the booking online."""
-    return booking.start_at - timedelta(hours=get_settings().cancellation_notice_hours)
 
 
 def check_patient_can_change(booking: Booking, now: datetime) -> None:
@@ -265,7 +254,7 @@ def cancel_booking(
     now = now or utcnow()
     booking_id = booking.id
     with write_transaction():
-        booking = db.session.get(Booking, booking_id)
+        booking = db.session.get(Booking, booking_id, with_for_update=True)
         before = audit.booking_snapshot(booking)
         if actor is None:
             check_patient_can_change(booking, now)
@@ -285,6 +274,7 @@ def cancel_booking(
                 after=audit.booking_snapshot(booking),
                 summary=reason[:300],
             )
+        emails.booking_cancelled(booking, now=now, by_patient=actor is None)
     return booking
 
 
@@ -306,7 +296,7 @@ def reschedule_booking(
     by_patient = actor is None
     try:
         with write_transaction():
-            booking = db.session.get(Booking, booking_id)
+            booking = db.session.get(Booking, booking_id, with_for_update=True)
             before = audit.booking_snapshot(booking)
             if by_patient:
                 check_patient_can_change(booking, now)
@@ -328,6 +318,7 @@ def reschedule_booking(
                     "That is the booking's current time. Choose a different time.",
                     {"start": "Choose a different time."},
                 )
+            previous_start = booking.start_at
             booking.practitioner_id = slot.practitioner_id
             booking.start_at = slot.start
             booking.end_at = slot.end
@@ -343,6 +334,7 @@ def reschedule_booking(
                     before=before,
                     after=audit.booking_snapshot(booking),
                 )
+            emails.booking_moved(booking, previous_start=previous_start, now=now)
     except IntegrityError as error:
         if is_overlap(error):
             raise SlotTaken(

@@ -1,8 +1,8 @@
-"""iCalendar files for patients' add-to-calendar links."""
+"""iCalendar files: patients' add-to-calendar links and the invitations in their emails."""
 
 from __future__ import annotations
 
-from icalendar import Calendar, Event, vText
+from icalendar import Calendar, Event, vCalAddress, vText
 
 from booking.domain.money import format_money
 from booking.models import Booking, ClinicSettings
@@ -10,6 +10,11 @@ from booking.models.base import utcnow
 from booking.models.booking import CANCELLED
 
 PRODID = "-//Acupuncture booking//EN"
+# iTIP methods (RFC 5546): PUBLISH for a file to import, REQUEST to add or update the
+# event in the patient's calendar, CANCEL to take it out.
+PUBLISH = "PUBLISH"
+REQUEST = "REQUEST"
+CANCEL = "CANCEL"
 
 
 def event_uid(booking: Booking) -> str:
@@ -17,9 +22,26 @@ def event_uid(booking: Booking) -> str:
     return f"booking-{booking.reference}@acupuncture-booking"
 
 
+def _address(email: str, name: str, **params: str) -> vCalAddress:
+    address = vCalAddress(f"mailto:{email}")
+    address.params["cn"] = name
+    address.params.update(params)
+    return address
+
+
 def booking_calendar(
-    booking: Booking, settings: ClinicSettings, *, manage_url: str, method: str = "PUBLISH"
+    booking: Booking,
+    settings: ClinicSettings,
+    *,
+    manage_url: str | None,
+    method: str = PUBLISH,
+    organizer: str | None = None,
 ) -> bytes:
+    """The booking as one event; for REQUEST and CANCEL, the clinic invites the patient.
+
+    `organizer` is the clinic's address for invitations; without a manage URL (one that
+    cannot be re-created) the description points to the clinic's phone instead.
+    """
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -32,7 +54,13 @@ def booking_calendar(
     event.add("sequence", booking.sequence)
     event.add("summary", f"{booking.service.name} at {settings.name}")
     event.add("location", vText(settings.address))
-    event.add("status", "CANCELLED" if booking.status == CANCELLED else "CONFIRMED")
+    cancelled = method == CANCEL or booking.status == CANCELLED
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    change = (
+        f"Change or cancel: {manage_url}"
+        if manage_url
+        else "Change or cancel: use the link in your confirmation email, or call the clinic."
+    )
     event.add(
         "description",
         "\n".join(
@@ -40,11 +68,25 @@ def booking_calendar(
                 f"{booking.service.name} with {booking.practitioner.name}.",
                 f"Price: {format_money(booking.price_cents, booking.currency)} per session.",
                 f"Reference: {booking.reference}",
-                f"Change or cancel: {manage_url}",
+                change,
                 f"Clinic phone: {settings.phone}",
             ]
         ),
     )
-    event.add("url", manage_url)
+    if manage_url:
+        event.add("url", manage_url)
+    if organizer and method in (REQUEST, CANCEL):
+        event.add("organizer", _address(organizer, settings.name))
+        if booking.patient.email:
+            event.add(
+                "attendee",
+                _address(
+                    booking.patient.email,
+                    booking.patient.name,
+                    role="REQ-PARTICIPANT",
+                    partstat="ACCEPTED",
+                    rsvp="FALSE",
+                ),
+            )
     calendar.add_component(event)
     return calendar.to_ical()

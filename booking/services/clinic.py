@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.domain.availability import Rules
 from booking.extensions import db
-from booking.models import ClinicSettings, Disclaimer
+from booking.models import Booking, ClinicSettings, Disclaimer
 
 
 def get_settings() -> ClinicSettings:
@@ -38,3 +38,8 @@ def rules(settings: ClinicSettings) -> Rules:
 def local(moment: datetime, settings: ClinicSettings) -> datetime:
     """An aware instant in the clinic's timezone."""
     return moment.astimezone(ZoneInfo(settings.timezone))
+
+
+def change_deadline(booking: Booking) -> datetime:
+    """The last moment a patient can cancel or move the booking online."""
+    return booking.start_at - timedelta(hours=get_settings().cancellation_notice_hours)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from booking.domain import screening
@@ -17,7 +17,9 @@ from booking.domain.money import amount
 from booking.extensions import db
 from booking.forms.public import PatientForm
 from booking.models import Booking, Service
+from booking.models.base import utcnow
 from booking.services import availability
+from booking.services.availability_cache import ResponseCache, current_version
 from booking.services.bookings import (
     BookingError,
     BookingRequest,
@@ -29,7 +31,7 @@ from booking.services.bookings import (
     reschedule_booking,
 )
 from booking.services.clinic import current_disclaimer
-from booking.views.helpers import clinic, to_local
+from booking.views.helpers import clinic, clinic_zone, to_local
 from booking.views.params import ParamError, parse_date, parse_id, parse_start
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -143,21 +145,45 @@ def free_times():
     if fields:
         raise invalid(fields)
     practitioner_id = check_practitioner(service, request.args.get("practitioner"))
-    slots = availability.free_slots(
-        service, dates["from"], dates["to"], practitioner_id=practitioner_id
-    )
-    return jsonify(
-        service=service.slug,
-        timezone=clinic().timezone,
-        slots=[
-            {
-                "start": to_local(slot.start).isoformat(),
-                "end": to_local(slot.end).isoformat(),
-                "practitioner": {"id": slot.practitioner_id, "name": slot.practitioner_name},
-            }
-            for slot in slots
-        ],
-    )
+    # Answers are computed for the start of the minute, so a cached one stays exact
+    # for its whole minute (a booking itself is always checked at the real time).
+    now = utcnow().replace(second=0, microsecond=0)
+    key = (service.id, dates["from"], dates["to"], practitioner_id, now)
+
+    def build() -> bytes:
+        slots = availability.free_slots(
+            service, dates["from"], dates["to"], practitioner_id=practitioner_id, now=now
+        )
+        body = {"service": service.slug, "timezone": clinic().timezone, "slots": slots_json(slots)}
+        return current_app.json.dumps(body).encode()
+
+    cache: ResponseCache = current_app.extensions["availability_cache"]
+    body = cache.get_or_build(key, current_version(), build)
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def slots_json(slots) -> list[dict]:
+    """Slots as the API gives them; practitioners share start times, so each is formatted once."""
+    zone = clinic_zone()
+    texts: dict = {}
+
+    def text(moment):
+        value = texts.get(moment)
+        if value is None:
+            value = texts[moment] = moment.astimezone(zone).isoformat()
+        return value
+
+    people: dict = {}
+    return [
+        {
+            "start": text(slot.start),
+            "end": text(slot.end),
+            "practitioner": people.setdefault(
+                slot.practitioner_id, {"id": slot.practitioner_id, "name": slot.practitioner_name}
+            ),
+        }
+        for slot in slots
+    ]
 
 
 @bp.get("/estimate")

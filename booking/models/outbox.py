@@ -1,0 +1,65 @@
+"""Emails waiting to go out, written in the same transaction as the change they describe."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from booking.models.base import Base, UTCDateTime, utcnow
+
+CONFIRMATION = "confirmation"
+RESCHEDULE = "reschedule"
+CANCELLATION = "cancellation"
+REMINDER = "reminder"
+CLINIC_BOOKING = "clinic_booking"
+CLINIC_CANCELLATION = "clinic_cancellation"
+PATIENT_KINDS = (CONFIRMATION, RESCHEDULE, CANCELLATION, REMINDER)
+KINDS = (*PATIENT_KINDS, CLINIC_BOOKING, CLINIC_CANCELLATION)
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+FAILED = "failed"
+# Never sent because the booking changed again first; a newer message says what holds.
+SUPERSEDED = "superseded"
+STATUSES = (PENDING, SENDING, SENT, FAILED, SUPERSEDED)
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+class OutboxMessage(Base):
+    """One email, stored whole (RFC 5322) so a retry sends exactly the same message."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        CheckConstraint(f"kind IN ({_in(KINDS)})", name="kind"),
+        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(24))
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
+    # The booking's sequence the message describes; an older one is never sent late.
+    booking_sequence: Mapped[int] = mapped_column(default=0)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(String(250))
+    # The whole message; emptied once sent, since it holds the patient's manage link.
+    message: Mapped[str] = mapped_column(Text)
+    # The same email is never queued twice, e.g. "confirmation:<booking id>:<sequence>".
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A sender's claim: while it lasts, no other sender takes the message.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    # The error's class and SMTP code only: never an address or any content.
+    last_error: Mapped[str] = mapped_column(String(200), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

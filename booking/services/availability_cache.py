@@ -1,0 +1,94 @@
+"""Cached availability answers, kept exactly as fresh as the database.
+
+A month of free slots takes milliseconds to compute and to serialise, and patients
+ask for the same months over and over. Each worker keeps the last answers it gave,
+keyed on the request and on ScheduleVersion, a counter that every change able to
+move a slot bumps inside its own transaction (ORM flushes and bulk statements alike).
+Any worker's next request sees the new counter, so no answer outlives a change.
+The current minute is part of the key, because the minimum notice moves with time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from itertools import chain
+
+from sqlalchemy import event, update
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from booking.extensions import db
+from booking.models import (
+    Booking,
+    ClinicSettings,
+    Practitioner,
+    ScheduleVersion,
+    Service,
+    TimeOff,
+    WorkingHours,
+)
+from booking.models.practitioner import practitioner_service
+
+WATCHED = (Booking, ClinicSettings, Practitioner, Service, TimeOff, WorkingHours)
+WATCHED_TABLES = frozenset({model.__table__ for model in WATCHED} | {practitioner_service})
+_BUMPED = "schedule_version_bumped"
+
+
+def _bump(session: Session) -> None:
+    if not session.info.get(_BUMPED):
+        session.info[_BUMPED] = True
+        # On the connection, not the session: no autoflush, no ORM events, no recursion.
+        table = ScheduleVersion.__table__
+        session.connection().execute(update(table).values(version=table.c.version + 1))
+
+
+@event.listens_for(Session, "before_flush")
+def _changed_objects(session: Session, _context, _instances) -> None:
+    if any(
+        isinstance(item, WATCHED) for item in chain(session.new, session.dirty, session.deleted)
+    ):
+        _bump(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_statements(state: ORMExecuteState) -> None:
+    if state.is_update or state.is_delete or state.is_insert:
+        table = getattr(state.statement, "table", None)
+        if table is not None and table in WATCHED_TABLES:
+            _bump(state.session)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _transaction_over(session: Session, *_args) -> None:
+    session.info.pop(_BUMPED, None)
+
+
+def current_version() -> int:
+    return db.session.execute(db.select(ScheduleVersion.version)).scalar() or 0
+
+
+class ResponseCache:
+    """A small least-recently-used map of (key, version) -> response body."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: Hashable, version: int, build: Callable[[], bytes]) -> bytes:
+        if self.size <= 0:
+            return build()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and hit[0] == version:
+                self._items.move_to_end(key)
+                return hit[1]
+        body = build()
+        with self._lock:
+            self._items[key] = (version, body)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return body

@@ -1,0 +1,291 @@
+"""What patients and the clinic are told about a booking, as emails queued in the outbox.
+
+Each message is built whole when the booking changes and written in the same
+transaction as the change, so a booking and its emails commit or roll back together.
+booking.services.outbox delivers them later; nothing here talks to a mail server.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import logging
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from sqlalchemy.exc import IntegrityError
+
+from booking.database import write_transaction
+from booking.domain.estimates import course_estimate
+from booking.extensions import db
+from booking.models import Booking, ClinicSettings, OutboxMessage, Patient
+from booking.models.booking import BOOKED, format_reference
+from booking.models.outbox import (
+    CANCELLATION,
+    CLINIC_BOOKING,
+    CLINIC_CANCELLATION,
+    CONFIRMATION,
+    REMINDER,
+    RESCHEDULE,
+)
+from booking.services import calendar
+from booking.services.clinic import change_deadline, current_disclaimer, get_settings
+from booking.services.tokens import manage_token
+
+log = logging.getLogger(__name__)
+
+# The invitation each patient email carries; clinic notices get a file to import.
+PATIENT_METHODS = {
+    CONFIRMATION: calendar.REQUEST,
+    RESCHEDULE: calendar.REQUEST,
+    REMINDER: calendar.REQUEST,
+    CANCELLATION: calendar.CANCEL,
+}
+
+
+def link(endpoint: str, **values) -> str:
+    """An absolute URL under BASE_URL, the same inside a request or a cron job."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(
+        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def mail_from(settings: ClinicSettings) -> str:
+    """The sender address: MAIL_FROM, else the clinic's own email."""
+    return current_app.config.get("MAIL_FROM") or settings.email or "booking@localhost"
+
+
+def _compose(
+    *,
+    kind: str,
+    context: dict,
+    to: Address,
+    settings: ClinicSettings,
+    ics: bytes,
+    method: str,
+    now: datetime,
+) -> EmailMessage:
+    sender = mail_from(settings)
+    message = EmailMessage()
+    message["From"] = Address(display_name=settings.name, addr_spec=sender)
+    message["To"] = to
+    if settings.email:
+        message["Reply-To"] = Address(display_name=settings.name, addr_spec=settings.email)
+    message["Subject"] = render_template("email/subject.txt", kind=kind, **context).strip()
+    message["Date"] = format_datetime(now)
+    # Set once here, so a retry re-sends the very same message and mail clients can
+    # recognise a duplicate should one ever slip through.
+    message["Message-ID"] = make_msgid(idstring=kind, domain=sender.rpartition("@")[2])
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template(f"email/{kind}.txt", **context))
+    message.add_alternative(render_template(f"email/{kind}.html", **context), subtype="html")
+    message.add_attachment(
+        ics.decode(),
+        subtype="calendar",
+        filename=f"acupuncture-{context['booking'].reference}.ics",
+        params={"method": method},
+    )
+    return message
+
+
+def _queue(
+    message: EmailMessage, *, kind: str, booking: Booking, key: str, now: datetime
+) -> OutboxMessage | None:
+    """Add the message to the outbox unless the same email is queued already."""
+    exists = db.session.execute(
+        db.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+    ).first()
+    if exists:
+        return None
+    row = OutboxMessage(
+        kind=kind,
+        booking_id=booking.id,
+        booking_sequence=booking.sequence,
+        recipient=message["To"].addresses[0].addr_spec,
+        subject=str(message["Subject"])[:300],
+        message_id=str(message["Message-ID"]),
+        message=message.as_string(policy=email.policy.SMTP),
+        dedupe_key=key,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    db.session.add(row)
+    return row
+
+
+def _can_email(address: str) -> bool:
+    if not address:
+        return False
+    if not address.isascii():
+        # Needs SMTPUTF8, which not every server offers; the patient still has the page.
+        log.warning("Email not queued: the address is not ASCII.")
+        return False
+    return True
+
+
+def _patient_email(
+    kind: str,
+    booking: Booking,
+    *,
+    key: str,
+    now: datetime,
+    token: str | None = None,
+    **extra,
+) -> OutboxMessage | None:
+    patient = booking.patient
+    if not _can_email(patient.email):
+        return None
+    settings = get_settings()
+    token = token or manage_token(booking)
+    manage_url = link("public.manage", token=token) if token else None
+    context = {
+        "booking": booking,
+        "settings": settings,
+        "reference": format_reference(booking.reference),
+        "manage_url": manage_url,
+        "book_url": link("public.service", slug=booking.service.slug),
+        "estimate": course_estimate(
+            booking.price_cents, booking.currency, booking.service.course_plan
+        ),
+        "disclaimer": current_disclaimer(),
+        "deadline": change_deadline(booking),
+        **extra,
+    }
+    context["can_change_online"] = booking.status == BOOKED and now < context["deadline"]
+    method = PATIENT_METHODS[kind]
+    ics = calendar.booking_calendar(
+        booking, settings, manage_url=manage_url, method=method, organizer=mail_from(settings)
+    )
+    message = _compose(
+        kind=kind,
+        context=context,
+        to=Address(display_name=patient.name, addr_spec=patient.email),
+        settings=settings,
+        ics=ics,
+        method=method,
+        now=now,
+    )
+    return _queue(message, kind=kind, booking=booking, key=key, now=now)
+
+
+def _clinic_email(kind: str, booking: Booking, *, key: str, now: datetime) -> None:
+    settings = get_settings()
+    if not _can_email(settings.email):
+        return
+    context = {
+        "booking": booking,
+        "settings": settings,
+        "reference": format_reference(booking.reference),
+        "staff_url": link("staff.booking", booking_id=booking.id),
+    }
+    # A file to import, not an invitation: the clinic is the organiser, not a guest.
+    ics = calendar.booking_calendar(booking, settings, manage_url=None, method=calendar.PUBLISH)
+    message = _compose(
+        kind=kind,
+        context=context,
+        to=Address(display_name=settings.name, addr_spec=settings.email),
+        settings=settings,
+        ics=ics,
+        method=calendar.PUBLISH,
+        now=now,
+    )
+    _queue(message, kind=kind, booking=booking, key=key, now=now)
+
+
+def booking_created(booking: Booking, *, token: str, now: datetime, by_patient: bool) -> None:
+    """Confirmation to the patient; a notice to the clinic when the patient booked online."""
+    _patient_email(
+        CONFIRMATION,
+        booking,
+        key=f"{CONFIRMATION}:{booking.id}:{booking.sequence}",
+        now=now,
+        token=token,
+    )
+    if by_patient:
+        _clinic_email(CLINIC_BOOKING, booking, key=f"{CLINIC_BOOKING}:{booking.id}", now=now)
+
+
+def booking_moved(booking: Booking, *, previous_start: datetime, now: datetime) -> None:
+    """The new time, with an invitation that replaces the old one (same UID, next SEQUENCE)."""
+    _patient_email(
+        RESCHEDULE,
+        booking,
+        key=f"{RESCHEDULE}:{booking.id}:{booking.sequence}",
+        now=now,
+        previous_start=previous_start,
+    )
+
+
+def booking_cancelled(booking: Booking, *, now: datetime, by_patient: bool) -> None:
+    """A cancellation that removes the event; a notice to the clinic when the patient cancelled."""
+    key = f"{booking.id}:{booking.sequence}"
+    _patient_email(
+        CANCELLATION, booking, key=f"{CANCELLATION}:{key}", now=now, by_clinic=not by_patient
+    )
+    if by_patient:
+        _clinic_email(CLINIC_CANCELLATION, booking, key=f"{CLINIC_CANCELLATION}:{key}", now=now)
+
+
+def reminder_key(booking: Booking) -> str:
+    return f"{REMINDER}:{booking.id}:{booking.start_at.isoformat()}"
+
+
+def _told_recently(booking: Booking, window: timedelta) -> bool:
+    """Whether the patient was sent this time only after the reminder was due.
+
+    Someone who books or moves with less than the reminder window to go has the
+    details fresh in their confirmation; a reminder minutes later would be noise.
+    """
+    return (
+        db.session.execute(
+            db.select(OutboxMessage.id).where(
+                OutboxMessage.booking_id == booking.id,
+                OutboxMessage.kind.in_((CONFIRMATION, RESCHEDULE)),
+                OutboxMessage.booking_sequence == booking.sequence,
+                OutboxMessage.created_at > booking.start_at - window,
+            )
+        ).first()
+        is not None
+    )
+
+
+def queue_reminders(now: datetime) -> int:
+    """Queue a reminder for each booked appointment starting within REMINDER_HOURS.
+
+    Each booking time gets one reminder at most (the dedupe key holds its start), so
+    running this twice, or two copies at once, queues nothing twice.
+    """
+    window = timedelta(hours=float(current_app.config["REMINDER_HOURS"]))
+    queued = 0
+    with write_transaction():
+        bookings = db.session.execute(
+            db.select(Booking)
+            .join(Patient)
+            .where(
+                Booking.status == BOOKED,
+                Booking.start_at > now,
+                Booking.start_at <= now + window,
+                Patient.email != "",
+            )
+            .order_by(Booking.start_at)
+        ).scalars()
+        for booking in list(bookings):
+            key = reminder_key(booking)
+            exists = db.session.execute(
+                db.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+            ).first()
+            if exists or _told_recently(booking, window):
+                continue
+            try:
+                # A concurrent run may insert the same key first; only this one is skipped.
+                with db.session.begin_nested():
+                    row = _patient_email(REMINDER, booking, key=key, now=now)
+            except IntegrityError:
+                continue
+            queued += row is not None
+    return queued

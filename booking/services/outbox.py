@@ -1,0 +1,342 @@
+"""Deliver the outbox: claim due messages, send them over SMTP (or to .eml files), retry.
+
+Delivery never runs inside a booking's transaction, so a slow or failing mail server
+cannot hold up or undo a booking. Each run claims a few due messages at a time with a
+lease (a conditional UPDATE whose row count says who won), so two runs at once never
+take the same message; a message is marked sent in its own commit straight after the
+server accepts it. A run that dies mid-send leaves its claim to expire, and the
+message is tried again then: the only window in which a message could go twice, and
+it goes with the same Message-ID. Failures wait 1, 2, 4 ... minutes (at most 6 hours)
+and the message is given up after OUTBOX_MAX_ATTEMPTS, staying in the table as failed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.parser import HeaderParser
+from email.utils import parseaddr
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, update
+
+from booking.database import write_transaction
+from booking.extensions import db
+from booking.models import Booking, OutboxMessage
+from booking.models.base import utcnow
+from booking.models.outbox import (
+    FAILED,
+    PATIENT_KINDS,
+    PENDING,
+    REMINDER,
+    SENDING,
+    SENT,
+    SUPERSEDED,
+)
+
+MAX_BACKOFF_MINUTES = 6 * 60
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    kind: str
+    recipient: str
+    message: str
+    attempts: int
+    claim_token: str
+
+
+@dataclass
+class Report:
+    sent: int = 0
+    retrying: int = 0
+    given_up: int = 0
+    superseded: int = 0
+
+    def summary(self, failed_in_all: int = 0) -> str:
+        """One line for the cron log: counts only, nothing about any patient."""
+        line = f"Outbox: {self.sent} sent, {self.retrying} to retry, {self.given_up} given up"
+        if self.superseded:
+            line += f", {self.superseded} no longer needed"
+        if failed_in_all:
+            line += f" ({failed_in_all} given up in all)"
+        return line + "."
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the given number of failed attempts."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_MINUTES))
+
+
+def describe(error: BaseException) -> str:
+    """The error's class and SMTP code: never an address or any of the message."""
+    code = getattr(error, "smtp_code", None)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _text in error.recipients.values()})
+        code = codes[0] if codes else None
+    return f"{type(error).__name__} {code}" if code else type(error).__name__
+
+
+def is_permanent(error: BaseException) -> bool:
+    """The server refused the address itself (5xx): trying again will not help."""
+    return isinstance(error, smtplib.SMTPRecipientsRefused) and all(
+        code >= 500 for code, _text in error.recipients.values()
+    )
+
+
+def _due(now: datetime):
+    return or_(
+        and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == SENDING, OutboxMessage.claimed_until < now),
+    )
+
+
+def is_stale(kind: str, written_at: int, sequence: int, start: datetime, now: datetime) -> bool:
+    """A patient email overtaken by a change since, or a reminder come too late.
+
+    `written_at` is the booking's sequence when the email was written. Clinic notices
+    record what happened, so they are never stale.
+    """
+    if kind not in PATIENT_KINDS:
+        return False
+    return written_at < sequence or (kind == REMINDER and start <= now)
+
+
+def due_candidates(now: datetime, size: int) -> list:
+    """The next due messages, with their booking's state (another run may take them)."""
+    return db.session.execute(
+        db.select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.booking_sequence,
+            Booking.sequence,
+            Booking.start_at,
+        )
+        .join(Booking, Booking.id == OutboxMessage.booking_id)
+        .where(_due(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(size)
+    ).all()
+
+
+def claim(now: datetime, size: int, report: Report) -> list[Claimed]:
+    """Take up to `size` due messages for this run; skip those a newer email replaced."""
+    token = secrets.token_hex(16)
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    won: list[int] = []
+    with write_transaction():
+        for row in due_candidates(now, size):
+            stale = is_stale(row.kind, row.booking_sequence, row.sequence, row.start_at, now)
+            values = (
+                {"status": SUPERSEDED, "claimed_until": None, "claim_token": None, "message": ""}
+                if stale
+                else {"status": SENDING, "claimed_until": now + lease, "claim_token": token}
+            )
+            # The condition is checked again by the UPDATE itself: if another run took
+            # the row since the SELECT, nothing is updated and it is not ours.
+            result = db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id, _due(now))
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount == 1:
+                if stale:
+                    report.superseded += 1
+                else:
+                    won.append(row.id)
+        claimed = [
+            Claimed(r.id, r.kind, r.recipient, r.message, r.attempts, token)
+            for r in db.session.execute(
+                db.select(
+                    OutboxMessage.id,
+                    OutboxMessage.kind,
+                    OutboxMessage.recipient,
+                    OutboxMessage.message,
+                    OutboxMessage.attempts,
+                )
+                .where(OutboxMessage.id.in_(won))
+                .order_by(OutboxMessage.id)
+            ).all()
+        ]
+    return claimed
+
+
+def _finish(claimed: Claimed, **values) -> None:
+    """End this run's claim; a claim that expired and was taken over is left alone."""
+    with write_transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == claimed.id,
+                OutboxMessage.claim_token == claimed.claim_token,
+                OutboxMessage.status == SENDING,
+            )
+            .values(claimed_until=None, claim_token=None, **values)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def mark_sent(message: Claimed, now: datetime, report: Report) -> None:
+    # The body holds the patient's manage link: once delivered, it is not kept.
+    _finish(message, status=SENT, sent_at=now, message="", last_error="")
+    report.sent += 1
+
+
+def defer(message: Claimed, error: BaseException, now: datetime, report: Report) -> None:
+    """Count a failed attempt: wait and try again, or give up for good."""
+    attempts = message.attempts + 1
+    if is_permanent(error) or attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+        _finish(message, status=FAILED, attempts=attempts, last_error=describe(error)[:200])
+        report.given_up += 1
+    else:
+        _finish(
+            message,
+            status=PENDING,
+            attempts=attempts,
+            next_attempt_at=now + backoff(attempts),
+            last_error=describe(error)[:200],
+        )
+        report.retrying += 1
+
+
+def release(messages: list[Claimed]) -> None:
+    """Hand back messages not tried in this run, without counting an attempt."""
+    for message in messages:
+        _finish(message, status=PENDING)
+
+
+def write_eml(message: Claimed) -> Path:
+    """No SMTP server configured: the message as a file, for a developer to open."""
+    folder = Path(current_app.instance_path) / "outbox"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{message.id}-{message.kind}.eml"
+    partial = path.with_suffix(".eml.partial")
+    # Written whole then renamed, so a reader never sees half a message; private to
+    # the owner, since it holds a manage link.
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii", newline="") as file:
+        file.write(message.message)
+    os.replace(partial, path)
+    return path
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def connect() -> smtplib.SMTP:
+    """A session with the configured server: STARTTLS and login when configured."""
+    config = current_app.config
+    timeout = float(config["SMTP_TIMEOUT"])
+    smtp = smtplib.SMTP(config["SMTP_HOST"], int(config["SMTP_PORT"]), timeout=timeout)
+    try:
+        smtp.ehlo()
+        if _flag(config["SMTP_STARTTLS"]):
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+        if config["SMTP_USER"]:
+            # BOOKING_* values arrive parsed as JSON: a numeric password is still text.
+            smtp.login(str(config["SMTP_USER"]), str(config["SMTP_PASSWORD"]))
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def connection_lost(error: OSError) -> bool:
+    """The server went away (rather than refusing this one message): stop the run."""
+    return isinstance(error, smtplib.SMTPServerDisconnected) or not isinstance(
+        error, smtplib.SMTPException
+    )
+
+
+def envelope_sender(message: str) -> str:
+    return parseaddr(HeaderParser().parsestr(message).get("From", ""))[1]
+
+
+def deliver(batch: list[Claimed], now: datetime, report: Report) -> bool:
+    """Send a claimed batch; False when the server could not be reached (stop the run)."""
+    if not current_app.config["SMTP_HOST"]:
+        for message in batch:
+            try:
+                write_eml(message)
+            except OSError as error:
+                defer(message, error, now, report)
+            else:
+                mark_sent(message, now, report)
+        return True
+    try:
+        smtp = connect()
+    except OSError as error:
+        current_app.logger.warning("Outbox: cannot reach the SMTP server (%s).", describe(error))
+        for message in batch:
+            defer(message, error, now, report)
+        return False
+    try:
+        for index, message in enumerate(batch):
+            try:
+                smtp.sendmail(
+                    envelope_sender(message.message),
+                    [message.recipient],
+                    message.message.encode("ascii"),
+                )
+            except OSError as error:  # smtplib's errors are OSErrors too
+                defer(message, error, now, report)
+                if connection_lost(error):
+                    release(batch[index + 1 :])
+                    return False
+            except Exception as error:  # noqa: BLE001
+                # Anything else is this message's own fault: count it against the
+                # message, so one bad message cannot hold up the queue run after run.
+                defer(message, error, now, report)
+            else:
+                mark_sent(message, now, report)
+    finally:
+        try:
+            smtp.quit()
+        except OSError:
+            smtp.close()
+    return True
+
+
+def send_due(now: datetime | None = None, *, limit: int = 500) -> Report:
+    """Send what is due, a batch at a time, up to `limit` messages in one run."""
+    report = Report()
+    size = int(current_app.config["OUTBOX_BATCH_SIZE"])
+    handled = 0
+    while handled < limit:
+        moment = now or utcnow()
+        batch = claim(moment, min(size, limit - handled), report)
+        if not batch:
+            break
+        handled += len(batch)
+        if not deliver(batch, moment, report):
+            break
+    return report
+
+
+def failed_count() -> int:
+    return db.session.execute(
+        db.select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == FAILED)
+    ).scalar_one()
+
+
+def retry_failed(now: datetime | None = None) -> int:
+    """Put messages that were given up on back in the queue, e.g. after fixing settings."""
+    with write_transaction():
+        result = db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == FAILED)
+            .values(status=PENDING, attempts=0, next_attempt_at=now or utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount

@@ -1,0 +1,177 @@
+"""Which emails a booking change queues, and when reminders fall due."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from booking.extensions import db
+from booking.models import ClinicSettings, OutboxMessage, Service
+from booking.services import outbox
+from booking.services.bookings import (
+    BookingRequest,
+    cancel_booking,
+    create_booking,
+    reschedule_booking,
+)
+from booking.services.emails import link, queue_reminders
+from tests.conftest import CLINIC_EMAIL, NO_FLAGS
+
+ANN = "ann@example.com"
+
+
+@pytest.fixture
+def neck(app):
+    with app.app_context():
+        return db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one().id
+
+
+@pytest.fixture
+def make_booking(app, neck, free_slot, make_user):
+    """A factory: book a slot as the patient (or as reception), `days_before` the start."""
+
+    def make(slot=None, *, days_before=35, email=ANN, staff=False):
+        slot = slot or free_slot()
+        with app.app_context():
+            actor = None
+            if staff:
+                from booking.models import User
+
+                address = make_user(
+                    "reception", email=f"desk{slot.start.timestamp():.0f}@clinic.test"
+                )
+                actor = db.session.execute(db.select(User).filter_by(email=address)).scalar_one()
+            booking, _token = create_booking(
+                BookingRequest(
+                    service=db.session.get(Service, neck),
+                    start=slot.start,
+                    practitioner_id=slot.practitioner_id,
+                    name="Ann Lee",
+                    email=email,
+                    phone="207 555 0100",
+                    answers=NO_FLAGS,
+                    source="phone" if staff else "online",
+                ),
+                now=slot.start - timedelta(days=days_before),
+                enforce_notice=not staff,
+                actor=actor,
+            )
+            return booking.id, slot.start
+
+    return make
+
+
+def queued(app, booking_id=None):
+    with app.app_context():
+        query = db.select(OutboxMessage.kind, OutboxMessage.recipient).order_by(OutboxMessage.id)
+        if booking_id:
+            query = query.where(OutboxMessage.booking_id == booking_id)
+        return [tuple(row) for row in db.session.execute(query)]
+
+
+def reminders(app, now):
+    with app.app_context():
+        return queue_reminders(now)
+
+
+def test_an_online_booking_queues_a_confirmation_and_a_clinic_notice(app, make_booking):
+    booking_id, _start = make_booking()
+    assert queued(app, booking_id) == [("confirmation", ANN), ("clinic_booking", CLINIC_EMAIL)]
+
+
+def test_a_reception_booking_without_an_email_queues_nothing(app, make_booking):
+    make_booking(email="", staff=True)
+    assert queued(app) == []
+
+
+def test_a_clinic_without_an_email_gets_no_notices(app, make_booking):
+    with app.app_context():
+        db.session.execute(db.update(ClinicSettings).values(email=""))
+        db.session.commit()
+    booking_id, _start = make_booking()
+    assert queued(app, booking_id) == [("confirmation", ANN)]
+
+
+def test_reception_cancelling_tells_the_patient_and_not_the_clinic(app, make_booking, make_user):
+    booking_id, _start = make_booking()
+    with app.app_context():
+        from booking.models import Booking, User
+
+        make_user("reception")
+        actor = db.session.execute(db.select(User)).scalars().first()
+        cancel_booking(db.session.get(Booking, booking_id), reason="Practitioner ill", actor=actor)
+        (message,) = db.session.execute(
+            db.select(OutboxMessage).filter_by(kind="cancellation")
+        ).scalars()
+        assert "Practitioner ill" not in message.message
+    assert queued(app, booking_id)[-1] == ("cancellation", ANN)
+    assert ("clinic_cancellation", CLINIC_EMAIL) not in queued(app, booking_id)
+
+
+def test_a_reminder_is_queued_once_inside_the_window(app, make_booking):
+    booking_id, start = make_booking()
+    assert reminders(app, start - timedelta(hours=25)) == 0
+    assert reminders(app, start - timedelta(hours=23)) == 1
+    assert reminders(app, start - timedelta(hours=22)) == 0
+    assert queued(app, booking_id)[-1] == ("reminder", ANN)
+
+
+def test_the_reminder_window_is_configurable(app, make_booking):
+    _booking_id, start = make_booking()
+    app.config["REMINDER_HOURS"] = 48
+    assert reminders(app, start - timedelta(hours=47)) == 1
+
+
+def test_no_reminder_for_a_booking_made_inside_the_window(app, make_booking):
+    """The confirmation has just told them; a reminder minutes later would be noise."""
+    _booking_id, start = make_booking(days_before=0.5)
+    assert reminders(app, start - timedelta(hours=11)) == 0
+
+
+def test_no_reminder_for_a_cancelled_booking_or_a_patient_without_email(
+    app, make_booking, free_slot
+):
+    cancelled, start = make_booking()
+    with app.app_context():
+        from booking.models import Booking
+
+        cancel_booking(db.session.get(Booking, cancelled), now=start - timedelta(days=3))
+    make_booking(free_slot(days_ahead=3), email="", staff=True)
+    assert reminders(app, start - timedelta(hours=2)) == 0
+
+
+def test_a_moved_booking_is_reminded_of_its_new_time_only(app, make_booking, free_slot):
+    booking_id, start = make_booking()
+    assert reminders(app, start - timedelta(hours=20)) == 1
+    later = free_slot(days_ahead=6)
+    with app.app_context():
+        from booking.models import Booking
+
+        reschedule_booking(
+            db.session.get(Booking, booking_id),
+            later.start,
+            practitioner_id=later.practitioner_id,
+            now=start - timedelta(days=10),
+        )
+        # The old reminder (and the unsent confirmation) are out of date: the sender
+        # drops them; the patient gets the move instead.
+        outbox.send_due(start - timedelta(hours=19))
+        statuses = dict(
+            db.session.execute(db.select(OutboxMessage.kind, OutboxMessage.status)).all()
+        )
+    assert statuses["reminder"] == "superseded"
+    assert statuses["reschedule"] == "sent"
+    assert reminders(app, later.start - timedelta(hours=20)) == 1
+
+
+def test_links_use_the_configured_base_url_outside_a_request(app):
+    app.config["BASE_URL"] = "https://book.example.org/clinic"
+    with app.app_context():
+        assert link("public.manage", token="abc") == "https://book.example.org/clinic/manage/abc"
+
+
+def test_an_address_beyond_ascii_gets_no_email_but_the_booking_stands(app, make_booking):
+    """Such an address needs SMTPUTF8, which not every server offers."""
+    booking_id, _start = make_booking(email="zoë@example.com")
+    assert queued(app, booking_id) == [("clinic_booking", CLINIC_EMAIL)]
