@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from itertools import chain
 
 from sqlalchemy import event, update
@@ -77,18 +77,20 @@ class ResponseCache:
         self._items: OrderedDict[Hashable, tuple[int, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get_or_build(self, key: Hashable, version: int, build: Callable[[], bytes]) -> bytes:
-        if self.size <= 0:
-            return build()
+    def get(self, key: Hashable, version: int) -> bytes | None:
+        """The stored body, if it was stored at this version."""
         with self._lock:
             hit = self._items.get(key)
-            if hit is not None and hit[0] == version:
-                self._items.move_to_end(key)
-                return hit[1]
-        body = build()
+            if hit is None or hit[0] != version:
+                return None
+            self._items.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: Hashable, version: int, body: bytes) -> None:
+        if self.size <= 0:
+            return
         with self._lock:
             self._items[key] = (version, body)
             self._items.move_to_end(key)
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
-        return body

@@ -130,7 +130,6 @@ def services():
 
 @bp.get("/availability")
 def free_times():
-    service = find_service(request.args.get("service"))
     fields = {}
     dates = {}
     for name in ("from", "to"):
@@ -142,23 +141,25 @@ def free_times():
         fields["to"] = "'to' must be on or after 'from'."
     if not fields and dates["to"] - dates["from"] >= timedelta(days=MAX_RANGE_DAYS):
         fields["to"] = f"Ask for at most {MAX_RANGE_DAYS} days at a time."
-    if fields:
-        raise invalid(fields)
-    practitioner_id = check_practitioner(service, request.args.get("practitioner"))
     # Answers are computed for the start of the minute, so a cached one stays exact
     # for its whole minute (a booking itself is always checked at the real time).
     now = utcnow().replace(second=0, microsecond=0)
-    key = (service.id, dates["from"], dates["to"], practitioner_id, now)
-
-    def build() -> bytes:
-        slots = availability.free_slots(
-            service, dates["from"], dates["to"], practitioner_id=practitioner_id, now=now
-        )
-        body = {"service": service.slug, "timezone": clinic().timezone, "slots": slots_json(slots)}
-        return current_app.json.dumps(body).encode()
-
     cache: ResponseCache = current_app.extensions["availability_cache"]
-    body = cache.get_or_build(key, current_version(), build)
+    version = current_version()
+    # Only valid questions are ever stored, so a hit needs no further checks.
+    key = (request.args.get("service"), request.args.get("practitioner"), now, *dates.values())
+    if not fields and (body := cache.get(key, version)) is not None:
+        return current_app.response_class(body, mimetype="application/json")
+    service = find_service(request.args.get("service"))
+    if fields:
+        raise invalid(fields)
+    practitioner_id = check_practitioner(service, request.args.get("practitioner"))
+    slots = availability.free_slots(
+        service, dates["from"], dates["to"], practitioner_id=practitioner_id, now=now
+    )
+    document = {"service": service.slug, "timezone": clinic().timezone, "slots": slots_json(slots)}
+    body = current_app.json.dumps(document).encode()
+    cache.put(key, version, body)
     return current_app.response_class(body, mimetype="application/json")
 
 
