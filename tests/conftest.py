@@ -160,3 +160,27 @@ def mail_server(app):
     )
     yield server
     server.stop()
+
+
+@pytest.fixture
+def start_now(app):
+    """Time passes: move a booking so that it started a few minutes ago.
+
+    Staff can only mark a visit done or missed once it has begun; tests cannot wait,
+    so the row is moved (the overlap guard still applies).
+    """
+
+    def move(booking_id: int) -> None:
+        from booking.models import Booking
+        from booking.models.base import utcnow
+
+        with app.app_context():
+            booking = db.session.get(Booking, booking_id)
+            length = booking.end_at - booking.start_at
+            held = booking.blocked_until - booking.start_at
+            start = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=5)
+            booking.start_at, booking.end_at = start, start + length
+            booking.blocked_until = start + held
+            db.session.commit()
+
+    return move

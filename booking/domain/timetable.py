@@ -13,7 +13,15 @@ from zoneinfo import ZoneInfo
 
 from booking.domain.availability import Interval, WeeklyHours
 
-FREE, BOOKING, BUFFER, BREAK, OFF, CLOSED = "free", "booking", "buffer", "break", "off", "closed"
+FREE, BOOKING, BUFFER, BREAK, OFF, CLOSED, PAST = (
+    "free",
+    "booking",
+    "buffer",
+    "break",
+    "off",
+    "closed",
+    "past",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +116,7 @@ def build_grid(
     timezone: str,
     step_minutes: int,
     default_hours: tuple[time, time] = (time(8), time(18)),
+    now: datetime | None = None,
 ) -> Grid:
     """Cells for every column and row; a booking's cell spans the rows it covers."""
     tz = ZoneInfo(timezone)
@@ -152,6 +161,9 @@ def build_grid(
             in_buffer = any(
                 block.end <= start < (block.held_until or block.end) for block in blocks
             )
-            grid[r][c] = Cell(BUFFER if in_buffer else _state(column, start, end, tz), start)
+            kind = BUFFER if in_buffer else _state(column, start, end, tz)
+            if kind == FREE and now is not None and end <= now:
+                kind = PAST  # free time already gone: nothing left to book there
+            grid[r][c] = Cell(kind, start)
     rows = tuple(Row(t, tuple(cells)) for t, cells in zip(times, grid, strict=True))
     return Grid(cols, rows, tuple(unplaced))

@@ -260,6 +260,8 @@ def cancel_booking(
             check_patient_can_change(booking, now)
         elif booking.status == CANCELLED:
             raise NotChangeable("This booking is already cancelled.")
+        elif booking.status not in (BOOKED, ARRIVED):
+            raise NotChangeable("A visit that is done or missed cannot be cancelled.")
         booking.status = CANCELLED
         booking.cancelled_at = now
         booking.cancel_reason = reason[:300]
@@ -354,8 +356,25 @@ TRANSITIONS = {
 }
 
 
-def set_status(booking: Booking, status: str, *, actor: User) -> Booking:
+# How early a patient can be marked as arrived; done and no-show wait for the start.
+EARLY_ARRIVAL = timedelta(hours=1)
+
+
+def status_too_early(booking: Booking, status: str, now: datetime) -> str | None:
+    """Why `status` cannot be set yet, or None: nobody is done or missing before the start."""
+    if status == ARRIVED and now < booking.start_at - EARLY_ARRIVAL:
+        return "A patient can be marked arrived from an hour before their appointment."
+    if status in (FULFILLED, NOSHOW) and now < booking.start_at:
+        word = "done" if status == FULFILLED else "a no-show"
+        return f"A booking can only be marked {word} once its start time has passed."
+    return None
+
+
+def set_status(
+    booking: Booking, status: str, *, actor: User, now: datetime | None = None
+) -> Booking:
     """Mark arrived, fulfilled or no-show (or undo a mistake), under the overlap guard."""
+    now = now or utcnow()
     booking_id = booking.id
     try:
         with write_transaction():
@@ -364,6 +383,8 @@ def set_status(booking: Booking, status: str, *, actor: User) -> Booking:
                 raise NotChangeable(
                     f"A booking that is {booking.status} cannot be marked {status}."
                 )
+            if reason := status_too_early(booking, status, now):
+                raise NotChangeable(reason)
             before = audit.booking_snapshot(booking)
             booking.status = status
             db.session.flush()

@@ -12,6 +12,7 @@ from booking.domain.availability import Interval, range_bounds
 from booking.domain.timetable import Block, Column, Grid, build_grid
 from booking.extensions import db
 from booking.models import Booking, Practitioner, TimeOff
+from booking.models.base import utcnow
 from booking.models.booking import CANCELLED
 from booking.services.clinic import get_settings
 
@@ -96,7 +97,12 @@ def day_grid(day: date) -> tuple[Grid, list[Booking]]:
     """One column per active practitioner for a day, and that day's cancellations."""
     settings = get_settings()
     columns, cancelled = _columns(active_practitioners(), [day])
-    grid = build_grid(columns, timezone=settings.timezone, step_minutes=settings.slot_step_minutes)
+    grid = build_grid(
+        columns,
+        timezone=settings.timezone,
+        step_minutes=settings.slot_step_minutes,
+        now=utcnow(),
+    )
     return grid, cancelled
 
 
@@ -109,5 +115,10 @@ def week_grid(practitioner: Practitioner, day: date) -> tuple[Grid, list[Booking
     """One column per day, Monday to Sunday, for one practitioner."""
     settings = get_settings()
     columns, cancelled = _columns([practitioner], week_days(day))
-    grid = build_grid(columns, timezone=settings.timezone, step_minutes=settings.slot_step_minutes)
+    grid = build_grid(
+        columns,
+        timezone=settings.timezone,
+        step_minutes=settings.slot_step_minutes,
+        now=utcnow(),
+    )
     return grid, cancelled

@@ -426,9 +426,12 @@ def test_cancel_needs_a_reason_and_happens_once(app, client, auth, free_slot, bo
     assert error(again, 409)["code"] == "not_changeable"
 
 
-def test_marking_arrived_done_and_no_show(app, client, auth, free_slot, booking_payload):
+def test_marking_arrived_done_and_no_show(app, client, auth, free_slot, booking_payload, start_now):
     ident, *_ = two_bookings(app, client, free_slot, booking_payload)
     auth.login()
+    early = client.post(f"{API}/bookings/{ident}/status", json={"status": "fulfilled"})
+    assert "once its start time has passed" in error(early, 409)["message"]
+    start_now(ident)
     arrived = client.post(f"{API}/bookings/{ident}/status", json={"status": "arrived"})
     assert arrived.get_json()["status"] == "arrived"
     assert set(arrived.get_json()["transitions"]) == {"booked", "fulfilled", "noshow"}

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, expect
 
 from booking.domain.screening import QUESTIONS
+from booking.extensions import db
 from booking.models import AuditEntry, Booking
+from booking.models.base import utcnow
 from booking.services.auth import create_user
 
 PASSWORD = "front desk password"
 DESK = {"width": 1366, "height": 900}
+
+
+def time_passes(live_server, booking_id: int) -> None:
+    """Move the booking so it began five minutes ago (tests cannot wait for the day)."""
+    with live_server.app.app_context():
+        item = db.session.get(Booking, booking_id)
+        length, held = item.end_at - item.start_at, item.blocked_until - item.start_at
+        start = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=5)
+        item.start_at, item.end_at, item.blocked_until = start, start + length, start + held
+        db.session.commit()
 
 
 @pytest.fixture
@@ -67,6 +80,10 @@ def test_reception_books_a_phone_patient_moves_it_and_marks_a_no_show(desk, live
     moved_start = live_server.query(Booking.__table__.select().with_only_columns(Booking.start_at))
     assert moved_start != first_start
 
+    # Nobody is a no-show before their time: the button only appears once it has come.
+    expect(page.get_by_role("button", name="Mark no-show")).to_have_count(0)
+    time_passes(live_server, booking)
+    page.reload()
     page.get_by_role("button", name="Mark no-show").click()
     expect(page.locator(".status-badge")).to_have_text("No-show")
     statuses = live_server.query(Booking.__table__.select().with_only_columns(Booking.status))

@@ -13,6 +13,7 @@ from booking.domain.timetable import (
     CLOSED,
     FREE,
     OFF,
+    PAST,
     Block,
     Column,
     build_grid,
@@ -119,3 +120,12 @@ def test_the_buffer_after_a_booking_is_not_offered_as_free():
     cells = dict(kinds(grid))
     assert cells["10:00"] == BUFFER
     assert cells["10:15"] == FREE
+
+
+def test_free_time_already_gone_cannot_be_booked_from_the_calendar():
+    now = at(MONDAY, 10, 40)
+    grid = build_grid([column()], timezone="America/New_York", step_minutes=30, now=now)
+    cells = dict(kinds(grid))
+    assert cells["10:00"] == PAST
+    assert cells["10:30"] == FREE  # under way: reception may still book a walk-in
+    assert cells["12:00"] == FREE

@@ -206,7 +206,7 @@ def test_reception_books_an_existing_patient_found_by_search(
 
 
 def test_reception_moves_marks_and_annotates_a_booking(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, booking_payload, start_now
 ):
     made = book_online(client, booking_payload)
     booking_id = only_booking(app).id
@@ -223,6 +223,13 @@ def test_reception_moves_marks_and_annotates_a_booking(
     moved = only_booking(app)
     assert moved.start_at.isoformat() == target[0]
     assert moved.start_at.isoformat() != made["start"]
+    early = client.post(
+        f"/staff/bookings/{booking_id}/status", data={"status": "noshow"}, follow_redirects=True
+    )
+    assert "once its start time has passed" in early.get_data(as_text=True)
+    assert only_booking(app).status == "booked"
+    start_now(booking_id)
+    assert "Mark no-show" in client.get(f"/staff/bookings/{booking_id}").get_data(as_text=True)
     client.post(f"/staff/bookings/{booking_id}/status", data={"status": "noshow"})
     assert only_booking(app).status == "noshow"
     client.post(f"/staff/bookings/{booking_id}/note", data={"note": "Called twice, no answer"})

@@ -12,6 +12,7 @@ from booking.domain import screening
 from booking.extensions import db
 from booking.forms.staff import MoveForm, NoteForm, StaffBookingForm, StaffCancelForm, StatusForm
 from booking.models import AuditEntry, Booking, Patient, Practitioner
+from booking.models.base import utcnow
 from booking.services import availability
 from booking.services.bookings import (
     TRANSITIONS,
@@ -24,6 +25,7 @@ from booking.services.bookings import (
     reschedule_booking,
     set_note,
     set_status,
+    status_too_early,
 )
 from booking.services.clinic import current_disclaimer
 from booking.views.helpers import clock, short_date, to_local
@@ -147,7 +149,11 @@ def booking(booking_id: int):
         "staff/booking.html",
         booking=item,
         reference=format_reference(item.reference),
-        actions=[(s, STATUS_ACTIONS[s]) for s in TRANSITIONS[item.status]],
+        actions=[
+            (status, STATUS_ACTIONS[status])
+            for status in TRANSITIONS[item.status]
+            if status_too_early(item, status, utcnow()) is None
+        ],
         cancel_form=StaffCancelForm(),
         note_form=NoteForm(note=item.note),
         status_form=StatusForm(),
