@@ -99,6 +99,8 @@ class Server:
 
 
 def wrk(url: str, seconds: int, connections: int) -> dict:
+    # Warm every worker first (imports, templates, caches), as a running server is.
+    subprocess.run(["wrk", "-t2", f"-c{connections}", "-d2s", url], capture_output=True, check=True)
     out = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url],
         capture_output=True,
