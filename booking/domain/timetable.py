@@ -55,6 +55,8 @@ class Cell:
     rows: int = 1
     block: Block | None = None
     others: list[Block] = field(default_factory=list)
+    # A booking that now falls in time off, a break or outside hours: move it.
+    misplaced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +157,11 @@ def build_grid(
                 span = 1
                 while r + span < len(instants) and instants[r + span] < block.end:
                     span += 1
-                grid[r][c] = Cell(BOOKING, start, span, block, others)
+                covered = instants[r : r + span]
+                misplaced = any(
+                    _state(column, moment, moment + step, tz) != FREE for moment in covered
+                )
+                grid[r][c] = Cell(BOOKING, start, span, block, others, misplaced)
                 covered_until = r + span - 1
                 continue
             in_buffer = any(

@@ -129,3 +129,21 @@ def test_free_time_already_gone_cannot_be_booked_from_the_calendar():
     assert cells["10:00"] == PAST
     assert cells["10:30"] == FREE  # under way: reception may still book a walk-in
     assert cells["12:00"] == FREE
+
+
+def test_a_booking_caught_by_new_time_off_is_marked_for_rescheduling():
+    block = Block(9, at(MONDAY, 9, 30), at(MONDAY, 10, 30), "booked", "Tina", "Neck")
+    off = Interval(at(MONDAY, 9), at(MONDAY, 10))
+    clear = Block(8, at(MONDAY, 12), at(MONDAY, 12, 30), "booked", "Uma", "Back")
+    grid = build_grid(
+        [column(bookings=[block, clear], time_off=[off])],
+        timezone="America/New_York",
+        step_minutes=30,
+    )
+    cells = {
+        row.cells[0].block.id: row.cells[0]
+        for row in grid.rows
+        if row.cells[0] and row.cells[0].block
+    }
+    assert cells[9].misplaced is True
+    assert cells[8].misplaced is False

@@ -298,3 +298,9 @@ def test_a_stale_time_link_says_so_before_any_typing(app, client, free_slot):
     page = client.get(book_url(slot)).get_data(as_text=True)
     assert "no longer free" in page
     assert re.findall(r'name="start" value="([^"]+)"', page)
+
+
+def test_the_confirmation_shows_where_emails_will_go(client, free_slot):
+    manage_url = book_through_pages(client, free_slot())
+    page = client.get(manage_url).get_data(as_text=True)
+    assert "ann@example.com" in page
