@@ -263,16 +263,25 @@ def screening_answers(answers: object) -> tuple[dict, dict]:
     return values, fields
 
 
+def screened_answers(answers: object) -> tuple[dict, dict]:
+    """The screening answers and field errors; a red flag raises before anything else.
+
+    Safety first: someone who should see a doctor is told so before being asked to
+    fix a typo anywhere else in the request.
+    """
+    values, fields = screening_answers(answers)
+    if not fields:
+        result = screening.screen(values)
+        if not result.clear:
+            raise RedFlag(result)
+    return values, fields
+
+
 @bp.post("/bookings")
 def book():
     body = json_body()
     service = find_service(body.get("service"))
-    answers, fields = screening_answers(body.get("screening"))
-    if not fields:
-        result = screening.screen(answers)
-        if not result.clear:
-            # Safety first: say "see a doctor" before asking to fix anything else.
-            raise RedFlag(result)
+    answers, fields = screened_answers(body.get("screening"))
     patient, patient_errors = patient_fields(body.get("patient"))
     fields.update(patient_errors)
     try:

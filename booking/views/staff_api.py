@@ -24,7 +24,6 @@ from booking.models.booking import CANCELLED, STATUSES
 from booking.services.bookings import (
     TRANSITIONS,
     BookingRequest,
-    RedFlag,
     cancel_booking,
     create_booking,
     reschedule_booking,
@@ -39,7 +38,7 @@ from booking.views.api import (
     invalid,
     json_body,
     price,
-    screening_answers,
+    screened_answers,
 )
 from booking.views.helpers import clinic, clinic_zone, to_local
 from booking.views.params import MAX_ID, ParamError, parse_date, parse_id, parse_start
@@ -241,12 +240,7 @@ def book():
     """A phone or walk-in booking: may fall inside the minimum notice, never on a taken time."""
     body = json_body()
     service = find_service(body.get("service"))
-    answers, fields = screening_answers(body.get("screening"))
-    if not fields:
-        result = screening.screen(answers)
-        if not result.clear:
-            # As on the patient API: "see a doctor" comes before anything else.
-            raise RedFlag(result)
+    answers, fields = screened_answers(body.get("screening"))
     try:
         patient_id = parse_id(body.get("patient_id"))
     except ParamError:
