@@ -5,7 +5,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -17,15 +16,10 @@ import pytest
 from booking.extensions import db
 from booking.models import Booking
 from tests.conftest import NO_FLAGS
+from tests.net import free_port
 
 ATTEMPTS = 100
 WORKERS = 4
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
