@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from booking import create_app
 from booking.domain import availability as engine
+from booking.domain.clock import range_bounds
 from booking.extensions import db
 from booking.models import Booking, Patient, Practitioner, Service, WorkingHours
 from booking.services import availability
@@ -131,7 +132,7 @@ def measure(total: int, repeat: int) -> dict:
             last = first + timedelta(days=WINDOW_DAYS - 1)
             add_bookings(total, ids, service, first)
             people = [p for p in availability.practitioners_for(service) if p.id in ids]
-            window = engine.range_bounds(first, last, "America/New_York")
+            window = range_bounds(first, last, "America/New_York")
             schedules = availability.schedules(people, *window)
             rules = engine.Rules("America/New_York", 15, 120, 90)
             now = datetime.now(UTC)

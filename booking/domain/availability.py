@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
+from booking.domain import clock
+
 MAX_RANGE_DAYS = 31
 
 
@@ -88,19 +90,6 @@ class Slot(NamedTuple):
     practitioner_name: str = ""
 
 
-def local_day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The UTC instants at which a clinic-local calendar day starts and ends."""
-    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-    return start, end
-
-
-def range_bounds(first_day: date, last_day: date, timezone: str) -> tuple[datetime, datetime]:
-    """UTC bounds of the clinic-local dates first_day..last_day, both included."""
-    tz = ZoneInfo(timezone)
-    return local_day_bounds(first_day, tz)[0], local_day_bounds(last_day, tz)[1]
-
-
 def free_slots(
     schedules: Iterable[PractitionerSchedule],
     *,
@@ -131,7 +120,7 @@ def free_slots(
     step = rules.step_minutes * 60
     earliest = int(now.timestamp()) + rules.min_notice_minutes * 60
     latest = int(now.timestamp()) + rules.horizon_days * 86_400
-    days = [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    days = clock.days_between(first_day, last_day)
     instant = _Instants(tz)
 
     found: list[tuple[int, int, str]] = []
@@ -192,7 +181,7 @@ class _Instants:
         key = (day, moment)
         seconds = self.memo.get(key)
         if seconds is None:
-            seconds = int(datetime.combine(day, moment, tzinfo=self.tz).timestamp())
+            seconds = int(clock.at(day, moment, self.tz).timestamp())
             self.memo[key] = seconds
         return seconds
 
@@ -243,29 +232,3 @@ def _merged(busy: Iterable[Interval]) -> tuple[list[int], list[int]]:
             starts.append(start)
             ends.append(end)
     return starts, ends
-
-
-def slot_is_free(
-    schedule: PractitionerSchedule,
-    start: datetime,
-    *,
-    duration_minutes: int,
-    buffer_minutes: int,
-    now: datetime,
-    rules: Rules,
-) -> bool:
-    """Whether `start` is one of the free slots offered for this practitioner."""
-    day = start.astimezone(ZoneInfo(rules.timezone)).date()
-    start = start.astimezone(UTC)
-    return any(
-        slot.start == start
-        for slot in free_slots(
-            [schedule],
-            duration_minutes=duration_minutes,
-            buffer_minutes=buffer_minutes,
-            first_day=day,
-            last_day=day,
-            now=now,
-            rules=rules,
-        )
-    )

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
+from booking.domain import clock
 from booking.domain.availability import Interval, WeeklyHours
 
 # Why a booking needs rescheduling, most specific first.
@@ -39,10 +40,7 @@ def _day_hours(hours: Iterable[WeeklyHours], day: date) -> list[WeeklyHours]:
 
 
 def _instants(day: date, start: time, end: time, tz: ZoneInfo) -> Interval:
-    return Interval(
-        datetime.combine(day, start, tzinfo=tz).astimezone(UTC),
-        datetime.combine(day, end, tzinfo=tz).astimezone(UTC),
-    )
+    return Interval(*clock.span(day, start, end, tz))
 
 
 def _reason(

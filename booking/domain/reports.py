@@ -15,7 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from booking.domain.availability import Interval, WeeklyHours, range_bounds
+from booking.domain import clock
+from booking.domain.availability import Interval, WeeklyHours
+from booking.domain.clock import range_bounds
 from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, FULFILLED, NOSHOW
 
 # The booking status words (the models use the same words).
@@ -64,12 +66,8 @@ def check_range(first_day: date, last_day: date) -> None:
 
 def default_range(today: date, weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
     """The last `weeks` full weeks, Monday to Sunday, before the week of `today`."""
-    monday = today - timedelta(days=today.weekday())
+    monday = clock.week_start(today)
     return monday - timedelta(weeks=weeks), monday - timedelta(days=1)
-
-
-def monday_of(day: date) -> date:
-    return day - timedelta(days=day.weekday())
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,10 +203,6 @@ class Report:
         return (self.last_day - self.first_day).days + 1
 
 
-def days_between(first_day: date, last_day: date) -> list[date]:
-    return [first_day + timedelta(days=n) for n in range((last_day - first_day).days + 1)]
-
-
 def _utc(interval: Interval) -> Interval:
     # Python subtracts two datetimes sharing a tzinfo by wall clock, so a span across a
     # clock change would be an hour out; in UTC it is the time that really passed.
@@ -244,11 +238,10 @@ def open_minutes(
         by_weekday.setdefault(day_hours.weekday, []).append(day_hours)
     off = _merged(time_off)
     total = timedelta(0)
-    for day in days_between(first_day, last_day):
+    for day in clock.days_between(first_day, last_day):
         for day_hours in by_weekday.get(day.weekday(), ()):
             for start, end in day_hours.local_windows():
-                opening = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
-                closing = datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+                opening, closing = clock.span(day, start, end, tz)
                 if closing <= opening:
                     continue
                 total += closing - opening
@@ -281,10 +274,12 @@ def build_report(
         raise ValueError("now must be timezone-aware")
     tz = ZoneInfo(timezone)
     range_start, range_end = range_bounds(first_day, last_day, timezone)
-    mondays = [monday_of(first_day) + timedelta(weeks=n) for n in _week_count(first_day, last_day)]
+    mondays = [
+        clock.week_start(first_day) + timedelta(weeks=n) for n in _week_count(first_day, last_day)
+    ]
     # Where each week starts, as an instant: a booking's week is found by bisection,
     # without turning each of a year's bookings into local time.
-    week_starts = [datetime.combine(m, time(0), tzinfo=tz).astimezone(UTC) for m in mondays]
+    week_starts = [clock.at(m, time(0), tz) for m in mondays]
     counts = [dict.fromkeys(conditions, 0) for _ in mondays]
     booked, realised = [0] * len(mondays), [0] * len(mondays)
     held: dict[int, int] = {}
@@ -347,7 +342,7 @@ def build_report(
 
 
 def _week_count(first_day: date, last_day: date) -> range:
-    return range((monday_of(last_day) - monday_of(first_day)).days // 7 + 1)
+    return range((clock.week_start(last_day) - clock.week_start(first_day)).days // 7 + 1)
 
 
 def _days_inside(monday: date, first_day: date, last_day: date) -> int:

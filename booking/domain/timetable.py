@@ -8,9 +8,10 @@ so a week that crosses a clock change still lines up by local time.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from booking.domain import clock
 from booking.domain.availability import Interval, WeeklyHours
 
 FREE, BOOKING, BUFFER, BREAK, OFF, CLOSED, PAST = (
@@ -138,7 +139,7 @@ def build_grid(
     grid: list[list[Cell | None]] = [[None] * len(cols) for _ in times]
     unplaced: list[Block] = []
     for c, column in enumerate(cols):
-        instants = [datetime.combine(column.day, t, tzinfo=tz).astimezone(UTC) for t in times]
+        instants = [clock.at(column.day, t, tz) for t in times]
         covered_until = -1
         blocks = sorted(column.bookings, key=lambda b: b.start)
         b = 0

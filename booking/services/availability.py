@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import selectinload
 
 from booking.domain import availability as engine
+from booking.domain import clock
 from booking.extensions import db
 from booking.models import Booking, Practitioner, Service, TimeOff
 from booking.models.base import utcnow
@@ -100,7 +101,7 @@ def free_slots(
             -clinic_rules.step_minutes,
             clinic_rules.horizon_days,
         )
-    window_start, window_end = engine.range_bounds(first_day, last_day, settings.timezone)
+    window_start, window_end = clock.range_bounds(first_day, last_day, settings.timezone)
     practitioners = practitioners_for(service, practitioner_id)
     return engine.free_slots(
         schedules(practitioners, window_start, window_end, exclude_booking_id, ignore_bookings),

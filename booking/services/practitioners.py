@@ -5,15 +5,15 @@ from __future__ import annotations
 import calendar
 import secrets
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 from sqlalchemy.orm import joinedload
 
 from booking.database import write_transaction
-from booking.domain import conflicts
-from booking.domain.availability import Interval, WeeklyHours, range_bounds
+from booking.domain import clock, conflicts
+from booking.domain.availability import Interval, WeeklyHours
 from booking.extensions import db
 from booking.models import Booking, Practitioner, TimeOff, User, WorkingHours
 from booking.models.base import utcnow
@@ -106,12 +106,8 @@ def time_off_span(
 ) -> Interval:
     """Clinic-local dates and wall-clock times as a UTC span: whole days without times."""
     if start is None or end is None:
-        return Interval(*range_bounds(first_day, last_day, timezone))
-    tz = ZoneInfo(timezone)
-    return Interval(
-        datetime.combine(first_day, start, tzinfo=tz).astimezone(UTC),
-        datetime.combine(first_day, end, tzinfo=tz).astimezone(UTC),
-    )
+        return Interval(*clock.range_bounds(first_day, last_day, timezone))
+    return Interval(*clock.span(first_day, start, end, ZoneInfo(timezone)))
 
 
 def time_off_snapshot(off: TimeOff) -> dict:

@@ -8,7 +8,8 @@ from datetime import date, datetime
 from sqlalchemy import func, or_
 from sqlalchemy.orm import selectinload
 
-from booking.domain.availability import Interval, range_bounds
+from booking.domain.availability import Interval
+from booking.domain.clock import range_bounds
 from booking.domain.reports import (
     BookingFact,
     PractitionerHours,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import joinedload
 
-from booking.domain.availability import Interval, range_bounds
+from booking.domain.availability import Interval
+from booking.domain.clock import range_bounds, week_days
 from booking.domain.timetable import Block, Column, Grid, build_grid
 from booking.extensions import db
 from booking.models import Booking, Practitioner, TimeOff
@@ -104,11 +105,6 @@ def day_grid(day: date) -> tuple[Grid, list[Booking]]:
         now=utcnow(),
     )
     return grid, cancelled
-
-
-def week_days(day: date) -> list[date]:
-    monday = day - timedelta(days=day.weekday())
-    return [monday + timedelta(days=n) for n in range(7)]
 
 
 def week_grid(practitioner: Practitioner, day: date) -> tuple[Grid, list[Booking]]:

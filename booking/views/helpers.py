@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g
 
+from booking.domain import clock as wall
 from booking.domain.money import format_money
 from booking.models.booking import STATUS_LABELS
 from booking.services.clinic import get_settings
@@ -33,21 +34,21 @@ def to_local(moment: datetime) -> datetime:
 
 def clock(moment: datetime) -> str:
     """9:30 am, in clinic time."""
-    local = to_local(moment)
-    hour = local.hour % 12 or 12
-    return f"{hour}:{local.minute:02d} {'am' if local.hour < 12 else 'pm'}"
+    return wall.twelve_hour(to_local(moment))
+
+
+def _local_day(value: datetime | date) -> date:
+    return to_local(value).date() if isinstance(value, datetime) else value
 
 
 def long_date(value: datetime | date) -> str:
     """Monday 23 November 2026, in clinic time."""
-    day = to_local(value) if isinstance(value, datetime) else value
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return wall.long_day(_local_day(value))
 
 
 def short_date(value: datetime | date) -> str:
     """Mon 23 Nov."""
-    day = to_local(value) if isinstance(value, datetime) else value
-    return f"{day:%a} {day.day} {day:%b}"
+    return wall.short_day(_local_day(value))
 
 
 def zone_label(moment: datetime | None = None) -> str:

@@ -6,7 +6,7 @@ send the token from GET /api/v1/staff/csrf in an X-CSRFToken header.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 
 from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user, login_required
@@ -14,7 +14,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
-from booking.domain import screening
+from booking.domain import clock, screening
+from booking.domain.clock import week_days
 from booking.domain.timetable import Column, Grid
 from booking.extensions import db
 from booking.forms.staff import StaffBookingForm
@@ -29,7 +30,7 @@ from booking.services.bookings import (
     reschedule_booking,
     set_status,
 )
-from booking.services.timetable import day_grid, week_days, week_grid
+from booking.services.timetable import day_grid, week_grid
 from booking.views.api import (
     Invalid,
     NotFound,
@@ -75,11 +76,8 @@ def iso(moment: datetime) -> str:
 
 def span(day: date, start: time, end: time) -> dict:
     """Clinic wall-clock times on a day as instants with their offset."""
-    zone = clinic_zone()
-    return {
-        "start": iso(datetime.combine(day, start, tzinfo=zone).astimezone(UTC)),
-        "end": iso(datetime.combine(day, end, tzinfo=zone).astimezone(UTC)),
-    }
+    first, last = clock.span(day, start, end, clinic_zone())
+    return {"start": iso(first), "end": iso(last)}
 
 
 def booking_json(booking: Booking) -> dict:

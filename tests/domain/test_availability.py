@@ -17,10 +17,8 @@ from booking.domain.availability import (
     Rules,
     WeeklyHours,
     free_slots,
-    local_day_bounds,
-    range_bounds,
-    slot_is_free,
 )
+from booking.domain.clock import day_bounds, range_bounds
 
 NEW_YORK = "America/New_York"
 LONDON = "Europe/London"
@@ -93,6 +91,21 @@ def slots(
         now=now,
         rules=rules or booking_rules(),
     )
+
+
+def slot_is_free(
+    one: PractitionerSchedule,
+    start: datetime,
+    *,
+    duration_minutes: int,
+    buffer_minutes: int,
+    now: datetime,
+    rules: Rules,
+) -> bool:
+    """Whether `start` is one of the free slots offered for this practitioner that day."""
+    day = start.astimezone(ZoneInfo(rules.timezone)).date()
+    found = slots(one, day, duration=duration_minutes, buffer=buffer_minutes, now=now, rules=rules)
+    return start.astimezone(UTC) in {s.start for s in found}
 
 
 def local(day: date, hhmm: str, tz: ZoneInfo = NY) -> datetime:
@@ -352,7 +365,7 @@ def test_spring_forward_night_skips_the_missing_hour(timezone, day, expected, sk
     ],
 )
 def test_local_day_length_on_dst_days(timezone, day, hours):
-    start, end = local_day_bounds(day, ZoneInfo(timezone))
+    start, end = day_bounds(day, ZoneInfo(timezone))
     assert end - start == timedelta(hours=hours)
     assert start.astimezone(ZoneInfo(timezone)).time() == time(0)
     assert end.astimezone(ZoneInfo(timezone)).date() == day + timedelta(days=1)

@@ -9,7 +9,7 @@ from datetime import datetime
 from flask import flash, render_template, request, url_for
 from sqlalchemy.orm import joinedload
 
-from booking.domain.availability import range_bounds
+from booking.domain.clock import range_bounds
 from booking.extensions import db
 from booking.models import AuditEntry, Patient, Practitioner, Service
 from booking.services.bookings import format_reference

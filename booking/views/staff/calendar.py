@@ -6,10 +6,11 @@ from datetime import date, timedelta
 
 from flask import abort, flash, render_template, request
 
+from booking.domain.clock import week_days
 from booking.extensions import db
 from booking.models import Practitioner
 from booking.models.base import utcnow
-from booking.services.timetable import active_practitioners, day_grid, week_days, week_grid
+from booking.services.timetable import active_practitioners, day_grid, week_grid
 from booking.views.helpers import to_local
 from booking.views.params import ParamError, parse_date
 from booking.views.staff import bp

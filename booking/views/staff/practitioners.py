@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from booking.domain.availability import WeeklyHours
+from booking.domain.clock import twelve_hour as wall_clock
 from booking.domain.conflicts import IN_BREAK, OUTSIDE_HOURS, TIME_OFF
 from booking.extensions import db
 from booking.forms.practitioners import HoursForm, TimeOffForm
@@ -25,12 +26,6 @@ REASONS = {
 }
 # The feed URL is shown once, on the page the creation redirects to.
 NEW_FEED_KEY = "new_feed"
-
-
-def wall_clock(value: time) -> str:
-    """9:30 am, for a clinic wall-clock time."""
-    hour = value.hour % 12 or 12
-    return f"{hour}:{value.minute:02d} {'am' if value.hour < 12 else 'pm'}"
 
 
 def day_names(weekdays: list[int]) -> str:
