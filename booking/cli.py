@@ -50,7 +50,7 @@ def seed_demo_command() -> None:
 @with_appcontext
 def create_user_command(email: str, role: str, name: str, password: str) -> None:
     """Create a staff account (reception or owner)."""
-    from booking.services.auth import AccountError, create_user
+    from booking.services.accounts import AccountError, create_user
 
     try:
         user = create_user(email, role, password, name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from booking.domain.money import percent_off
+from booking.domain.money import format_money, percent_off
 
 # A session typically costs $50 to $150 depending mostly on where the clinic is.
 MARKET_LOW_CENTS = 5_000
@@ -127,3 +127,13 @@ def course_estimate(
             package.sessions, package.total_cents(price_cents), price_cents * package.sessions
         )
     return Estimate(price_cents, currency, plan, lines, requested, package_line)
+
+
+def package_text(offer, currency: str) -> str | None:
+    """'5 sessions for $400.00', '5 sessions at 10% off', or None: a service's package."""
+    if not offer.package_sessions:
+        return None
+    if offer.package_price_cents is not None:
+        price = format_money(offer.package_price_cents, currency)
+        return f"{offer.package_sessions} sessions for {price}"
+    return f"{offer.package_sessions} sessions at {offer.package_discount_percent}% off"

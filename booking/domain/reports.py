@@ -19,6 +19,7 @@ from booking.domain import clock
 from booking.domain.availability import Interval, WeeklyHours
 from booking.domain.clock import range_bounds
 from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, FULFILLED, NOSHOW
+from booking.errors import ValidationError
 
 # The booking status words (the models use the same words).
 # Bookings that held the practitioner's time: what utilisation counts as booked.
@@ -35,12 +36,10 @@ EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 MINUTE = timedelta(minutes=1)
 
 
-class ReportRangeError(ValueError):
+class ReportRangeError(ValidationError):
     """Dates a report cannot cover, with a message for the owner."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    status = 400
 
 
 def check_range(first_day: date, last_day: date) -> None:

@@ -1,4 +1,4 @@
-"""The owner's forms for staff: sign-in accounts and practitioners."""
+"""The owner's forms for staff sign-in accounts: new accounts, passwords and roles."""
 
 from __future__ import annotations
 
@@ -8,30 +8,31 @@ from wtforms import (
     EmailField,
     PasswordField,
     SelectField,
-    SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length
-from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.forms.public import _strip
 from booking.models.user import OWNER, RECEPTION
-from booking.services.auth import MIN_PASSWORD_LENGTH
+from booking.services.accounts import MIN_PASSWORD_LENGTH
 
 ROLE_CHOICES = [SelectChoice(RECEPTION, "Reception"), SelectChoice(OWNER, "Owner")]
 MAX_PASSWORD_LENGTH = 200
 
 
-class NewPasswordMixin:
-    """A typed password, or a tick to have one generated and shown once."""
-
-    password = PasswordField(
-        "Password",
+def password_field(label: str) -> PasswordField:
+    return PasswordField(
+        label,
         validators=[Length(max=MAX_PASSWORD_LENGTH, message="Keep the password under 200.")],
         description=f"At least {MIN_PASSWORD_LENGTH} characters.",
     )
+
+
+class NewPasswordMixin:
+    """A typed password, or a tick to have one generated and shown once."""
+
+    password = password_field("Password")
     generate = BooleanField("Generate a random password for me (shown once)")
 
     def check_password_choice(self) -> bool:
@@ -51,6 +52,10 @@ class NewPasswordMixin:
                 f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.",
             ]
         return not self.password.errors
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return self.check_password_choice() and ok
 
 
 class AccountForm(NewPasswordMixin, FlaskForm):
@@ -81,65 +86,12 @@ class AccountForm(NewPasswordMixin, FlaskForm):
         description="Reception runs the calendar; owners also manage prices, staff and settings.",
     )
 
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        return self.check_password_choice() and ok
-
 
 class PasswordForm(NewPasswordMixin, FlaskForm):
     """A new password for an existing account."""
 
-    password = PasswordField(
-        "New password",
-        validators=[Length(max=MAX_PASSWORD_LENGTH, message="Keep the password under 200.")],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
-    )
-
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        return self.check_password_choice() and ok
+    password = password_field("New password")
 
 
 class RoleForm(FlaskForm):
     role = SelectField("Role", choices=ROLE_CHOICES, validators=[InputRequired("Choose a role.")])
-
-
-class PractitionerForm(FlaskForm):
-    """A practitioner's public details and the consultations they give."""
-
-    name = StringField(
-        "Name (as patients see it)",
-        filters=[_strip],
-        validators=[
-            DataRequired("Enter the practitioner's name."),
-            Length(max=120, message="Keep the name under 120 characters."),
-        ],
-    )
-    title = StringField(
-        "Title (optional)",
-        filters=[_strip],
-        validators=[Length(max=120, message="Keep the title under 120 characters.")],
-        description="For example: Licensed acupuncturist.",
-    )
-    bio = TextAreaField(
-        "About them (optional)",
-        filters=[_strip],
-        validators=[Length(max=2000, message="Keep the bio under 2,000 characters.")],
-    )
-    services = SelectMultipleField(
-        "Consultations they give",
-        coerce=int,
-        widget=ListWidget(prefix_label=False),
-        option_widget=CheckboxInput(),
-        validate_choice=True,
-    )
-
-    @classmethod
-    def with_services(cls, offered, **kwargs) -> PractitionerForm:
-        """The form with one checkbox per consultation, withdrawn ones marked."""
-        form = cls(**kwargs)
-        form.services.choices = [
-            SelectChoice(s.id, s.name if s.active else f"{s.name} (not offered at the moment)")
-            for s in offered
-        ]
-        return form

@@ -1,4 +1,4 @@
-"""Reception's forms for practitioners: the weekly hours and time off."""
+"""Forms for practitioners: the owner's details form, reception's weekly hours and time off."""
 
 from __future__ import annotations
 
@@ -8,8 +8,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, Field, StringField, TimeField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    Field,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.availability import WeeklyHours
 from booking.forms.public import _strip
@@ -186,3 +196,44 @@ class TimeOffForm(FlaskForm):
     def day_range(self):
         """The first and last clinic-local day, both included."""
         return self.first_day.data, self.last_day.data or self.first_day.data
+
+
+class PractitionerForm(FlaskForm):
+    """A practitioner's public details and the consultations they give."""
+
+    name = StringField(
+        "Name (as patients see it)",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter the practitioner's name."),
+            Length(max=120, message="Keep the name under 120 characters."),
+        ],
+    )
+    title = StringField(
+        "Title (optional)",
+        filters=[_strip],
+        validators=[Length(max=120, message="Keep the title under 120 characters.")],
+        description="For example: Licensed acupuncturist.",
+    )
+    bio = TextAreaField(
+        "About them (optional)",
+        filters=[_strip],
+        validators=[Length(max=2000, message="Keep the bio under 2,000 characters.")],
+    )
+    services = SelectMultipleField(
+        "Consultations they give",
+        coerce=int,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+        validate_choice=True,
+    )
+
+    @classmethod
+    def with_services(cls, offered, **kwargs) -> PractitionerForm:
+        """The form with one checkbox per consultation, withdrawn ones marked."""
+        form = cls(**kwargs)
+        form.services.choices = [
+            SelectChoice(s.id, s.name if s.active else f"{s.name} (not offered at the moment)")
+            for s in offered
+        ]
+        return form

@@ -45,5 +45,15 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC)
 
 
+def quoted(values) -> str:
+    """Constant words as an SQL list: 'booked', 'arrived'."""
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def one_of(column: str, values) -> str:
+    """A CHECK that a text column holds one of the constant's values."""
+    return f"{column} IN ({quoted(values)})"
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)

@@ -16,7 +16,7 @@ from booking.domain.statuses import (  # noqa: F401  (re-exported for the app)
     NOSHOW,
     STATUSES,
 )
-from booking.models.base import Base, UTCDateTime, utcnow
+from booking.models.base import Base, UTCDateTime, one_of, quoted, utcnow
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner
 from booking.models.service import Service
@@ -31,6 +31,14 @@ STATUS_LABELS = {
     NOSHOW: "No-show",
 }
 
+# The buttons that set each status on a booking's staff page.
+STATUS_ACTIONS = {
+    ARRIVED: "Mark arrived",
+    FULFILLED: "Mark done",
+    NOSHOW: "Mark no-show",
+    BOOKED: "Back to booked",
+}
+
 OVERLAP_MESSAGE = "booking_overlap"
 # No booking holds a practitioner longer than this; it lets the overlap check use the
 # (practitioner_id, start_at) index instead of scanning a practitioner's whole history.
@@ -41,12 +49,23 @@ class Booking(Base):
     __tablename__ = "booking"
     __table_args__ = (
         CheckConstraint("start_at < end_at AND end_at <= blocked_until", name="time_order"),
-        CheckConstraint(
-            "status IN ('booked', 'arrived', 'fulfilled', 'cancelled', 'noshow')", name="status"
-        ),
-        CheckConstraint("source IN ('online', 'phone', 'walk-in')", name="source"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
+        CheckConstraint(one_of("source", SOURCES), name="source"),
         Index("ix_booking_practitioner_start", "practitioner_id", "start_at"),
         Index("ix_booking_start", "start_at"),
+    )
+
+    __audit_name__ = "booking"
+    __audited__ = (
+        "reference",
+        "practitioner_id",
+        "service_id",
+        "patient_id",
+        ("start", "start_at"),
+        ("end", "end_at"),
+        "status",
+        "note",
+        "cancel_reason",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,7 +113,7 @@ def format_reference(reference: str) -> str:
     return f"{reference[:4]}-{reference[4:]}"
 
 
-_ACTIVE_SQL = ", ".join(f"'{s}'" for s in ACTIVE_STATUSES)
+_ACTIVE_SQL = quoted(ACTIVE_STATUSES)
 _OVERLAP_SQL = f"""
     SELECT RAISE(ABORT, '{OVERLAP_MESSAGE}') WHERE EXISTS (
         SELECT 1 FROM booking AS other

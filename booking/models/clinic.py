@@ -14,6 +14,21 @@ class ClinicSettings(Base):
     """One row: who the clinic is and its booking rules."""
 
     __tablename__ = "clinic_settings"
+    __audit_name__ = "clinic_settings"
+    __audited__ = (
+        "name",
+        "address",
+        "phone",
+        "email",
+        "timezone",
+        "currency",
+        "min_notice_minutes",
+        "horizon_days",
+        "slot_step_minutes",
+        "cancellation_notice_hours",
+        "price_min_cents",
+        "price_max_cents",
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -35,6 +50,8 @@ class Disclaimer(Base):
     """A version of the GP disclaimer; bookings record the version accepted."""
 
     __tablename__ = "disclaimer"
+    __audit_name__ = "disclaimer"
+    __audited__ = ("version", "text")
 
     version: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     text: Mapped[str] = mapped_column(Text)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from booking.models.base import Base, UTCDateTime, utcnow
+from booking.models.base import Base, UTCDateTime, one_of, utcnow
 
 CONFIRMATION = "confirmation"
 RESCHEDULE = "reschedule"
@@ -27,17 +27,13 @@ SUPERSEDED = "superseded"
 STATUSES = (PENDING, SENDING, SENT, FAILED, SUPERSEDED)
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)
-
-
 class OutboxMessage(Base):
     """One email, stored whole (RFC 5322) so a retry sends exactly the same message."""
 
     __tablename__ = "outbox_message"
     __table_args__ = (
-        CheckConstraint(f"kind IN ({_in(KINDS)})", name="kind"),
-        CheckConstraint(f"status IN ({_in(STATUSES)})", name="status"),
+        CheckConstraint(one_of("kind", KINDS), name="kind"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
     )
 

@@ -12,6 +12,8 @@ from booking.models.base import Base, UTCDateTime, utcnow
 
 class Patient(Base):
     __tablename__ = "patient"
+    __audit_name__ = "patient"
+    __audited__ = ("name", "email", "phone")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

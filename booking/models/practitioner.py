@@ -30,6 +30,9 @@ practitioner_service = Table(
 
 class Practitioner(Base):
     __tablename__ = "practitioner"
+    __audit_name__ = "practitioner"
+    # Hours and time off are audited apart, as changes of their own.
+    __audited__ = ("name", "title", "bio", "services", "active")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
@@ -92,6 +95,7 @@ class TimeOff(Base):
     """A span, in UTC, when a practitioner takes no appointments."""
 
     __tablename__ = "time_off"
+    __audited__ = (("start", "start_at"), ("end", "end_at"), "reason")
     __table_args__ = (CheckConstraint("start_at < end_at", name="start_before_end"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -103,3 +107,9 @@ class TimeOff(Base):
     reason: Mapped[str] = mapped_column(String(200), default="")
 
     practitioner: Mapped[Practitioner] = relationship(back_populates="time_off")
+
+
+# Who gives a service, read-only: the owner's catalogue edits the link table itself.
+Service.practitioners = relationship(
+    Practitioner, secondary=practitioner_service, viewonly=True, order_by=Practitioner.name
+)

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import CheckConstraint, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session
 
-from booking.domain.estimates import CoursePlan, Estimate, Package, course_estimate
-from booking.models.base import Base
+from booking.domain.estimates import CoursePlan, Estimate, Package, course_estimate, package_text
+from booking.domain.money import amount
+from booking.models.base import Base, one_of
+from booking.models.clinic import ClinicSettings
 
 CONDITIONS = {"neck": "Neck pain", "back": "Back pain"}
 KINDS = {"initial": "First consultation", "follow-up": "Follow-up session"}
+# Minutes a session and the clean-up after it may last; percent off a package.
+DURATION_RANGE = (1, 480)
+BUFFER_RANGE = (0, 120)
+DISCOUNT_RANGE = (1, 90)
+
+
+def between(column: str, bounds: tuple[int, int]) -> str:
+    return f"{column} BETWEEN {bounds[0]} AND {bounds[1]}"
 
 
 class Service(Base):
     __tablename__ = "service"
     __table_args__ = (
-        CheckConstraint("condition IN ('neck', 'back')", name="condition"),
-        CheckConstraint("kind IN ('initial', 'follow-up')", name="kind"),
-        CheckConstraint("duration_minutes > 0 AND duration_minutes <= 480", name="duration_range"),
-        CheckConstraint("buffer_minutes >= 0 AND buffer_minutes <= 120", name="buffer_range"),
+        CheckConstraint(one_of("condition", CONDITIONS), name="condition"),
+        CheckConstraint(one_of("kind", KINDS), name="kind"),
+        CheckConstraint(between("duration_minutes", DURATION_RANGE), name="duration_range"),
+        CheckConstraint(between("buffer_minutes", BUFFER_RANGE), name="buffer_range"),
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint(
             "course_min >= 1 AND course_min <= course_typical AND course_typical <= course_max",
@@ -28,9 +38,27 @@ class Service(Base):
             "package_sessions IS NULL OR (package_sessions >= 2 AND "
             "((package_price_cents IS NOT NULL AND package_price_cents > 0 "
             "AND package_discount_percent IS NULL) OR "
-            "(package_discount_percent BETWEEN 1 AND 90 AND package_price_cents IS NULL)))",
+            f"({between('package_discount_percent', DISCOUNT_RANGE)} "
+            "AND package_price_cents IS NULL)))",
             name="package_shape",
         ),
+    )
+
+    __audit_name__ = "service"
+    # In words an owner reads; the price has its own action and history.
+    __audited__ = (
+        "slug",
+        "name",
+        "condition",
+        "kind",
+        "description",
+        "duration_minutes",
+        "buffer_minutes",
+        ("price", "price_amount"),
+        ("course_plan", "course_plan_text"),
+        ("package", "package_text"),
+        ("practitioners", "practitioner_names"),
+        "active",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +96,24 @@ class Service(Base):
     def estimate(self, currency: str, sessions: int | None = None) -> Estimate:
         """The course estimate at today's price, with the package if one is offered."""
         return course_estimate(self.price_cents, currency, self.course_plan, sessions, self.package)
+
+    @property
+    def price_amount(self) -> str:
+        return amount(self.price_cents)
+
+    @property
+    def course_plan_text(self) -> str:
+        return f"{self.course_min}/{self.course_typical}/{self.course_max}"
+
+    @property
+    def package_text(self) -> str | None:
+        currency = object_session(self).scalar(select(ClinicSettings.currency).limit(1))
+        return package_text(self, currency or "USD")
+
+    @property
+    def practitioner_names(self) -> str:
+        """Who gives it, those who left included, by name."""
+        return ", ".join(sorted(p.name for p in self.practitioners))
 
     @property
     def condition_label(self) -> str:

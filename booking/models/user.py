@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from booking.models.base import Base, UTCDateTime, utcnow
+from booking.models.base import Base, UTCDateTime, one_of, utcnow
 
 RECEPTION, OWNER = "reception", "owner"
 ROLES = (RECEPTION, OWNER)
@@ -21,7 +21,11 @@ def new_session_token() -> str:
 
 class User(UserMixin, Base):
     __tablename__ = "staff_user"
-    __table_args__ = (CheckConstraint("role IN ('reception', 'owner')", name="role"),)
+    __table_args__ = (CheckConstraint(one_of("role", ROLES), name="role"),)
+
+    __audit_name__ = "account"
+    # Never the password, its hash or the session.
+    __audited__ = ("email", "name", "role", "active")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

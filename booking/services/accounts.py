@@ -8,17 +8,34 @@ from datetime import datetime
 from sqlalchemy import func
 from werkzeug.security import generate_password_hash
 
-from booking.database import write_transaction
+from booking.errors import Conflict
 from booking.extensions import db
 from booking.models import User
 from booking.models.base import utcnow
 from booking.models.user import OWNER, ROLES, new_session_token
-from booking.services import audit
-from booking.services.auth import AccountError, check_password_strength, find_user
+from booking.services.commands import command
 
 # 12 random bytes are 16 URL-safe characters: above the minimum length, easy to type.
 GENERATED_PASSWORD_BYTES = 12
 MAX_EMAIL_LENGTH = 254
+
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(Conflict):
+    """A change to a staff account that cannot be made, with a message for the owner."""
+
+
+def find_user(email: str) -> User | None:
+    return db.session.execute(
+        db.select(User).where(User.email == email.strip().lower())
+    ).scalar_one_or_none()
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
 
 
 def generate_password() -> str:
@@ -37,11 +54,6 @@ def list_accounts() -> list[User]:
 
 def is_locked(user: User, now: datetime | None = None) -> bool:
     return user.locked_until is not None and user.locked_until > (now or utcnow())
-
-
-def account_snapshot(user: User) -> dict:
-    """What the audit log keeps of an account: never the password, its hash or the session."""
-    return {"email": user.email, "name": user.name, "role": user.role, "active": user.active}
 
 
 def _active_owners() -> int:
@@ -73,20 +85,14 @@ def create_account(email: str, name: str, role: str, password: str, *, actor: Us
     check_password_strength(password)
     # Hash outside the write lock: it is deliberately slow.
     password_hash = generate_password_hash(password)
-    with write_transaction():
+    summary = f"{role.capitalize()} account created for {email}"
+    with command("account.create", actor=actor, tracks=None, summary=summary) as change:
         if find_user(email) is not None:
             raise AccountError(f"An account for {email} already exists.")
         user = User(email=email, name=name.strip(), role=role, password_hash=password_hash)
         db.session.add(user)
-        db.session.flush()
-        audit.record(
-            actor,
-            "account.create",
-            "account",
-            user.id,
-            after=account_snapshot(user),
-            summary=f"{role.capitalize()} account created for {email}",
-        )
+        change.subject = user
+        change.track(user)
     return user
 
 
@@ -94,85 +100,53 @@ def set_password(user: User, password: str, *, actor: User) -> None:
     """Replace the password, lift any lockout and end every session the user has."""
     check_password_strength(password)
     password_hash = generate_password_hash(password)
-    with write_transaction():
-        was_locked = is_locked(user)
+    summary = f"Password set for {user.email}; signed out everywhere"
+    with command("account.password", user, actor=actor, tracks=None, always=True) as change:
+        change.before, change.after = {"locked": is_locked(user)}, {"locked": False}
+        change.summary = summary
         user.password_hash = password_hash
         user.failed_logins = 0
         user.locked_until = None
         user.session_token = new_session_token()
-        audit.record(
-            actor,
-            "account.password",
-            "account",
-            user.id,
-            before={"locked": was_locked},
-            after={"locked": False},
-            summary=f"Password set for {user.email}; signed out everywhere",
-        )
 
 
 def deactivate(user: User, *, actor: User) -> bool:
     """Stop the user signing in and end their sessions at once; False if already off."""
-    with write_transaction():
+    summary = f"Account deactivated for {user.email}"
+    with command("account.deactivate", user, actor=actor, summary=summary) as change:
         if not user.active:
             return False
         if user.id == actor.id:
             raise AccountError("You cannot deactivate your own account.")
         _check_not_last_owner(user, "deactivated")
-        before = account_snapshot(user)
         user.active = False
         user.session_token = new_session_token()
-        audit.record(
-            actor,
-            "account.deactivate",
-            "account",
-            user.id,
-            before=before,
-            after=account_snapshot(user),
-            summary=f"Account deactivated for {user.email}",
-        )
-    return True
+    return change.changed
 
 
 def reactivate(user: User, *, actor: User) -> bool:
     """Let the user sign in again with their password; False if already active."""
-    with write_transaction():
-        if user.active:
-            return False
-        before = account_snapshot(user)
+    summary = f"Account reactivated for {user.email}"
+    with command("account.reactivate", user, actor=actor, summary=summary) as change:
         user.active = True
-        audit.record(
-            actor,
-            "account.reactivate",
-            "account",
-            user.id,
-            before=before,
-            after=account_snapshot(user),
-            summary=f"Account reactivated for {user.email}",
-        )
-    return True
+    return change.changed
 
 
 def change_role(user: User, role: str, *, actor: User) -> bool:
     """Make the user reception or owner; False if it already was."""
     if role not in ROLES:
         raise AccountError(f"Role must be one of: {', '.join(ROLES)}.")
-    with write_transaction():
-        if user.role == role:
-            return False
-        if role != OWNER:
+    with command(
+        "account.role", user, actor=actor, summary=f"{user.email} is now {role}"
+    ) as change:
+        if role != OWNER and user.role != role:
             if user.id == actor.id:
                 raise AccountError("You cannot remove your own owner role.")
             _check_not_last_owner(user, "made reception")
-        before = account_snapshot(user)
         user.role = role
-        audit.record(
-            actor,
-            "account.role",
-            "account",
-            user.id,
-            before=before,
-            after=account_snapshot(user),
-            summary=f"{user.email} is now {role}",
-        )
-    return True
+    return change.changed
+
+
+def create_user(email: str, role: str, password: str, name: str = "") -> User:
+    """A staff account made from the command line: the same rules and audit as the owner's page."""
+    return create_account(email, name, role, password, actor=None)

@@ -1,24 +1,49 @@
-"""Recording staff changes in the audit log, inside the change's own transaction."""
+"""The audit log's entries and snapshots: what each model declares worth keeping.
+
+Only `services.commands` writes entries, inside the change's own transaction.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, time
+from typing import Any
+
 from booking.extensions import db
-from booking.models import AuditEntry, Booking, User
+from booking.models import AuditEntry, User
 
 
-def booking_snapshot(booking: Booking) -> dict:
-    """What the audit log keeps of a booking: times, people by id, status, note."""
-    return {
-        "reference": booking.reference,
-        "practitioner_id": booking.practitioner_id,
-        "service_id": booking.service_id,
-        "patient_id": booking.patient_id,
-        "start": booking.start_at.isoformat(),
-        "end": booking.end_at.isoformat(),
-        "status": booking.status,
-        "note": booking.note,
-        "cancel_reason": booking.cancel_reason,
-    }
+def _plain(value: Any) -> Any:
+    """A value as JSON keeps it: instants in ISO 8601, wall-clock times as HH:MM, rows by name."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, list | tuple):
+        return [getattr(item, "name", item) for item in value]
+    return value
+
+
+def snapshot(row: Any) -> dict:
+    """The fields the row's model lists in `__audited__` ("key" or ("key", "attribute"))."""
+    found = {}
+    for entry in type(row).__audited__:
+        key, attribute = entry if isinstance(entry, tuple) else (entry, entry)
+        found[key] = _plain(getattr(row, attribute))
+    return found
+
+
+def history(row: Any) -> list[AuditEntry]:
+    """Every entry about this row, newest first."""
+    return list(
+        db.session.execute(
+            db.select(AuditEntry)
+            .where(
+                AuditEntry.subject_type == row.__audit_name__,
+                AuditEntry.subject_id == row.id,
+            )
+            .order_by(AuditEntry.at.desc())
+        ).scalars()
+    )
 
 
 def record(

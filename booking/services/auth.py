@@ -1,4 +1,4 @@
-"""Staff sign-in with lockout after repeated failures, and account creation."""
+"""Staff sign-in, with a lockout after repeated failures, and the session loader."""
 
 from __future__ import annotations
 
@@ -6,29 +6,22 @@ from datetime import datetime, timedelta
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from booking.errors import Unauthorized
 from booking.extensions import db
 from booking.models import User
 from booking.models.base import utcnow
+from booking.services.accounts import find_user
+from booking.services.commands import command
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
-MIN_PASSWORD_LENGTH = 10
 # Checked when the email is unknown, so both paths cost the same hashing time.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
+NO_MATCH = "That email and password do not match an account."
 
 
-class LoginError(Exception):
-    pass
-
-
-class AccountError(ValueError):
-    pass
-
-
-def find_user(email: str) -> User | None:
-    return db.session.execute(
-        db.select(User).where(User.email == email.strip().lower())
-    ).scalar_one_or_none()
+class LoginError(Unauthorized):
+    code = "login_failed"
 
 
 def authenticate(email: str, password: str, now: datetime | None = None) -> User:
@@ -37,7 +30,7 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     user = find_user(email)
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
-        raise LoginError("That email and password do not match an account.")
+        raise LoginError(NO_MATCH)
     if user.locked_until and user.locked_until > now:
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
         raise LoginError(
@@ -45,31 +38,20 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
             "to reset your password."
         )
     if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        db.session.commit()
-        raise LoginError("That email and password do not match an account.")
+        # Counted in a transaction of its own, which the refusal must not undo.
+        with command("", user):
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILURES:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+        raise LoginError(NO_MATCH)
     if not user.active:
         raise LoginError("This account has been deactivated. Please speak to the clinic owner.")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    db.session.commit()
+    with command("", user):
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
     return user
-
-
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
-
-
-def create_user(email: str, role: str, password: str, name: str = "") -> User:
-    """A staff account made from the command line: the same rules and audit as the owner's page."""
-    from booking.services.accounts import create_account
-
-    return create_account(email, name, role, password, actor=None)
 
 
 def load_user(user_id: str) -> User | None:

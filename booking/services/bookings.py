@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
-from sqlalchemy.exc import IntegrityError
 
-from booking.database import write_transaction
 from booking.domain import screening
+from booking.errors import ClinicError, Conflict, SlotTaken
 from booking.extensions import db
 from booking.models import Booking, Patient, Service, User
 from booking.models.base import utcnow
@@ -21,46 +20,34 @@ from booking.models.booking import (
     CANCELLED,
     FULFILLED,
     NOSHOW,
-    OVERLAP_MESSAGE,
+    STATUSES,
     format_reference,  # noqa: F401  (re-exported for the views)
 )
-from booking.services import audit, emails
+from booking.services import emails
 from booking.services.availability import slots_at
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
+from booking.services.commands import command
 from booking.services.tokens import hash_token, new_manage_token
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
-class BookingError(Exception):
+class BookingError(ClinicError):
     """A booking request that cannot be carried out, with a message for the person."""
 
     code = "booking_error"
-    status = 422
-
-    def __init__(self, message: str, fields: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.fields = dict(fields or {})
-
-
-class SlotTaken(BookingError):
-    code = "slot_taken"
-    status = 409
 
 
 class SlotNotOffered(BookingError):
     code = "slot_not_offered"
 
 
-class TooLate(BookingError):
+class TooLate(Conflict):
     code = "too_late"
-    status = 409
 
 
-class NotChangeable(BookingError):
+class NotChangeable(Conflict):
     code = "not_changeable"
-    status = 409
 
 
 class RedFlag(BookingError):
@@ -86,12 +73,6 @@ class BookingRequest:
 
 def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
-
-
-def is_overlap(error: IntegrityError) -> bool:
-    """Whether the database refused a booking because the practitioner is held then."""
-    original = error.orig
-    return OVERLAP_MESSAGE in str(original) or getattr(original, "sqlstate", None) == "23P01"
 
 
 def _unavailable(
@@ -142,6 +123,39 @@ def _find_or_add_patient(name: str, email: str, phone: str) -> Patient:
     return patient
 
 
+def _new_booking(
+    request: BookingRequest, slot, token: str, salt: str, *, now: datetime, actor: User | None
+) -> Booking:
+    """The row for a free slot, at today's price and disclaimer, for this patient."""
+    patient = (
+        db.session.get(Patient, request.patient_id)
+        if request.patient_id
+        else _find_or_add_patient(request.name, request.email, request.phone)
+    )
+    if patient is None:
+        raise BookingError("That patient record no longer exists.", {"patient": "Unknown"})
+    return Booking(
+        reference=new_reference(),
+        practitioner_id=slot.practitioner_id,
+        service_id=request.service.id,
+        patient=patient,
+        start_at=slot.start,
+        end_at=slot.end,
+        blocked_until=slot.end + timedelta(minutes=request.service.buffer_minutes),
+        status=BOOKED,
+        price_cents=request.service.price_cents,
+        currency=get_settings().currency,
+        disclaimer_version=current_disclaimer().version,
+        disclaimer_accepted_at=now,
+        disclaimer_acknowledged_by="reception" if actor else "patient",
+        created_by_id=actor.id if actor else None,
+        screening={key: bool(request.answers[key]) for key in screening.KEYS},
+        source=request.source,
+        manage_token_hash=hash_token(token),
+        manage_token_salt=salt,
+    )
+
+
 def create_booking(
     request: BookingRequest,
     *,
@@ -160,67 +174,25 @@ def create_booking(
         raise RedFlag(result)
     now = now or utcnow()
     token, salt = new_manage_token()
-    try:
-        with write_transaction():
-            free = slots_at(
-                request.service,
-                request.start,
-                practitioner_id=request.practitioner_id,
-                now=now,
-                enforce_notice=enforce_notice,
+    with command("booking.create" if actor else "", actor=actor, tracks=None) as change:
+        free = slots_at(
+            request.service,
+            request.start,
+            practitioner_id=request.practitioner_id,
+            now=now,
+            enforce_notice=enforce_notice,
+        )
+        if not free:
+            raise _unavailable(
+                request.service, request.start, request.practitioner_id, now, enforce_notice
             )
-            if not free:
-                raise _unavailable(
-                    request.service, request.start, request.practitioner_id, now, enforce_notice
-                )
-            slot = free[0]
-            settings = get_settings()
-            disclaimer = current_disclaimer()
-            patient = (
-                db.session.get(Patient, request.patient_id)
-                if request.patient_id
-                else _find_or_add_patient(request.name, request.email, request.phone)
-            )
-            if patient is None:
-                raise BookingError("That patient record no longer exists.", {"patient": "Unknown"})
-            booking = Booking(
-                reference=new_reference(),
-                practitioner_id=slot.practitioner_id,
-                service_id=request.service.id,
-                patient=patient,
-                start_at=slot.start,
-                end_at=slot.end,
-                blocked_until=slot.end + timedelta(minutes=request.service.buffer_minutes),
-                status=BOOKED,
-                price_cents=request.service.price_cents,
-                currency=settings.currency,
-                disclaimer_version=disclaimer.version,
-                disclaimer_accepted_at=now,
-                disclaimer_acknowledged_by="reception" if actor else "patient",
-                created_by_id=actor.id if actor else None,
-                screening={key: bool(request.answers[key]) for key in screening.KEYS},
-                source=request.source,
-                manage_token_hash=hash_token(token),
-                manage_token_salt=salt,
-            )
-            db.session.add(booking)
-            db.session.flush()
-            if actor:
-                audit.record(
-                    actor,
-                    "booking.create",
-                    "booking",
-                    booking.id,
-                    after=audit.booking_snapshot(booking),
-                    summary=f"{request.source} booking {booking.reference}",
-                )
-            emails.booking_created(booking, token=token, now=now, by_patient=actor is None)
-    except IntegrityError as error:
-        if is_overlap(error):
-            raise SlotTaken(
-                "Sorry, that time has just been taken. Please choose another time."
-            ) from error
-        raise
+        booking = _new_booking(request, free[0], token, salt, now=now, actor=actor)
+        db.session.add(booking)
+        db.session.flush()
+        change.subject = booking
+        change.track(booking)
+        change.summary = f"{request.source} booking {booking.reference}"
+        change.send(emails.booking_created, booking, token=token, now=now, by_patient=actor is None)
     return booking, token
 
 
@@ -252,10 +224,8 @@ def cancel_booking(
 ) -> Booking:
     """Cancel; patients only outside the cancellation window, staff at any time."""
     now = now or utcnow()
-    booking_id = booking.id
-    with write_transaction():
-        booking = db.session.get(Booking, booking_id, with_for_update=True)
-        before = audit.booking_snapshot(booking)
+    action = "booking.cancel" if actor else ""
+    with command(action, booking, actor=actor, summary=reason[:300], lock=True) as change:
         if actor is None:
             check_patient_can_change(booking, now)
         elif booking.status == CANCELLED:
@@ -266,17 +236,7 @@ def cancel_booking(
         booking.cancelled_at = now
         booking.cancel_reason = reason[:300]
         booking.sequence += 1
-        if actor:
-            audit.record(
-                actor,
-                "booking.cancel",
-                "booking",
-                booking.id,
-                before=before,
-                after=audit.booking_snapshot(booking),
-                summary=reason[:300],
-            )
-        emails.booking_cancelled(booking, now=now, by_patient=actor is None)
+        change.send(emails.booking_cancelled, booking, now=now, by_patient=actor is None)
     return booking
 
 
@@ -294,55 +254,35 @@ def reschedule_booking(
     Staff (an actor) may move inside the notice windows; the move is audited.
     """
     now = now or utcnow()
-    booking_id = booking.id
     by_patient = actor is None
-    try:
-        with write_transaction():
-            booking = db.session.get(Booking, booking_id, with_for_update=True)
-            before = audit.booking_snapshot(booking)
-            if by_patient:
-                check_patient_can_change(booking, now)
-            elif booking.status != BOOKED:
-                raise NotChangeable("Only a booking that is still booked can be moved.")
-            free = slots_at(
-                booking.service,
-                start,
-                practitioner_id=practitioner_id,
-                now=now,
-                exclude_booking_id=booking.id,
-                enforce_notice=by_patient,
+    with command("" if by_patient else "booking.move", booking, actor=actor, lock=True) as change:
+        if by_patient:
+            check_patient_can_change(booking, now)
+        elif booking.status != BOOKED:
+            raise NotChangeable("Only a booking that is still booked can be moved.")
+        free = slots_at(
+            booking.service,
+            start,
+            practitioner_id=practitioner_id,
+            now=now,
+            exclude_booking_id=booking.id,
+            enforce_notice=by_patient,
+        )
+        if not free:
+            raise _unavailable(booking.service, start, practitioner_id, now, by_patient)
+        slot = next((s for s in free if s.practitioner_id == booking.practitioner_id), free[0])
+        if (slot.start, slot.practitioner_id) == (booking.start_at, booking.practitioner_id):
+            raise BookingError(
+                "That is the booking's current time. Choose a different time.",
+                {"start": "Choose a different time."},
             )
-            if not free:
-                raise _unavailable(booking.service, start, practitioner_id, now, by_patient)
-            slot = next((s for s in free if s.practitioner_id == booking.practitioner_id), free[0])
-            if (slot.start, slot.practitioner_id) == (booking.start_at, booking.practitioner_id):
-                raise BookingError(
-                    "That is the booking's current time. Choose a different time.",
-                    {"start": "Choose a different time."},
-                )
-            previous_start = booking.start_at
-            booking.practitioner_id = slot.practitioner_id
-            booking.start_at = slot.start
-            booking.end_at = slot.end
-            booking.blocked_until = slot.end + timedelta(minutes=booking.service.buffer_minutes)
-            booking.sequence += 1
-            db.session.flush()
-            if actor:
-                audit.record(
-                    actor,
-                    "booking.move",
-                    "booking",
-                    booking.id,
-                    before=before,
-                    after=audit.booking_snapshot(booking),
-                )
-            emails.booking_moved(booking, previous_start=previous_start, now=now)
-    except IntegrityError as error:
-        if is_overlap(error):
-            raise SlotTaken(
-                "Sorry, that time has just been taken. Please choose another time."
-            ) from error
-        raise
+        previous_start = booking.start_at
+        booking.practitioner_id = slot.practitioner_id
+        booking.start_at = slot.start
+        booking.end_at = slot.end
+        booking.blocked_until = slot.end + timedelta(minutes=booking.service.buffer_minutes)
+        booking.sequence += 1
+        change.send(emails.booking_moved, booking, previous_start=previous_start, now=now)
     return booking
 
 
@@ -354,6 +294,10 @@ TRANSITIONS = {
     NOSHOW: (BOOKED, ARRIVED),
     CANCELLED: (),
 }
+
+
+# The statuses staff can set directly (cancelling has its own path, with a reason).
+MARKABLE = tuple(status for status in STATUSES if status != CANCELLED)
 
 
 # How early a patient can be marked as arrived; done and no-show wait for the start.
@@ -370,54 +314,32 @@ def status_too_early(booking: Booking, status: str, now: datetime) -> str | None
     return None
 
 
+def next_statuses(booking: Booking, now: datetime) -> list[str]:
+    """The statuses staff can move this booking to now (nobody is done before the start)."""
+    return [s for s in TRANSITIONS[booking.status] if status_too_early(booking, s, now) is None]
+
+
 def set_status(
     booking: Booking, status: str, *, actor: User, now: datetime | None = None
 ) -> Booking:
     """Mark arrived, fulfilled or no-show (or undo a mistake), under the overlap guard."""
     now = now or utcnow()
-    booking_id = booking.id
-    try:
-        with write_transaction():
-            booking = db.session.get(Booking, booking_id)
-            if status not in TRANSITIONS[booking.status]:
-                raise NotChangeable(
-                    f"A booking that is {booking.status} cannot be marked {status}."
-                )
-            if reason := status_too_early(booking, status, now):
-                raise NotChangeable(reason)
-            before = audit.booking_snapshot(booking)
-            booking.status = status
-            db.session.flush()
-            audit.record(
-                actor,
-                "booking.status",
-                "booking",
-                booking.id,
-                before=before,
-                after=audit.booking_snapshot(booking),
-                summary=f"{before['status']} -> {status}",
-            )
-    except IntegrityError as error:
-        if is_overlap(error):
-            raise SlotTaken(
-                "Another booking now holds that time, so this one cannot be restored."
-            ) from error
-        raise
+    with command(
+        "booking.status",
+        booking,
+        actor=actor,
+        taken="Another booking now holds that time, so this one cannot be restored.",
+    ) as change:
+        if status not in TRANSITIONS[booking.status]:
+            raise NotChangeable(f"A booking that is {booking.status} cannot be marked {status}.")
+        if reason := status_too_early(booking, status, now):
+            raise NotChangeable(reason)
+        change.summary = f"{booking.status} -> {status}"
+        booking.status = status
     return booking
 
 
 def set_note(booking: Booking, note: str, *, actor: User) -> Booking:
-    booking_id = booking.id
-    with write_transaction():
-        booking = db.session.get(Booking, booking_id)
-        before = audit.booking_snapshot(booking)
+    with command("booking.note", booking, actor=actor):
         booking.note = note[:2000]
-        audit.record(
-            actor,
-            "booking.note",
-            "booking",
-            booking.id,
-            before=before,
-            after=audit.booking_snapshot(booking),
-        )
     return booking

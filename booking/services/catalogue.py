@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import joinedload
 
-from booking.database import write_transaction
 from booking.domain.estimates import MAX_SESSIONS
 from booking.domain.money import amount, format_money
+from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import Booking, ClinicSettings, Practitioner, PriceChange, Service, User
 from booking.models.base import utcnow
 from booking.models.booking import ACTIVE_STATUSES
 from booking.models.practitioner import practitioner_service
-from booking.models.service import CONDITIONS, KINDS
-from booking.services import audit
+from booking.models.service import BUFFER_RANGE, CONDITIONS, DISCOUNT_RANGE, DURATION_RANGE, KINDS
 from booking.services.clinic import get_settings
+from booking.services.commands import command
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
 SLUG_MAX = 60
 NAME_MAX = 120
-DURATION_RANGE = (1, 480)
-BUFFER_RANGE = (0, 120)
-DISCOUNT_RANGE = (1, 90)
 # Fields a plain edit changes; the price has its own history and audit action.
 EDITABLE = (
     "name",
@@ -43,12 +40,11 @@ EDITABLE = (
 )
 
 
-class CatalogueError(ValueError):
+class CatalogueError(ValidationError):
     """A change the catalogue refuses: field name -> a message for the owner."""
 
     def __init__(self, fields: dict[str, str]):
-        super().__init__("; ".join(fields.values()))
-        self.fields = fields
+        super().__init__("; ".join(fields.values()), fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +181,24 @@ def problems(
 # Reading
 
 
+def offered_services() -> list[Service]:
+    """The services patients can book, in the clinic's order."""
+    return list(
+        db.session.execute(
+            db.select(Service).where(Service.active.is_(True)).order_by(Service.position)
+        ).scalars()
+    )
+
+
+def offered_service(slug: str) -> Service | None:
+    """The service patients book under this web address name, if it is offered."""
+    if not 0 < len(slug) <= SLUG_MAX:
+        return None
+    return db.session.execute(
+        db.select(Service).where(Service.slug == slug, Service.active.is_(True))
+    ).scalar_one_or_none()
+
+
 def list_services() -> list[Service]:
     """Every service, those offered to patients first, each group in the patients' order."""
     return list(
@@ -249,38 +263,6 @@ def upcoming_booking_count(service: Service) -> int:
     ).scalar_one()
 
 
-# Audit snapshots
-
-
-def package_text(service: Service | ServiceDetails, currency: str) -> str | None:
-    """'5 sessions for $400.00', '5 sessions at 10% off', or None."""
-    if not service.package_sessions:
-        return None
-    if service.package_price_cents is not None:
-        return (
-            f"{service.package_sessions} sessions for "
-            f"{format_money(service.package_price_cents, currency)}"
-        )
-    return f"{service.package_sessions} sessions at {service.package_discount_percent}% off"
-
-
-def service_snapshot(service: Service, givers: Iterable[Practitioner], currency: str) -> dict:
-    """What the audit log keeps of a service, in words an owner reads."""
-    return {
-        "name": service.name,
-        "condition": service.condition,
-        "kind": service.kind,
-        "description": service.description,
-        "duration_minutes": service.duration_minutes,
-        "buffer_minutes": service.buffer_minutes,
-        "price": amount(service.price_cents),
-        "course_plan": f"{service.course_min}/{service.course_typical}/{service.course_max}",
-        "package": package_text(service, currency),
-        "practitioners": ", ".join(sorted(p.name for p in givers)),
-        "active": service.active,
-    }
-
-
 # Changing
 
 
@@ -320,35 +302,28 @@ def _set_givers(service: Service, ids: frozenset[int]) -> None:
             practitioner_service.insert(),
             [{"practitioner_id": pid, "service_id": service.id} for pid in ids - current],
         )
-
-
-def _givers(service: Service) -> list[Practitioner]:
-    return practitioners_by_service([service])[service.id]
+    # The link table changed under the relationship: read it again when asked.
+    db.session.expire(service, ["practitioners"])
 
 
 def _record_price(service: Service, new_cents: int, actor: User | None, currency: str) -> None:
+    """A new price per session, with its history row and an audit entry of its own."""
     old_cents = service.price_cents
-    service.price_cents = new_cents
-    db.session.add(
-        PriceChange(
-            service_id=service.id,
-            user_id=actor.id if actor else None,
-            old_cents=old_cents,
-            new_cents=new_cents,
+    summary = (
+        f"Price of {service.name} changed from {format_money(old_cents, currency)} "
+        f"to {format_money(new_cents, currency)}"
+    )
+    with command("service.price", service, actor=actor, tracks=None, summary=summary) as change:
+        change.before, change.after = {"price": amount(old_cents)}, {"price": amount(new_cents)}
+        service.price_cents = new_cents
+        db.session.add(
+            PriceChange(
+                service_id=service.id,
+                user_id=actor.id if actor else None,
+                old_cents=old_cents,
+                new_cents=new_cents,
+            )
         )
-    )
-    audit.record(
-        actor,
-        "service.price",
-        "service",
-        service.id,
-        before={"price": amount(old_cents)},
-        after={"price": amount(new_cents)},
-        summary=(
-            f"Price of {service.name} changed from {format_money(old_cents, currency)} "
-            f"to {format_money(new_cents, currency)}"
-        ),
-    )
 
 
 def details_of(service: Service) -> ServiceDetails:
@@ -358,24 +333,6 @@ def details_of(service: Service) -> ServiceDetails:
         practitioner_ids=practitioner_ids(service),
         **{name: getattr(service, name) for name in EDITABLE},
     )
-
-
-def set_price(service: Service, price_cents: int, *, actor: User | None) -> bool:
-    """Change the price per session, inside the clinic's bounds, with its history.
-
-    Returns whether it changed. Bookings already made keep the price they were made at.
-    """
-    with write_transaction():
-        settings = get_settings()
-        if price_cents == service.price_cents:
-            return False
-        found = problems(replace(details_of(service), price_cents=price_cents), settings)
-        # Only what a new price can break: the bounds, and a fixed-price package's saving.
-        found = {k: v for k, v in found.items() if k in ("price_cents", "package_price_cents")}
-        if found:
-            raise CatalogueError(found)
-        _record_price(service, price_cents, actor, settings.currency)
-    return True
 
 
 def slug_problems(slug: str) -> dict[str, str]:
@@ -404,7 +361,8 @@ def check(
 
 def create_service(slug: str, details: ServiceDetails, *, actor: User | None) -> Service:
     """Add a service, offered to patients at once, at the end of the list."""
-    with write_transaction():
+    summary = f"Service added: {details.name}"
+    with command("service.create", actor=actor, tracks=None, summary=summary) as change:
         if found := check(details, slug=slug):
             raise CatalogueError(found)
         last = db.session.execute(db.select(db.func.max(Service.position))).scalar()
@@ -418,15 +376,8 @@ def create_service(slug: str, details: ServiceDetails, *, actor: User | None) ->
         db.session.add(service)
         db.session.flush()
         _set_givers(service, details.practitioner_ids)
-        currency = get_settings().currency
-        audit.record(
-            actor,
-            "service.create",
-            "service",
-            service.id,
-            after={"slug": slug, **service_snapshot(service, _givers(service), currency)},
-            summary=f"Service added: {service.name}",
-        )
+        change.subject = service
+        change.track(service)
     return service
 
 
@@ -435,30 +386,24 @@ def update_service(service: Service, details: ServiceDetails, *, actor: User | N
 
     Returns whether anything changed. Bookings already made keep their price.
     """
-    with write_transaction():
+    summary = f"Service changed: {details.name}"
+    with command(
+        "service.update",
+        service,
+        actor=actor,
+        summary=summary,
+        only_changed=True,
+        ignore=("price",),
+    ) as change:
         if found := check(details, service=service):
             raise CatalogueError(found)
-        currency = get_settings().currency
         price_changed = details.price_cents != service.price_cents
-        before = service_snapshot(service, _givers(service), currency)
         for name in EDITABLE:
             setattr(service, name, getattr(details, name))
         _set_givers(service, details.practitioner_ids)
-        after = service_snapshot(service, _givers(service), currency)
-        changed = [key for key in after if key != "price" and before[key] != after[key]]
-        if changed:
-            audit.record(
-                actor,
-                "service.update",
-                "service",
-                service.id,
-                before={key: before[key] for key in changed},
-                after={key: after[key] for key in changed},
-                summary=f"Service changed: {service.name}",
-            )
         if price_changed:
-            _record_price(service, details.price_cents, actor, currency)
-    return bool(changed) or price_changed
+            _record_price(service, details.price_cents, actor, get_settings().currency)
+    return change.changed or price_changed
 
 
 def set_active(service: Service, active: bool, *, actor: User | None) -> bool:
@@ -466,18 +411,8 @@ def set_active(service: Service, active: bool, *, actor: User | None) -> bool:
 
     Returns whether it changed.
     """
-    with write_transaction():
-        if service.active == active:
-            return False
+    action = "service.restore" if active else "service.retire"
+    summary = f"Service {'offered again' if active else 'retired'}: {service.name}"
+    with command(action, service, actor=actor, summary=summary, only_changed=True) as change:
         service.active = active
-        action = "service.restore" if active else "service.retire"
-        audit.record(
-            actor,
-            action,
-            "service",
-            service.id,
-            before={"active": not active},
-            after={"active": active},
-            summary=f"Service {'offered again' if active else 'retired'}: {service.name}",
-        )
-    return True
+    return change.changed

@@ -4,12 +4,37 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import func, or_
 from sqlalchemy.orm import joinedload
 
 from booking.domain.course import CourseSoFar, Visit, course_so_far
 from booking.domain.estimates import CoursePlan
 from booking.extensions import db
 from booking.models import Booking, Patient, Service
+
+
+def find_patients(query: str, limit: int = 20) -> list[Patient]:
+    """Patients whose name, email or phone contains the query (phone digits only)."""
+    query = query.strip()
+    if len(query) < 2:
+        return []
+    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    conditions = [
+        func.lower(Patient.name).like(like, escape="\\"),
+        func.lower(Patient.email).like(like, escape="\\"),
+    ]
+    digits = "".join(ch for ch in query if ch.isdigit())
+    if len(digits) >= 3:
+        stripped = Patient.phone
+        for ch in (" ", "-", "(", ")", ".", "+"):
+            stripped = func.replace(stripped, ch, "")
+        conditions.append(stripped.like(f"%{digits}%"))
+    return list(
+        db.session.execute(
+            db.select(Patient).where(or_(*conditions)).order_by(Patient.name).limit(limit)
+        ).scalars()
+    )
 
 
 def bookings_for(patient: Patient) -> list[Booking]:

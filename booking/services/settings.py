@@ -4,25 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from booking.database import write_transaction
 from booking.extensions import db
 from booking.models import ClinicSettings, Disclaimer, Service, User
-from booking.services import audit
+from booking.services.commands import command
 
-FIELDS = (
-    "name",
-    "address",
-    "phone",
-    "email",
-    "timezone",
-    "currency",
-    "min_notice_minutes",
-    "horizon_days",
-    "slot_step_minutes",
-    "cancellation_notice_hours",
-    "price_min_cents",
-    "price_max_cents",
-)
+# What the owner edits on the settings page: every field the audit log keeps.
+FIELDS = ClinicSettings.__audited__
 
 
 @dataclass(frozen=True)
@@ -32,43 +19,25 @@ class Saved:
     out_of_bounds: tuple[Service, ...]  # services now priced outside the bounds
 
 
-def snapshot(settings: ClinicSettings) -> dict:
-    return {field: getattr(settings, field) for field in FIELDS}
-
-
 def save_settings(values: dict, disclaimer_text: str, *, actor: User) -> Saved:
     """Apply the values and, if its text changed, add a disclaimer version; one transaction."""
     new_version = None
-    with write_transaction():
-        settings = db.session.execute(db.select(ClinicSettings).limit(1)).scalar_one()
-        before = snapshot(settings)
+    settings = db.session.execute(db.select(ClinicSettings).limit(1)).scalar_one()
+    with command("settings.update", settings, actor=actor, only_changed=True) as change:
         for field in FIELDS:
             setattr(settings, field, values[field])
-        after = snapshot(settings)
-        changed = tuple(f for f in FIELDS if before[f] != after[f])
-        if changed:
-            audit.record(
-                actor,
-                "settings.update",
-                "clinic_settings",
-                settings.id,
-                before={f: before[f] for f in changed},
-                after={f: after[f] for f in changed},
-            )
         current = db.session.execute(
             db.select(Disclaimer).order_by(Disclaimer.version.desc()).limit(1)
         ).scalar_one()
-        if disclaimer_text.strip() != current.text.strip():
+        text = disclaimer_text.strip()
+        if text != current.text.strip():
             new_version = current.version + 1
-            db.session.add(Disclaimer(version=new_version, text=disclaimer_text.strip()))
-            audit.record(
-                actor,
-                "disclaimer.update",
-                "disclaimer",
-                new_version,
-                before={"version": current.version, "text": current.text},
-                after={"version": new_version, "text": disclaimer_text.strip()},
-            )
+            disclaimer = Disclaimer(version=new_version, text=text)
+            with command("disclaimer.update", actor=actor, tracks=None) as added:
+                db.session.add(disclaimer)
+                added.subject = disclaimer
+                added.before = {"version": current.version, "text": current.text}
+                added.track(disclaimer)
         outside = tuple(
             db.session.execute(
                 db.select(Service).where(
@@ -78,4 +47,4 @@ def save_settings(values: dict, disclaimer_text: str, *, actor: User) -> Saved:
                 )
             ).scalars()
         )
-    return Saved(changed, new_version, outside)
+    return Saved(tuple(change.after), new_version, outside)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -118,3 +119,17 @@ def week_grid(practitioner: Practitioner, day: date) -> tuple[Grid, list[Booking
         now=utcnow(),
     )
     return grid, cancelled
+
+
+def bookings_by_id(ids: Iterable[int]) -> dict[int, Booking]:
+    """The bookings a calendar shows, with their patient, service and practitioner."""
+    rows = db.session.execute(
+        db.select(Booking)
+        .where(Booking.id.in_(list(ids)))
+        .options(
+            joinedload(Booking.patient),
+            joinedload(Booking.service),
+            joinedload(Booking.practitioner),
+        )
+    ).scalars()
+    return {booking.id: booking for booking in rows}

@@ -8,124 +8,43 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, jsonify, request, url_for
-from werkzeug.datastructures import MultiDict
 
-from booking.domain import screening
 from booking.domain.availability import MAX_RANGE_DAYS
-from booking.domain.estimates import MAX_SESSIONS, Line
-from booking.domain.money import amount
-from booking.extensions import db
-from booking.forms.public import PatientForm
-from booking.models import Booking, Service
+from booking.domain.estimates import MAX_SESSIONS
+from booking.errors import NotFound
+from booking.models import Booking
 from booking.models.base import utcnow
 from booking.services import availability
 from booking.services.availability_cache import ResponseCache, current_version
 from booking.services.bookings import (
-    BookingError,
     BookingRequest,
-    RedFlag,
     cancel_booking,
-    change_deadline,
     create_booking,
     find_by_token,
     reschedule_booking,
 )
+from booking.services.catalogue import offered_services
 from booking.services.clinic import current_disclaimer
-from booking.views.helpers import clinic, clinic_zone, to_local
-from booking.views.params import ParamError, parse_date, parse_id, parse_start
+from booking.views.helpers import clinic
+from booking.views.params import (
+    ParamError,
+    check_practitioner,
+    find_service,
+    invalid,
+    json_body,
+    parse_date,
+    parse_start,
+    patient_fields,
+    screened_answers,
+)
+from booking.views.serializers import booking_json, estimate_json, service_json, slots_json
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
-class Invalid(BookingError):
-    code = "validation_error"
-
-
-def invalid(fields: dict[str, str]) -> Invalid:
-    return Invalid("Some of the details need correcting.", fields)
-
-
-def price(cents: int, currency: str) -> dict:
-    return {"amount": amount(cents), "currency": currency}
-
-
-def service_json(service: Service) -> dict:
-    return {
-        "slug": service.slug,
-        "name": service.name,
-        "condition": service.condition,
-        "kind": service.kind,
-        "duration_minutes": service.duration_minutes,
-        "price": price(service.price_cents, clinic().currency),
-        "course": {
-            "min_sessions": service.course_min,
-            "typical_sessions": service.course_typical,
-            "max_sessions": service.course_max,
-        },
-    }
-
-
-def booking_json(booking: Booking) -> dict:
-    return {
-        "reference": booking.reference,
-        "status": booking.status,
-        "service": {"slug": booking.service.slug, "name": booking.service.name},
-        "start": to_local(booking.start_at).isoformat(),
-        "end": to_local(booking.end_at).isoformat(),
-        "practitioner": {"id": booking.practitioner.id, "name": booking.practitioner.name},
-        "price": price(booking.price_cents, booking.currency),
-        "change_deadline": to_local(change_deadline(booking)).isoformat(),
-    }
-
-
-def find_service(slug: object, field: str = "service") -> Service:
-    service = None
-    if isinstance(slug, str) and 0 < len(slug) <= 60:
-        service = db.session.execute(
-            db.select(Service).where(Service.slug == slug, Service.active.is_(True))
-        ).scalar_one_or_none()
-    if service is None:
-        raise invalid({field: "Unknown service. GET /api/v1/services lists them."})
-    return service
-
-
-def check_practitioner(service: Service, value: object) -> int | None:
-    try:
-        practitioner_id = parse_id(value)
-    except ParamError as error:
-        raise invalid({"practitioner": str(error)}) from error
-    if practitioner_id is not None and practitioner_id not in {
-        p.id for p in availability.practitioners_for(service)
-    }:
-        raise invalid({"practitioner": "No such practitioner gives this service."})
-    return practitioner_id
-
-
-def json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise BookingError("The request body must be a JSON object.")
-    return body
-
-
-def booking_for(token: str) -> Booking:
-    booking = find_by_token(token)
-    if booking is None:
-        raise NotFound("No booking matches that link.")
-    return booking
-
-
-class NotFound(BookingError):
-    code = "not_found"
-    status = 404
-
-
 @bp.get("/services")
 def services():
-    rows = db.session.execute(
-        db.select(Service).where(Service.active.is_(True)).order_by(Service.position)
-    ).scalars()
-    return jsonify([service_json(s) for s in rows])
+    return jsonify([service_json(s) for s in offered_services()])
 
 
 @bp.get("/availability")
@@ -163,30 +82,6 @@ def free_times():
     return current_app.response_class(body, mimetype="application/json")
 
 
-def slots_json(slots) -> list[dict]:
-    """Slots as the API gives them; practitioners share start times, so each is formatted once."""
-    zone = clinic_zone()
-    texts: dict = {}
-
-    def text(moment):
-        value = texts.get(moment)
-        if value is None:
-            value = texts[moment] = moment.astimezone(zone).isoformat()
-        return value
-
-    people: dict = {}
-    return [
-        {
-            "start": text(slot.start),
-            "end": text(slot.end),
-            "practitioner": people.setdefault(
-                slot.practitioner_id, {"id": slot.practitioner_id, "name": slot.practitioner_name}
-            ),
-        }
-        for slot in slots
-    ]
-
-
 @bp.get("/estimate")
 def estimate():
     service = find_service(request.args.get("service"))
@@ -200,81 +95,14 @@ def estimate():
         sessions = int(raw)
     currency = clinic().currency
     result = service.estimate(currency, sessions)
-
-    def line(item: Line) -> dict:
-        return {
-            "sessions": item.sessions,
-            "total": price(item.total_cents, currency),
-            "market_total": {
-                "low": price(item.market_low_cents, currency),
-                "high": price(item.market_high_cents, currency),
-            },
-        }
-
-    body = {
-        "service": service.slug,
-        "price_per_session": price(service.price_cents, currency),
-        "market_per_session": {
-            "low": price(result.lines[0].market_low_cents // result.lines[0].sessions, currency),
-            "high": price(result.lines[0].market_high_cents // result.lines[0].sessions, currency),
-        },
-        "sessions": {item.label: item.sessions for item in result.lines},
-        "totals": {item.label: line(item) for item in result.lines},
-        "disclaimer": current_disclaimer().text,
-        "insurance_note": screening.INSURANCE_NOTE,
-    }
-    if result.requested:
-        body["requested"] = line(result.requested)
-    if result.package:
-        body["package"] = {
-            "sessions": result.package.sessions,
-            "total": price(result.package.total_cents, currency),
-            "pay_as_you_go_total": price(result.package.pay_as_you_go_cents, currency),
-            "saving": price(result.package.saving_cents, currency),
-        }
-    return jsonify(body)
+    return jsonify(estimate_json(service, result, currency, current_disclaimer().text))
 
 
-def patient_fields(patient: object) -> tuple[dict, dict]:
-    if not isinstance(patient, dict):
-        return {}, {"patient": "Give the patient's name, email and phone."}
-    values, fields = {}, {}
-    for key in ("name", "email", "phone"):
-        value = patient.get(key, "")
-        if not isinstance(value, str):
-            fields[f"patient.{key}"] = "Must be text."
-        values[key] = value if isinstance(value, str) else ""
-    form = PatientForm(formdata=MultiDict(values))
-    if not form.validate():
-        for key, messages in form.errors.items():
-            fields.setdefault(f"patient.{key}", messages[0])
-    return {key: form[key].data for key in values}, fields
-
-
-def screening_answers(answers: object) -> tuple[dict, dict]:
-    if not isinstance(answers, dict):
-        return {}, {"screening": "Answer each screening question with true or false."}
-    values, fields = {}, {}
-    for key in screening.KEYS:
-        if isinstance(answers.get(key), bool):
-            values[key] = answers[key]
-        else:
-            fields[f"screening.{key}"] = "Answer true or false."
-    return values, fields
-
-
-def screened_answers(answers: object) -> tuple[dict, dict]:
-    """The screening answers and field errors; a red flag raises before anything else.
-
-    Safety first: someone who should see a doctor is told so before being asked to
-    fix a typo anywhere else in the request.
-    """
-    values, fields = screening_answers(answers)
-    if not fields:
-        result = screening.screen(values)
-        if not result.clear:
-            raise RedFlag(result)
-    return values, fields
+def booking_for(token: str) -> Booking:
+    booking = find_by_token(token)
+    if booking is None:
+        raise NotFound("No booking matches that link.")
+    return booking
 
 
 @bp.post("/bookings")

@@ -6,7 +6,7 @@ from flask import Flask, current_app, flash, jsonify, redirect, render_template,
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from booking.services.bookings import BookingError
+from booking.errors import ClinicError
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -63,7 +63,8 @@ def handle_csrf(error: CSRFError):
     )
 
 
-def handle_booking_error(error: BookingError):
+def handle_clinic_error(error: ClinicError):
+    """Anything a person or client caused, answered with its own status, code and message."""
     return error_response(error.status, error.code, error.message, error.fields)
 
 
@@ -78,6 +79,6 @@ def handle_unexpected(error: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
-    app.register_error_handler(BookingError, handle_booking_error)
+    app.register_error_handler(ClinicError, handle_clinic_error)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

@@ -1,11 +1,24 @@
-"""Parsing of dates, times and ids from URLs and JSON, with messages for people."""
+"""Reading dates, times, ids and JSON bodies from requests, with messages for people.
+
+Every problem is a ValidationError whose `fields` name what to correct.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
 
+from flask import request
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
+
+from booking.domain import screening
+from booking.errors import ValidationError
+from booking.forms.public import PatientForm
+from booking.models import Service
+from booking.services import availability
+from booking.services.bookings import BookingError, RedFlag
+from booking.services.catalogue import offered_service
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OFFSET_AS_SPACE = re.compile(r" (\d{2}:\d{2})$")
@@ -22,8 +35,8 @@ class IdConverter(IntegerConverter):
         super().__init__(map, min=1, max=MAX_ID)
 
 
-class ParamError(ValueError):
-    pass
+class ParamError(ValidationError):
+    """A date, time or id in a URL or body that cannot be read."""
 
 
 def parse_date(text: str | None, name: str = "date") -> date:
@@ -65,3 +78,78 @@ def parse_id(text: object) -> int | None:
     if not 0 < value <= MAX_ID:
         raise ParamError("Give a practitioner id.")
     return value
+
+
+# JSON bodies of the two APIs
+
+
+def invalid(fields: dict[str, str]) -> ValidationError:
+    return ValidationError("Some of the details need correcting.", fields)
+
+
+def find_service(slug: object, field: str = "service") -> Service:
+    service = offered_service(slug) if isinstance(slug, str) else None
+    if service is None:
+        raise invalid({field: "Unknown service. GET /api/v1/services lists them."})
+    return service
+
+
+def check_practitioner(service: Service, value: object) -> int | None:
+    try:
+        practitioner_id = parse_id(value)
+    except ParamError as error:
+        raise invalid({"practitioner": str(error)}) from error
+    if practitioner_id is not None and practitioner_id not in {
+        p.id for p in availability.practitioners_for(service)
+    }:
+        raise invalid({"practitioner": "No such practitioner gives this service."})
+    return practitioner_id
+
+
+def json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BookingError("The request body must be a JSON object.")
+    return body
+
+
+def patient_fields(patient: object) -> tuple[dict, dict]:
+    if not isinstance(patient, dict):
+        return {}, {"patient": "Give the patient's name, email and phone."}
+    values, fields = {}, {}
+    for key in ("name", "email", "phone"):
+        value = patient.get(key, "")
+        if not isinstance(value, str):
+            fields[f"patient.{key}"] = "Must be text."
+        values[key] = value if isinstance(value, str) else ""
+    form = PatientForm(formdata=MultiDict(values))
+    if not form.validate():
+        for key, messages in form.errors.items():
+            fields.setdefault(f"patient.{key}", messages[0])
+    return {key: form[key].data for key in values}, fields
+
+
+def screening_answers(answers: object) -> tuple[dict, dict]:
+    if not isinstance(answers, dict):
+        return {}, {"screening": "Answer each screening question with true or false."}
+    values, fields = {}, {}
+    for key in screening.KEYS:
+        if isinstance(answers.get(key), bool):
+            values[key] = answers[key]
+        else:
+            fields[f"screening.{key}"] = "Answer true or false."
+    return values, fields
+
+
+def screened_answers(answers: object) -> tuple[dict, dict]:
+    """The screening answers and field errors; a red flag raises before anything else.
+
+    Safety first: someone who should see a doctor is told so before being asked to
+    fix a typo anywhere else in the request.
+    """
+    values, fields = screening_answers(answers)
+    if not fields:
+        result = screening.screen(values)
+        if not result.clear:
+            raise RedFlag(result)
+    return values, fields

@@ -20,13 +20,13 @@ from flask import (
 from booking.domain import screening
 from booking.domain.availability import MAX_RANGE_DAYS, Slot
 from booking.domain.estimates import course_estimate
+from booking.errors import ClinicError
 from booking.extensions import db
 from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
 from booking.models import Booking, Service
 from booking.models.base import utcnow
 from booking.services import availability
 from booking.services.bookings import (
-    BookingError,
     BookingRequest,
     RedFlag,
     SlotTaken,
@@ -253,7 +253,7 @@ def details(slug: str):
         context["taken"] = taken.message
         context["alternatives"] = alternatives(service, to_local(start).date(), practitioner_id)
         return render_template("public/details.html", **context), 409
-    except BookingError as error:
+    except ClinicError as error:
         flash(error.message)
         return redirect(url_for(".times", slug=slug, **{"from": to_local(start).date()}))
     session["confirmed"] = booking.reference
@@ -265,7 +265,7 @@ def manage_context(booking: Booking, token: str) -> dict:
     try:
         check_patient_can_change(booking, now)
         change_refusal = None
-    except BookingError as error:
+    except ClinicError as error:
         change_refusal = error.message
     return {
         "booking": booking,
@@ -315,7 +315,7 @@ def cancel(token: str):
     if form.validate_on_submit():
         try:
             cancel_booking(booking, reason=form.reason.data or "")
-        except BookingError as error:
+        except ClinicError as error:
             flash(error.message)
             return redirect(url_for(".manage", token=token))
         flash("Your booking is cancelled. Nothing more to do.")
@@ -361,7 +361,7 @@ def reschedule_confirm(token: str):
     if form.validate_on_submit():
         try:
             reschedule_booking(booking, start, practitioner_id=practitioner_id)
-        except BookingError as error:
+        except ClinicError as error:
             flash(error.message)
             return redirect(url_for(".reschedule", token=token, **{"from": to_local(start).date()}))
         flash("Your booking has been moved. Here are the new details.")

@@ -6,44 +6,44 @@ send the token from GET /api/v1/staff/csrf in an X-CSRFToken header.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date
 
 from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 
-from booking.domain import clock, screening
+from booking.domain import screening
 from booking.domain.clock import week_days
-from booking.domain.timetable import Column, Grid
+from booking.errors import NotFound, ValidationError
 from booking.extensions import db
 from booking.forms.staff import StaffBookingForm
 from booking.models import Booking, Patient, Practitioner, Service
 from booking.models.base import utcnow
-from booking.models.booking import CANCELLED, STATUSES
 from booking.services.bookings import (
-    TRANSITIONS,
+    MARKABLE,
     BookingRequest,
     cancel_booking,
     create_booking,
     reschedule_booking,
     set_status,
 )
+from booking.services.patients import find_patients
 from booking.services.timetable import day_grid, week_grid
-from booking.views.api import (
-    Invalid,
-    NotFound,
+from booking.views.helpers import to_local
+from booking.views.params import (
+    MAX_ID,
+    ParamError,
     check_practitioner,
     find_service,
     invalid,
     json_body,
-    price,
+    parse_date,
+    parse_id,
+    parse_start,
     screened_answers,
 )
-from booking.views.helpers import clinic, clinic_zone, to_local
-from booking.views.params import MAX_ID, ParamError, parse_date, parse_id, parse_start
-from booking.views.staff.bookings import find_patients
+from booking.views.serializers import booking_detail, calendar_json, patient_json
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
 
@@ -54,7 +54,6 @@ FORM_FIELDS = {
     "phone": "patient.phone",
     **{key: f"screening.{key}" for key in screening.KEYS},
 }
-MARKABLE = tuple(status for status in STATUSES if status != CANCELLED)
 
 
 @bp.before_request
@@ -68,84 +67,6 @@ def no_store(response):
     # Patients' details and CSRF tokens: never keep them in a shared cache.
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def iso(moment: datetime) -> str:
-    return to_local(moment).isoformat()
-
-
-def span(day: date, start: time, end: time) -> dict:
-    """Clinic wall-clock times on a day as instants with their offset."""
-    first, last = clock.span(day, start, end, clinic_zone())
-    return {"start": iso(first), "end": iso(last)}
-
-
-def booking_json(booking: Booking) -> dict:
-    """A booking as the calendar shows it."""
-    return {
-        "id": booking.id,
-        "reference": booking.reference,
-        "start": iso(booking.start_at),
-        "end": iso(booking.end_at),
-        "status": booking.status,
-        "practitioner": {"id": booking.practitioner.id, "name": booking.practitioner.name},
-        "patient": {"id": booking.patient.id, "name": booking.patient.name},
-        "service": {"slug": booking.service.slug, "name": booking.service.name},
-    }
-
-
-def booking_detail(booking: Booking) -> dict:
-    """A booking opened by reception: contact details, price, source, note, next statuses."""
-    body = booking_json(booking)
-    body["patient"].update(email=booking.patient.email, phone=booking.patient.phone)
-    body.update(
-        price=price(booking.price_cents, booking.currency),
-        source=booking.source,
-        note=booking.note,
-        cancel_reason=booking.cancel_reason,
-        created_at=iso(booking.created_at),
-        transitions=list(TRANSITIONS[booking.status]),
-    )
-    return body
-
-
-def patient_json(patient: Patient) -> dict:
-    return {"id": patient.id, "name": patient.name, "email": patient.email, "phone": patient.phone}
-
-
-def column_json(column: Column, bookings: dict[int, Booking]) -> dict:
-    hours = [h for h in column.hours if h.weekday == column.day.weekday()]
-    return {
-        "practitioner": {"id": column.practitioner_id, "name": column.practitioner_name},
-        "date": column.day.isoformat(),
-        "hours": [span(column.day, h.start, h.end) for h in hours],
-        "breaks": [
-            span(column.day, h.break_start, h.break_end)
-            for h in hours
-            if h.break_start and h.break_end
-        ],
-        "time_off": [{"start": iso(off.start), "end": iso(off.end)} for off in column.time_off],
-        "bookings": [booking_json(bookings[block.id]) for block in column.bookings],
-    }
-
-
-def calendar_json(grid: Grid, cancelled: list[Booking]) -> dict:
-    ids = [block.id for column in grid.columns for block in column.bookings]
-    rows = db.session.execute(
-        db.select(Booking)
-        .where(Booking.id.in_(ids))
-        .options(
-            joinedload(Booking.patient),
-            joinedload(Booking.service),
-            joinedload(Booking.practitioner),
-        )
-    ).scalars()
-    bookings = {booking.id: booking for booking in rows}
-    return {
-        "timezone": clinic().timezone,
-        "columns": [column_json(column, bookings) for column in grid.columns],
-        "cancelled": [booking_json(booking) for booking in cancelled],
-    }
 
 
 def requested_day() -> date:
@@ -256,7 +177,7 @@ def book():
         fields["start"] = str(error)
     try:
         practitioner_id = check_practitioner(service, body.get("practitioner"))
-    except Invalid as error:
+    except ValidationError as error:
         fields.update(error.fields)
     if fields:
         raise invalid(fields)

@@ -489,7 +489,7 @@ def csrf_app(tmp_path):
 def test_writes_without_the_csrf_header_are_refused(csrf_app, free_slot, booking_payload):
     client = csrf_app.test_client()
     with csrf_app.app_context():
-        from booking.services.auth import create_user
+        from booking.services.accounts import create_user
 
         create_user("desk@clinic.test", "reception", PASSWORD)
         service = db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one()

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from booking.models import PriceChange
-from booking.services.auth import create_user
+from booking.services.accounts import create_user
 
 PASSWORD = "owner password 123"
 DESK = {"width": 1366, "height": 900}

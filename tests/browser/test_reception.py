@@ -12,7 +12,7 @@ from booking.domain.screening import QUESTIONS
 from booking.extensions import db
 from booking.models import AuditEntry, Booking
 from booking.models.base import utcnow
-from booking.services.auth import create_user
+from booking.services.accounts import create_user
 
 PASSWORD = "front desk password"
 DESK = {"width": 1366, "height": 900}

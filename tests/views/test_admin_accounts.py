@@ -13,7 +13,7 @@ from booking.extensions import db
 from booking.models import AuditEntry, User
 from booking.models.base import utcnow
 from booking.services import accounts
-from booking.services.auth import AccountError
+from booking.services.accounts import AccountError
 from tests.conftest import PASSWORD
 
 NEW_PASSWORD = "a brand new passphrase"

@@ -25,8 +25,9 @@ def index():
 from booking.views.admin import (  # noqa: E402
     accounts,
     catalogue,
+    practitioners,
     reports,
     settings,
 )
 
-__all__ = ["accounts", "bp", "catalogue", "reports", "settings"]
+__all__ = ["accounts", "bp", "catalogue", "practitioners", "reports", "settings"]

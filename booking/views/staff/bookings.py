@@ -6,62 +6,32 @@ from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_
 
 from booking.domain import screening
+from booking.errors import ClinicError
 from booking.extensions import db
 from booking.forms.staff import MoveForm, NoteForm, StaffBookingForm, StaffCancelForm, StatusForm
-from booking.models import AuditEntry, Booking, Patient, Practitioner
+from booking.models import Booking, Patient, Practitioner
 from booking.models.base import utcnow
+from booking.models.booking import STATUS_ACTIONS
 from booking.services import availability
+from booking.services.audit import history
 from booking.services.bookings import (
-    TRANSITIONS,
-    BookingError,
     BookingRequest,
     RedFlag,
     cancel_booking,
     create_booking,
     format_reference,
+    next_statuses,
     reschedule_booking,
     set_note,
     set_status,
-    status_too_early,
 )
 from booking.services.clinic import current_disclaimer
+from booking.services.patients import find_patients
 from booking.views.helpers import clock, short_date, to_local
 from booking.views.params import ParamError, parse_date, parse_id, parse_start
 from booking.views.staff import bp
-
-STATUS_ACTIONS = {
-    "arrived": "Mark arrived",
-    "fulfilled": "Mark done",
-    "noshow": "Mark no-show",
-    "booked": "Back to booked",
-}
-
-
-def find_patients(query: str, limit: int = 20) -> list[Patient]:
-    """Patients whose name, email or phone contains the query (phone digits only)."""
-    query = query.strip()
-    if len(query) < 2:
-        return []
-    escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
-    conditions = [
-        func.lower(Patient.name).like(like, escape="\\"),
-        func.lower(Patient.email).like(like, escape="\\"),
-    ]
-    digits = "".join(ch for ch in query if ch.isdigit())
-    if len(digits) >= 3:
-        stripped = Patient.phone
-        for ch in (" ", "-", "(", ")", ".", "+"):
-            stripped = func.replace(stripped, ch, "")
-        conditions.append(stripped.like(f"%{digits}%"))
-    return list(
-        db.session.execute(
-            db.select(Patient).where(or_(*conditions)).order_by(Patient.name).limit(limit)
-        ).scalars()
-    )
 
 
 def booking_or_404(booking_id: int) -> Booking:
@@ -125,7 +95,7 @@ def new_booking():
             urgent_advice=screening.URGENT_ADVICE,
             questions={q.key: q.text for q in screening.QUESTIONS},
         )
-    except BookingError as error:
+    except ClinicError as error:
         context["error"] = error.message
         return render_template("staff/new_booking.html", **context), error.status
     flash(
@@ -138,26 +108,15 @@ def new_booking():
 @bp.get("/bookings/<id:booking_id>")
 def booking(booking_id: int):
     item = booking_or_404(booking_id)
-    history = list(
-        db.session.execute(
-            db.select(AuditEntry)
-            .where(AuditEntry.subject_type == "booking", AuditEntry.subject_id == item.id)
-            .order_by(AuditEntry.at.desc())
-        ).scalars()
-    )
     return render_template(
         "staff/booking.html",
         booking=item,
         reference=format_reference(item.reference),
-        actions=[
-            (status, STATUS_ACTIONS[status])
-            for status in TRANSITIONS[item.status]
-            if status_too_early(item, status, utcnow()) is None
-        ],
+        actions=[(status, STATUS_ACTIONS[status]) for status in next_statuses(item, utcnow())],
         cancel_form=StaffCancelForm(),
         note_form=NoteForm(note=item.note),
         status_form=StatusForm(),
-        history=history,
+        history=history(item),
     )
 
 
@@ -169,7 +128,7 @@ def booking_status(booking_id: int):
         try:
             set_status(item, form.status.data, actor=current_user)
             flash(f"Marked {STATUS_ACTIONS[form.status.data].split()[-1].lower()}.")
-        except BookingError as error:
+        except ClinicError as error:
             flash(error.message)
     else:
         flash("That change was not understood; please try again.")
@@ -186,7 +145,7 @@ def booking_cancel(booking_id: int):
     try:
         cancel_booking(item, reason=form.reason.data, actor=current_user)
         flash("Booking cancelled.")
-    except BookingError as error:
+    except ClinicError as error:
         flash(error.message)
     return redirect(url_for("staff.booking", booking_id=booking_id))
 
@@ -214,7 +173,7 @@ def booking_move(booking_id: int):
             reschedule_booking(item, start, practitioner_id=practitioner_id, actor=current_user)
         except ParamError:
             flash("Choose one of the free times shown.")
-        except BookingError as error:
+        except ClinicError as error:
             flash(error.message)
         else:
             flash("Booking moved.")

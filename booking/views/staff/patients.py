@@ -9,9 +9,8 @@ from booking.models import Patient
 from booking.models.base import utcnow
 from booking.models.service import CONDITIONS
 from booking.services.bookings import format_reference
-from booking.services.patients import bookings_for, course_for
+from booking.services.patients import bookings_for, course_for, find_patients
 from booking.views.staff import bp
-from booking.views.staff.bookings import find_patients
 
 
 @bp.get("/patients")

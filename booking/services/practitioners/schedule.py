@@ -1,39 +1,27 @@
-"""Practitioners' weekly hours, time off and calendar feed, and the bookings they strand."""
+"""A practitioner's weekly hours and time off, and the bookings a change leaves stranded."""
 
 from __future__ import annotations
 
 import calendar
-import secrets
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
 from sqlalchemy.orm import joinedload
 
-from booking.database import write_transaction
 from booking.domain import clock, conflicts
 from booking.domain.availability import Interval, WeeklyHours
+from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import Booking, Practitioner, TimeOff, User, WorkingHours
 from booking.models.base import utcnow
 from booking.models.booking import ACTIVE_STATUSES
-from booking.services import audit
-from booking.services.bookings import hash_token
-from booking.services.calendar import PRODID
 from booking.services.clinic import get_settings
-
-FEED_PAST = timedelta(days=30)
-FEED_AHEAD = timedelta(days=90)
-FEED_TOKEN_BYTES = 32
+from booking.services.commands import command
 
 
-class ScheduleError(ValueError):
+class ScheduleError(ValidationError):
     """A change to hours or time off that cannot be made, with a message for staff."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 # Hours
@@ -68,10 +56,11 @@ def set_hours(practitioner: Practitioner, week: Mapping[int, WeeklyHours], *, ac
     Returns whether anything changed. Bookings are never touched: those that no
     longer fit show up in `conflicting_bookings`.
     """
-    with write_transaction():
-        before = hours_snapshot(practitioner.weekly_hours)
-        after = hours_snapshot(week.values())
-        if before == after:
+    summary = f"Weekly hours changed for {practitioner.name}"
+    with command("hours.update", practitioner, actor=actor, tracks=None, summary=summary) as change:
+        change.before = hours_snapshot(practitioner.weekly_hours)
+        change.after = hours_snapshot(week.values())
+        if change.before == change.after:
             return False
         rows = {row.weekday: row for row in practitioner.hours}
         for weekday in range(7):
@@ -86,16 +75,7 @@ def set_hours(practitioner: Practitioner, week: Mapping[int, WeeklyHours], *, ac
                 practitioner.hours.append(row)
             row.start_time, row.end_time = wanted.start, wanted.end
             row.break_start, row.break_end = wanted.break_start, wanted.break_end
-        audit.record(
-            actor,
-            "hours.update",
-            "practitioner",
-            practitioner.id,
-            before=before,
-            after=after,
-            summary=f"Weekly hours changed for {practitioner.name}",
-        )
-    return True
+    return change.changed
 
 
 # Time off
@@ -108,10 +88,6 @@ def time_off_span(
     if start is None or end is None:
         return Interval(*clock.range_bounds(first_day, last_day, timezone))
     return Interval(*clock.span(first_day, start, end, ZoneInfo(timezone)))
-
-
-def time_off_snapshot(off: TimeOff) -> dict:
-    return {"start": off.start_at.isoformat(), "end": off.end_at.isoformat(), "reason": off.reason}
 
 
 def _local_span(off: TimeOff, timezone: str) -> str:
@@ -149,38 +125,24 @@ def add_time_off(
         raise ScheduleError("The time off must end after it starts.")
     if span.end <= (now or utcnow()):
         raise ScheduleError("That time has already passed.")
-    with write_transaction():
+    with command("time_off.add", practitioner, actor=actor, tracks=None) as change:
         off = TimeOff(
             practitioner_id=practitioner.id, start_at=span.start, end_at=span.end, reason=reason
         )
         db.session.add(off)
-        db.session.flush()
-        audit.record(
-            actor,
-            "time_off.add",
-            "practitioner",
-            practitioner.id,
-            after=time_off_snapshot(off),
-            summary=f"Time off for {practitioner.name}: {_local_span(off, settings.timezone)}",
-        )
+        change.track(off)
+        change.summary = f"Time off for {practitioner.name}: {_local_span(off, settings.timezone)}"
     return off
 
 
 def delete_time_off(off: TimeOff, *, actor: User) -> None:
     settings = get_settings()
-    with write_transaction():
-        practitioner = off.practitioner
-        before = time_off_snapshot(off)
-        summary = f"Time off removed for {practitioner.name}: {_local_span(off, settings.timezone)}"
-        db.session.delete(off)
-        audit.record(
-            actor,
-            "time_off.delete",
-            "practitioner",
-            practitioner.id,
-            before=before,
-            summary=summary,
+    practitioner = off.practitioner
+    with command("time_off.delete", practitioner, actor=actor, tracks=off) as change:
+        change.summary = (
+            f"Time off removed for {practitioner.name}: {_local_span(off, settings.timezone)}"
         )
+        db.session.delete(off)
 
 
 # Bookings that no longer fit
@@ -212,88 +174,3 @@ def conflicting_bookings(
         get_settings().timezone,
     )
     return [(bookings[c.booking_id], c.reason) for c in found]
-
-
-# Calendar feed
-
-
-def create_feed(practitioner: Practitioner, *, actor: User) -> str:
-    """A new secret feed token; any earlier link stops working. Only its hash is kept."""
-    token = secrets.token_urlsafe(FEED_TOKEN_BYTES)
-    with write_transaction():
-        replaced = practitioner.feed_token_hash is not None
-        practitioner.feed_token_hash = hash_token(token)
-        done = "replaced" if replaced else "created"
-        audit.record(
-            actor,
-            "feed.create",
-            "practitioner",
-            practitioner.id,
-            before={"feed": replaced},
-            after={"feed": True},
-            summary=f"Calendar feed link {done} for {practitioner.name}",
-        )
-    return token
-
-
-def revoke_feed(practitioner: Practitioner, *, actor: User) -> bool:
-    """Turn the feed off; returns whether there was one."""
-    with write_transaction():
-        if practitioner.feed_token_hash is None:
-            return False
-        practitioner.feed_token_hash = None
-        audit.record(
-            actor,
-            "feed.revoke",
-            "practitioner",
-            practitioner.id,
-            before={"feed": True},
-            after={"feed": False},
-            summary=f"Calendar feed turned off for {practitioner.name}",
-        )
-    return True
-
-
-def practitioner_for_feed(token: str) -> Practitioner | None:
-    if not token:
-        return None
-    return db.session.execute(
-        db.select(Practitioner).where(Practitioner.feed_token_hash == hash_token(token))
-    ).scalar_one_or_none()
-
-
-def feed_uid(booking: Booking) -> str:
-    # Not the patient's event UID: a calendar that holds both must not merge them.
-    return f"feed-{booking.reference}@acupuncture-booking"
-
-
-def feed_calendar(practitioner: Practitioner, *, now: datetime | None = None) -> bytes:
-    """The practitioner's active bookings near now, naming patients by first name only."""
-    now = now or utcnow()
-    bookings = db.session.execute(
-        db.select(Booking)
-        .where(
-            Booking.practitioner_id == practitioner.id,
-            Booking.status.in_(ACTIVE_STATUSES),
-            Booking.start_at >= now - FEED_PAST,
-            Booking.start_at < now + FEED_AHEAD,
-        )
-        .options(joinedload(Booking.patient), joinedload(Booking.service))
-        .order_by(Booking.start_at)
-    ).scalars()
-    feed = Calendar()
-    feed.add("prodid", PRODID)
-    feed.add("version", "2.0")
-    feed.add("x-wr-calname", f"{practitioner.name} – {get_settings().name}")
-    for booking in bookings:
-        event = Event()
-        event.add("uid", feed_uid(booking))
-        event.add("dtstamp", now)
-        event.add("dtstart", booking.start_at)
-        event.add("dtend", booking.end_at)
-        event.add("sequence", booking.sequence)
-        event.add("status", "CONFIRMED")
-        first_name = booking.patient.first_name or "Patient"
-        event.add("summary", f"{first_name} – {booking.service.name}")
-        feed.add_component(event)
-    return feed.to_ical()

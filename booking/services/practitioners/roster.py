@@ -8,28 +8,27 @@ from datetime import datetime
 from sqlalchemy import exists, func
 from sqlalchemy.orm import joinedload, selectinload
 
-from booking.database import write_transaction
+from booking.errors import Conflict, ValidationError
 from booking.extensions import db
 from booking.models import Booking, Practitioner, Service, User
 from booking.models.base import utcnow
 from booking.models.booking import ACTIVE_STATUSES
 from booking.models.practitioner import practitioner_service
-from booking.services import audit
+from booking.services.commands import command
 
 
-class StaffingError(ValueError):
+class StaffingError(ValidationError):
     """A change to a practitioner that cannot be made, with a message for the owner.
 
     `field` names the form field the message belongs to, if any.
     """
 
     def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, {field: message} if field else None)
         self.field = field
 
 
-class RetireRefused(StaffingError):
+class RetireRefused(Conflict):
     """The practitioner still has bookings ahead: reception must move them first."""
 
     def __init__(self, practitioner: Practitioner, bookings: list[Booking]):
@@ -55,17 +54,6 @@ def list_practitioners() -> list[Practitioner]:
 def all_services() -> list[Service]:
     """The consultations a practitioner can be set to give, in the clinic's order."""
     return list(db.session.execute(db.select(Service).order_by(Service.position)).scalars())
-
-
-def practitioner_snapshot(practitioner: Practitioner) -> dict:
-    """What the audit log keeps of a practitioner (hours and time off are audited apart)."""
-    return {
-        "name": practitioner.name,
-        "title": practitioner.title,
-        "bio": practitioner.bio,
-        "services": [service.name for service in practitioner.services],
-        "active": practitioner.active,
-    }
 
 
 def upcoming_bookings(practitioner: Practitioner, *, now: datetime | None = None) -> list[Booking]:
@@ -149,21 +137,15 @@ def create_practitioner(
     name = name.strip()
     if not name:
         raise StaffingError("Enter the practitioner's name.", "name")
-    with write_transaction():
+    summary = f"Practitioner {name} added"
+    with command("practitioner.create", actor=actor, tracks=None, summary=summary) as change:
         _check_name_free(name)
         practitioner = Practitioner(
             name=name, title=title.strip(), bio=bio.strip(), services=_services(service_ids)
         )
         db.session.add(practitioner)
-        db.session.flush()
-        audit.record(
-            actor,
-            "practitioner.create",
-            "practitioner",
-            practitioner.id,
-            after=practitioner_snapshot(practitioner),
-            summary=f"Practitioner {name} added",
-        )
+        change.subject = practitioner
+        change.track(practitioner)
     return practitioner
 
 
@@ -183,28 +165,16 @@ def update_practitioner(
     name = name.strip()
     if not name:
         raise StaffingError("Enter the practitioner's name.", "name")
-    with write_transaction():
+    summary = f"Details changed for {name}"
+    with command("practitioner.update", practitioner, actor=actor, summary=summary) as change:
         _check_name_free(name, practitioner.id)
         services = _services(service_ids)
         if practitioner.active:
             dropped = {s.id for s in practitioner.services} - {s.id for s in services}
             _check_still_given(practitioner, dropped)
-        before = practitioner_snapshot(practitioner)
         practitioner.name, practitioner.title, practitioner.bio = name, title.strip(), bio.strip()
         practitioner.services = services
-        after = practitioner_snapshot(practitioner)
-        if before == after:
-            return False
-        audit.record(
-            actor,
-            "practitioner.update",
-            "practitioner",
-            practitioner.id,
-            before=before,
-            after=after,
-            summary=f"Details changed for {name}",
-        )
-    return True
+    return change.changed
 
 
 def retire_practitioner(
@@ -216,41 +186,21 @@ def retire_practitioner(
     while they alone give an offered consultation. The checks run under the write
     lock, so no booking can be made between them and the change.
     """
-    with write_transaction():
+    summary = f"{practitioner.name} retired"
+    with command("practitioner.retire", practitioner, actor=actor, summary=summary) as change:
         if not practitioner.active:
             return False
         ahead = upcoming_bookings(practitioner, now=now)
         if ahead:
             raise RetireRefused(practitioner, ahead)
         _check_still_given(practitioner, [s.id for s in practitioner.services])
-        before = practitioner_snapshot(practitioner)
         practitioner.active = False
-        audit.record(
-            actor,
-            "practitioner.retire",
-            "practitioner",
-            practitioner.id,
-            before=before,
-            after=practitioner_snapshot(practitioner),
-            summary=f"{practitioner.name} retired",
-        )
-    return True
+    return change.changed
 
 
 def restore_practitioner(practitioner: Practitioner, *, actor: User) -> bool:
     """Offer the practitioner again with the hours they had; False if already active."""
-    with write_transaction():
-        if practitioner.active:
-            return False
-        before = practitioner_snapshot(practitioner)
+    summary = f"{practitioner.name} restored"
+    with command("practitioner.restore", practitioner, actor=actor, summary=summary) as change:
         practitioner.active = True
-        audit.record(
-            actor,
-            "practitioner.restore",
-            "practitioner",
-            practitioner.id,
-            before=before,
-            after=practitioner_snapshot(practitioner),
-            summary=f"{practitioner.name} restored",
-        )
-    return True
+    return change.changed

@@ -1,0 +1,182 @@
+"""Bookings, services, slots and calendars as the two JSON APIs give them.
+
+The patient API (`/api/v1`) and the staff API (`/api/v1/staff`) both answer from
+here, so one booking reads the same in each. Field names are a stable contract.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from booking.domain import clock, screening
+from booking.domain.estimates import Estimate, Line
+from booking.domain.money import amount
+from booking.domain.timetable import Column, Grid
+from booking.models import Booking, Patient, Service
+from booking.services.bookings import TRANSITIONS
+from booking.services.clinic import change_deadline
+from booking.services.timetable import bookings_by_id
+from booking.views.helpers import clinic, clinic_zone, to_local
+
+
+def price(cents: int, currency: str) -> dict:
+    return {"amount": amount(cents), "currency": currency}
+
+
+def service_json(service: Service) -> dict:
+    return {
+        "slug": service.slug,
+        "name": service.name,
+        "condition": service.condition,
+        "kind": service.kind,
+        "duration_minutes": service.duration_minutes,
+        "price": price(service.price_cents, clinic().currency),
+        "course": {
+            "min_sessions": service.course_min,
+            "typical_sessions": service.course_typical,
+            "max_sessions": service.course_max,
+        },
+    }
+
+
+def estimate_json(service: Service, result: Estimate, currency: str, disclaimer: str) -> dict:
+    """A course estimate: per session, each course length, a requested one, the package."""
+
+    def line(item: Line) -> dict:
+        return {
+            "sessions": item.sessions,
+            "total": price(item.total_cents, currency),
+            "market_total": {
+                "low": price(item.market_low_cents, currency),
+                "high": price(item.market_high_cents, currency),
+            },
+        }
+
+    first = result.lines[0]
+    body = {
+        "service": service.slug,
+        "price_per_session": price(service.price_cents, currency),
+        "market_per_session": {
+            "low": price(first.market_low_cents // first.sessions, currency),
+            "high": price(first.market_high_cents // first.sessions, currency),
+        },
+        "sessions": {item.label: item.sessions for item in result.lines},
+        "totals": {item.label: line(item) for item in result.lines},
+        "disclaimer": disclaimer,
+        "insurance_note": screening.INSURANCE_NOTE,
+    }
+    if result.requested:
+        body["requested"] = line(result.requested)
+    if result.package:
+        body["package"] = {
+            "sessions": result.package.sessions,
+            "total": price(result.package.total_cents, currency),
+            "pay_as_you_go_total": price(result.package.pay_as_you_go_cents, currency),
+            "saving": price(result.package.saving_cents, currency),
+        }
+    return body
+
+
+def booking_json(booking: Booking) -> dict:
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "service": {"slug": booking.service.slug, "name": booking.service.name},
+        "start": to_local(booking.start_at).isoformat(),
+        "end": to_local(booking.end_at).isoformat(),
+        "practitioner": {"id": booking.practitioner.id, "name": booking.practitioner.name},
+        "price": price(booking.price_cents, booking.currency),
+        "change_deadline": to_local(change_deadline(booking)).isoformat(),
+    }
+
+
+def slots_json(slots) -> list[dict]:
+    """Slots as the API gives them; practitioners share start times, so each is formatted once."""
+    zone = clinic_zone()
+    texts: dict = {}
+
+    def text(moment):
+        value = texts.get(moment)
+        if value is None:
+            value = texts[moment] = moment.astimezone(zone).isoformat()
+        return value
+
+    people: dict = {}
+    return [
+        {
+            "start": text(slot.start),
+            "end": text(slot.end),
+            "practitioner": people.setdefault(
+                slot.practitioner_id, {"id": slot.practitioner_id, "name": slot.practitioner_name}
+            ),
+        }
+        for slot in slots
+    ]
+
+
+def iso(moment: datetime) -> str:
+    return to_local(moment).isoformat()
+
+
+def span(day: date, start: time, end: time) -> dict:
+    """Clinic wall-clock times on a day as instants with their offset."""
+    first, last = clock.span(day, start, end, clinic_zone())
+    return {"start": iso(first), "end": iso(last)}
+
+
+def calendar_booking_json(booking: Booking) -> dict:
+    """A booking as the staff calendar shows it."""
+    return {
+        "id": booking.id,
+        "reference": booking.reference,
+        "start": iso(booking.start_at),
+        "end": iso(booking.end_at),
+        "status": booking.status,
+        "practitioner": {"id": booking.practitioner.id, "name": booking.practitioner.name},
+        "patient": {"id": booking.patient.id, "name": booking.patient.name},
+        "service": {"slug": booking.service.slug, "name": booking.service.name},
+    }
+
+
+def booking_detail(booking: Booking) -> dict:
+    """A booking opened by reception: contact details, price, source, note, next statuses."""
+    body = calendar_booking_json(booking)
+    body["patient"].update(email=booking.patient.email, phone=booking.patient.phone)
+    body.update(
+        price=price(booking.price_cents, booking.currency),
+        source=booking.source,
+        note=booking.note,
+        cancel_reason=booking.cancel_reason,
+        created_at=iso(booking.created_at),
+        transitions=list(TRANSITIONS[booking.status]),
+    )
+    return body
+
+
+def patient_json(patient: Patient) -> dict:
+    return {"id": patient.id, "name": patient.name, "email": patient.email, "phone": patient.phone}
+
+
+def column_json(column: Column, bookings: dict[int, Booking]) -> dict:
+    hours = [h for h in column.hours if h.weekday == column.day.weekday()]
+    return {
+        "practitioner": {"id": column.practitioner_id, "name": column.practitioner_name},
+        "date": column.day.isoformat(),
+        "hours": [span(column.day, h.start, h.end) for h in hours],
+        "breaks": [
+            span(column.day, h.break_start, h.break_end)
+            for h in hours
+            if h.break_start and h.break_end
+        ],
+        "time_off": [{"start": iso(off.start), "end": iso(off.end)} for off in column.time_off],
+        "bookings": [calendar_booking_json(bookings[block.id]) for block in column.bookings],
+    }
+
+
+def calendar_json(grid: Grid, cancelled: list[Booking]) -> dict:
+    bookings = bookings_by_id(block.id for column in grid.columns for block in column.bookings)
+    return {
+        "timezone": clinic().timezone,
+        "columns": [column_json(column, bookings) for column in grid.columns],
+        "cancelled": [calendar_booking_json(booking) for booking in cancelled],
+    }
