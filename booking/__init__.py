@@ -82,10 +82,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     login_manager.unauthorized_handler(unauthorized)
-    from booking.services.availability_cache import ResponseCache
+    from booking.services import availability_cache
 
-    # One per app (and so per worker process): answers never cross databases.
-    app.extensions["availability_cache"] = ResponseCache(app.config["AVAILABILITY_CACHE_SIZE"])
+    availability_cache.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 

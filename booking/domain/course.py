@@ -34,11 +34,6 @@ class CourseSoFar:
     noshows: int
 
     @property
-    def remaining(self) -> int:
-        """Sessions still to go to reach the typical course."""
-        return max(self.plan.typical_sessions - self.done, 0)
-
-    @property
     def to_book(self) -> int:
         """Sessions to book beyond those already in the diary to reach the typical course."""
         return max(self.plan.typical_sessions - self.done - self.upcoming - self.unmarked, 0)

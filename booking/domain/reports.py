@@ -18,12 +18,13 @@ from zoneinfo import ZoneInfo
 from booking.domain import clock
 from booking.domain.availability import Interval, WeeklyHours
 from booking.domain.clock import range_bounds
-from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, FULFILLED, NOSHOW
+from booking.domain.statuses import ACTIVE_STATUSES, ARRIVED, BOOKED, CANCELLED, FULFILLED, NOSHOW
 from booking.errors import ValidationError
 
 # The booking status words (the models use the same words).
 # Bookings that held the practitioner's time: what utilisation counts as booked.
-HELD_TIME = frozenset({BOOKED, ARRIVED, FULFILLED})
+# Statuses that hold a practitioner's time: the same set the overlap guard uses.
+HELD_TIME = frozenset(ACTIVE_STATUSES)
 # Bookings the clinic expected to be paid for: cancellations are the only ones left out.
 BOOKED_REVENUE = frozenset({BOOKED, ARRIVED, FULFILLED, NOSHOW})
 # Money actually earned: sessions marked done.

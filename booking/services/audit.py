@@ -5,9 +5,12 @@ Only `services.commands` writes entries, inside the change's own transaction.
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
+from sqlalchemy.orm import joinedload
+
+from booking.domain.clock import range_bounds
 from booking.extensions import db
 from booking.models import AuditEntry, User
 
@@ -44,6 +47,51 @@ def history(row: Any) -> list[AuditEntry]:
             .order_by(AuditEntry.at.desc())
         ).scalars()
     )
+
+
+def log_page(area: str, day: date | None, timezone: str, *, page: int, per_page: int):
+    """One page of the log, newest first, narrowed to an area (action prefix) and a day."""
+    statement = (
+        db.select(AuditEntry)
+        .options(joinedload(AuditEntry.user))
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    )
+    if area:
+        statement = statement.where(AuditEntry.action.startswith(f"{area}.", autoescape=True))
+    if day:
+        start, end = range_bounds(day, day, timezone)
+        statement = statement.where(AuditEntry.at >= start, AuditEntry.at < end)
+    return db.paginate(
+        statement, page=page, per_page=per_page, max_per_page=per_page, error_out=False
+    )
+
+
+def names_for(
+    entries: list[AuditEntry], named: dict[str, Any], by_subject: dict[str, str]
+) -> dict[str, dict[int, str]]:
+    """Names of the rows these entries mention, by snapshot key and id.
+
+    `named` maps a snapshot key (practitioner_id) to its model; `by_subject` maps a
+    subject type to the key whose names it takes (a practitioner entry is named too).
+    """
+    wanted: dict[str, set[int]] = {key: set() for key in named}
+    for entry in entries:
+        name_key = by_subject.get(entry.subject_type)
+        if name_key and entry.subject_id:
+            wanted[name_key].add(entry.subject_id)
+        for snapshot in (entry.before or {}, entry.after or {}):
+            for key, ids in wanted.items():
+                if isinstance(snapshot.get(key), int):
+                    ids.add(snapshot[key])
+    names: dict[str, dict[int, str]] = {}
+    for key, model in named.items():
+        rows = (
+            db.session.execute(db.select(model.id, model.name).where(model.id.in_(wanted[key])))
+            if wanted[key]
+            else []
+        )
+        names[key] = {row.id: row.name for row in rows}
+    return names
 
 
 def record(

@@ -141,3 +141,21 @@ def slots_at(
         )
         if slot.start == start
     ]
+
+
+def next_free_slot(
+    service: Service,
+    first_day: date,
+    last_day: date,
+    practitioner_id: int | None = None,
+    **options,
+) -> engine.Slot | None:
+    """The first free slot from first_day to last_day, asking a month at a time."""
+    start = first_day
+    while start <= last_day:
+        end = min(start + timedelta(days=engine.MAX_RANGE_DAYS - 1), last_day)
+        found = free_slots(service, start, end, practitioner_id=practitioner_id, **options)
+        if found:
+            return found[0]
+        start = end + timedelta(days=1)
+    return None

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from itertools import chain
 
+from flask import Flask
 from sqlalchemy import event, update
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -43,7 +44,6 @@ def _bump(session: Session) -> None:
         session.connection().execute(update(table).values(version=table.c.version + 1))
 
 
-@event.listens_for(Session, "before_flush")
 def _changed_objects(session: Session, _context, _instances) -> None:
     if any(
         isinstance(item, WATCHED) for item in chain(session.new, session.dirty, session.deleted)
@@ -51,7 +51,6 @@ def _changed_objects(session: Session, _context, _instances) -> None:
         _bump(session)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _bulk_statements(state: ORMExecuteState) -> None:
     if state.is_update or state.is_delete or state.is_insert:
         table = getattr(state.statement, "table", None)
@@ -59,10 +58,28 @@ def _bulk_statements(state: ORMExecuteState) -> None:
             _bump(state.session)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
 def _transaction_over(session: Session, *_args) -> None:
     session.info.pop(_BUMPED, None)
+
+
+LISTENERS = (
+    ("before_flush", _changed_objects),
+    ("do_orm_execute", _bulk_statements),
+    ("after_commit", _transaction_over),
+    ("after_soft_rollback", _transaction_over),
+)
+
+
+def init_app(app: Flask) -> None:
+    """Keep the counter true for every session, and give this app its own answer cache.
+
+    One cache per app (and so per worker process): answers never cross databases.
+    The listeners are on the Session class, so they are added once per process.
+    """
+    for name, listener in LISTENERS:
+        if not event.contains(Session, name, listener):
+            event.listen(Session, name, listener)
+    app.extensions["availability_cache"] = ResponseCache(app.config["AVAILABILITY_CACHE_SIZE"])
 
 
 def current_version() -> int:

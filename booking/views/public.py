@@ -18,7 +18,7 @@ from flask import (
 )
 
 from booking.domain import screening
-from booking.domain.availability import MAX_RANGE_DAYS, Slot
+from booking.domain.availability import Slot
 from booking.domain.estimates import course_estimate
 from booking.errors import ClinicError
 from booking.extensions import db
@@ -39,6 +39,7 @@ from booking.services.bookings import (
     reschedule_booking,
 )
 from booking.services.calendar import booking_calendar
+from booking.services.catalogue import offered_service, offered_services
 from booking.services.clinic import current_disclaimer
 from booking.views.helpers import clinic, to_local
 from booking.views.params import ParamError, parse_date, parse_id, parse_start
@@ -48,18 +49,8 @@ bp = Blueprint("public", __name__)
 WEEK = 7
 
 
-def active_services() -> list[Service]:
-    return list(
-        db.session.execute(
-            db.select(Service).where(Service.active.is_(True)).order_by(Service.position)
-        ).scalars()
-    )
-
-
 def service_or_404(slug: str) -> Service:
-    service = db.session.execute(
-        db.select(Service).where(Service.slug == slug, Service.active.is_(True))
-    ).scalar_one_or_none()
+    service = offered_service(slug)
     if service is None:
         abort(404)
     return service
@@ -128,15 +119,9 @@ def week_of_slots(service: Service, first: date, practitioner_id: int | None, **
     )
     next_free = None
     if not slots:
-        horizon = last_day()
-        start = first + timedelta(days=WEEK)
-        while start <= horizon and next_free is None:
-            end = min(start + timedelta(days=MAX_RANGE_DAYS - 1), horizon)
-            later = availability.free_slots(
-                service, start, end, practitioner_id=practitioner_id, **kwargs
-            )
-            next_free = later[0] if later else None
-            start = end + timedelta(days=1)
+        next_free = availability.next_free_slot(
+            service, first + timedelta(days=WEEK), last_day(), practitioner_id, **kwargs
+        )
     return group_by_day(slots), next_free
 
 
@@ -153,14 +138,14 @@ def healthz():
 
 @bp.get("/")
 def home():
-    return render_template("public/home.html", services=active_services())
+    return render_template("public/home.html", services=offered_services())
 
 
 @bp.get("/services/<slug>")
 def service(slug: str):
     service = service_or_404(slug)
     estimate = service.estimate(clinic().currency)
-    siblings = [s for s in active_services() if s.condition == service.condition]
+    siblings = [s for s in offered_services() if s.condition == service.condition]
     return render_template(
         "public/service.html",
         service=service,

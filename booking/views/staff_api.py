@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, jsonify, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.datastructures import MultiDict
 
@@ -30,6 +30,7 @@ from booking.services.bookings import (
 )
 from booking.services.patients import find_patients
 from booking.services.timetable import day_grid, week_grid
+from booking.views.access import staff_only
 from booking.views.helpers import to_local
 from booking.views.params import (
     MAX_ID,
@@ -56,10 +57,7 @@ FORM_FIELDS = {
 }
 
 
-@bp.before_request
-@login_required
-def require_staff():
-    """Every staff API call needs a signed-in, active staff member."""
+staff_only(bp)
 
 
 @bp.after_request

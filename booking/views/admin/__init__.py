@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
-from flask_login import current_user, login_required
+from flask import Blueprint, render_template
+
+from booking.views.access import owners_only
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-@login_required
-def require_owner():
-    """Owners only: reception is refused (403), anonymous visitors sent to sign in."""
-    if not current_user.is_owner:
-        abort(403)
+owners_only(bp)
 
 
 @bp.get("/")

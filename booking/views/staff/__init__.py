@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-from functools import wraps
+from flask import Blueprint
 
-from flask import Blueprint, abort
-from flask_login import current_user, login_required
+from booking.views.access import staff_only
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-
-@bp.before_request
-@login_required
-def require_staff():
-    """Every /staff page needs a signed-in, active staff member."""
-
-
-def owner_required(view):
-    """For the few staff pages only an owner may see."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_owner:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+staff_only(bp)
 
 
 # The views register themselves on bp.
@@ -37,4 +19,4 @@ from booking.views.staff import (  # noqa: E402
     practitioners,
 )
 
-__all__ = ["audit_log", "bookings", "bp", "calendar", "owner_required", "patients", "practitioners"]
+__all__ = ["audit_log", "bookings", "bp", "calendar", "patients", "practitioners"]

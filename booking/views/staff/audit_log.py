@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import flash, render_template, request, url_for
-from sqlalchemy.orm import joinedload
 
-from booking.domain.clock import range_bounds
-from booking.extensions import db
 from booking.models import AuditEntry, Patient, Practitioner, Service
+from booking.services import audit as audit_log
 from booking.services.bookings import format_reference
+from booking.views.access import owner_required
 from booking.views.helpers import clinic, clock, short_date
 from booking.views.params import ParamError, parse_date
-from booking.views.staff import bp, owner_required
+from booking.views.staff import bp
 
 PER_PAGE = 50
 MAX_PAGE = 1_000_000  # keeps the offset inside SQLite's integers
@@ -104,28 +103,6 @@ def changes(entry: AuditEntry, names: dict[str, dict[int, str]]) -> list[Change]
     return result
 
 
-def names_for(entries: list[AuditEntry]) -> dict[str, dict[int, str]]:
-    """Names of the practitioners, services and patients these entries mention, by id."""
-    wanted: dict[str, set[int]] = {key: set() for key in NAMED}
-    for entry in entries:
-        name_key = SUBJECTS.get(entry.subject_type, (None, None, None))[2]
-        if name_key and entry.subject_id:
-            wanted[name_key].add(entry.subject_id)
-        for snapshot in (entry.before or {}, entry.after or {}):
-            for key, ids in wanted.items():
-                if isinstance(snapshot.get(key), int):
-                    ids.add(snapshot[key])
-    names: dict[str, dict[int, str]] = {}
-    for key, model in NAMED.items():
-        rows = (
-            db.session.execute(db.select(model.id, model.name).where(model.id.in_(wanted[key])))
-            if wanted[key]
-            else []
-        )
-        names[key] = {row.id: row.name for row in rows}
-    return names
-
-
 def line(entry: AuditEntry, names: dict[str, dict[int, str]]) -> Line:
     subject, url = entry.subject_type, None
     if entry.subject_type in SUBJECTS and entry.subject_id:
@@ -153,25 +130,10 @@ def audit():
             day = parse_date(request.args["date"])
         except ParamError:
             flash("That date was not recognised; showing every date.")
-    statement = (
-        db.select(AuditEntry)
-        .options(joinedload(AuditEntry.user))
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
-    )
-    if area:
-        statement = statement.where(AuditEntry.action.startswith(f"{area}.", autoescape=True))
-    if day:
-        start, end = range_bounds(day, day, clinic().timezone)
-        statement = statement.where(AuditEntry.at >= start, AuditEntry.at < end)
-    page = db.paginate(
-        statement,
-        page=min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE),
-        per_page=PER_PAGE,
-        max_per_page=PER_PAGE,
-        error_out=False,
-    )
+    number = min(max(request.args.get("page", 1, type=int), 1), MAX_PAGE)
+    page = audit_log.log_page(area, day, clinic().timezone, page=number, per_page=PER_PAGE)
     entries = list(page.items)
-    names = names_for(entries)
+    names = audit_log.names_for(entries, NAMED, {k: v[2] for k, v in SUBJECTS.items() if v[2]})
     return render_template(
         "staff/audit.html",
         page=page,
