@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     PasswordField,
     SelectField,
-    StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length
+from wtforms.validators import InputRequired, Length
 
-from booking.forms.public import _strip
+from booking.forms.fields import email_address_field, text_field
 from booking.models.user import OWNER, RECEPTION
 from booking.services.accounts import MIN_PASSWORD_LENGTH
 
@@ -61,22 +59,11 @@ class NewPasswordMixin:
 class AccountForm(NewPasswordMixin, FlaskForm):
     """A new staff account."""
 
-    name = StringField(
-        "Name",
-        filters=[_strip],
-        validators=[
-            DataRequired("Enter the person's name."),
-            Length(max=120, message="Keep the name under 120 characters."),
-        ],
-    )
-    email = EmailField(
+    name = text_field("Name", "Enter the person's name.", "Keep the name under 120 characters.")
+    email = email_address_field(
         "Email (they sign in with it)",
-        filters=[_strip],
-        validators=[
-            DataRequired("Enter the email address they will sign in with."),
-            Length(max=254, message="That email address is too long."),
-            Email("Check the email address, e.g. name@example.com.", granular_message=False),
-        ],
+        "Enter the email address they will sign in with.",
+        "Check the email address, e.g. name@example.com.",
     )
     role = SelectField(
         "Role",

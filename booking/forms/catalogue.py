@@ -18,6 +18,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.money import amount, parse_cents
+from booking.forms.fields import text_field
 from booking.forms.public import _strip
 from booking.models import Practitioner, Service
 from booking.models.service import CONDITIONS, KINDS
@@ -103,13 +104,12 @@ def _add_error(field: Field, message: str) -> None:
 class ServiceForm(FlaskForm):
     """A service as the owner edits it; the rules themselves live in services.catalogue."""
 
-    name = StringField(
+    name = text_field(
         "Name patients see",
-        filters=[_strip],
-        validators=[
-            InputRequired("Enter the name patients see."),
-            Length(max=NAME_MAX, message=f"Keep the name to {NAME_MAX} characters or fewer."),
-        ],
+        "Enter the name patients see.",
+        f"Keep the name to {NAME_MAX} characters or fewer.",
+        max_length=NAME_MAX,
+        required_check=InputRequired,
     )
     condition = RadioField(
         "For",

@@ -18,10 +18,11 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.availability import WeeklyHours
+from booking.forms.fields import text_field
 from booking.forms.public import _strip
 
 # Browsers send "09:00", or "09:00:00" when the input has a step in seconds.
@@ -201,13 +202,10 @@ class TimeOffForm(FlaskForm):
 class PractitionerForm(FlaskForm):
     """A practitioner's public details and the consultations they give."""
 
-    name = StringField(
+    name = text_field(
         "Name (as patients see it)",
-        filters=[_strip],
-        validators=[
-            DataRequired("Enter the practitioner's name."),
-            Length(max=120, message="Keep the name under 120 characters."),
-        ],
+        "Enter the practitioner's name.",
+        "Keep the name under 120 characters.",
     )
     title = StringField(
         "Title (optional)",
@@ -227,6 +225,15 @@ class PractitionerForm(FlaskForm):
         option_widget=CheckboxInput(),
         validate_choice=True,
     )
+
+    def details(self) -> tuple[str, str, str, list[int]]:
+        """Name, title, bio and service ids, as the practitioner services take them."""
+        return (
+            self.name.data,
+            self.title.data or "",
+            self.bio.data or "",
+            self.services.data or [],
+        )
 
     @classmethod
     def with_services(cls, offered, **kwargs) -> PractitionerForm:

@@ -3,43 +3,32 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, Form, RadioField, StringField, TelField, TextAreaField
+from wtforms import BooleanField, Form, RadioField, TelField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from booking.domain.screening import QUESTIONS
+from booking.forms.fields import email_address_field, strip, text_field
 
 # At least six digits; spaces, brackets, dots, dashes and a leading + allowed.
 PHONE_PATTERN = r"^(?=(?:\D*\d){6})\+?[0-9 ()\-.]{6,30}$"
 PHONE_MESSAGE = "Please enter a phone number with at least 6 digits, e.g. (207) 555-0142."
 
 
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+_strip = strip
 
 
 def name_field():
-    return StringField(
-        "Full name",
-        filters=[_strip],
-        validators=[
-            DataRequired("Please enter your name."),
-            Length(max=120, message="Please keep your name under 120 characters."),
-        ],
+    return text_field(
+        "Full name", "Please enter your name.", "Please keep your name under 120 characters."
     )
 
 
 def email_field():
-    return EmailField(
+    return email_address_field(
         "Email",
-        filters=[_strip],
-        validators=[
-            DataRequired("Please enter your email address."),
-            Length(max=254, message="That email address is too long."),
-            Email(
-                "Please check your email address, e.g. name@example.com.", granular_message=False
-            ),
-        ],
+        "Please enter your email address.",
+        "Please check your email address, e.g. name@example.com.",
     )
 
 

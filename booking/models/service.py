@@ -13,6 +13,8 @@ from booking.models.clinic import ClinicSettings
 CONDITIONS = {"neck": "Neck pain", "back": "Back pain"}
 KINDS = {"initial": "First consultation", "follow-up": "Follow-up session"}
 # Minutes a session and the clean-up after it may last; percent off a package.
+# What an owner edits about a service, apart from its price and course plan.
+DETAILS = ("name", "condition", "kind", "description", "duration_minutes", "buffer_minutes")
 DURATION_RANGE = (1, 480)
 BUFFER_RANGE = (0, 120)
 DISCOUNT_RANGE = (1, 90)
@@ -48,12 +50,7 @@ class Service(Base):
     # In words an owner reads; the price has its own action and history.
     __audited__ = (
         "slug",
-        "name",
-        "condition",
-        "kind",
-        "description",
-        "duration_minutes",
-        "buffer_minutes",
+        *DETAILS,
         ("price", "price_amount"),
         ("course_plan", "course_plan_text"),
         ("package", "package_text"),

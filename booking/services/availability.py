@@ -114,33 +114,14 @@ def free_slots(
     )
 
 
-def slots_at(
-    service: Service,
-    start: datetime,
-    *,
-    practitioner_id: int | None = None,
-    now: datetime | None = None,
-    exclude_booking_id: int | None = None,
-    enforce_notice: bool = True,
-    ignore_bookings: bool = False,
-) -> list[engine.Slot]:
-    """The free slots starting exactly at `start`, one per free practitioner."""
+def slots_at(service: Service, start: datetime, **options) -> list[engine.Slot]:
+    """The free slots starting exactly at `start`, one per free practitioner.
+
+    Takes the keyword options of `free_slots` (practitioner_id, now, enforce_notice...).
+    """
     settings = get_settings()
     day = start.astimezone(ZoneInfo(settings.timezone)).date()
-    return [
-        slot
-        for slot in free_slots(
-            service,
-            day,
-            day,
-            practitioner_id=practitioner_id,
-            now=now,
-            exclude_booking_id=exclude_booking_id,
-            enforce_notice=enforce_notice,
-            ignore_bookings=ignore_bookings,
-        )
-        if slot.start == start
-    ]
+    return [slot for slot in free_slots(service, day, day, **options) if slot.start == start]
 
 
 def next_free_slot(

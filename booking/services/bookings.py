@@ -10,19 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 
 from booking.domain import screening
+from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, FULFILLED, NOSHOW, STATUSES
 from booking.errors import ClinicError, Conflict, SlotTaken
 from booking.extensions import db
 from booking.models import Booking, Patient, Service, User
 from booking.models.base import utcnow
-from booking.models.booking import (
-    ARRIVED,
-    BOOKED,
-    CANCELLED,
-    FULFILLED,
-    NOSHOW,
-    STATUSES,
-    format_reference,  # noqa: F401  (re-exported for the views)
-)
+from booking.models.booking import format_reference  # noqa: F401  (re-exported for the views)
 from booking.services import emails
 from booking.services.availability import slots_at
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings

@@ -16,7 +16,14 @@ from booking.models import Booking, ClinicSettings, Practitioner, PriceChange, S
 from booking.models.base import utcnow
 from booking.models.booking import ACTIVE_STATUSES
 from booking.models.practitioner import practitioner_service
-from booking.models.service import BUFFER_RANGE, CONDITIONS, DISCOUNT_RANGE, DURATION_RANGE, KINDS
+from booking.models.service import (
+    BUFFER_RANGE,
+    CONDITIONS,
+    DETAILS,
+    DISCOUNT_RANGE,
+    DURATION_RANGE,
+    KINDS,
+)
 from booking.services.clinic import get_settings
 from booking.services.commands import command
 
@@ -25,12 +32,7 @@ SLUG_MAX = 60
 NAME_MAX = 120
 # Fields a plain edit changes; the price has its own history and audit action.
 EDITABLE = (
-    "name",
-    "condition",
-    "kind",
-    "description",
-    "duration_minutes",
-    "buffer_minutes",
+    *DETAILS,
     "course_min",
     "course_typical",
     "course_max",

@@ -18,7 +18,6 @@ from urllib.parse import urlsplit
 from flask import current_app, render_template
 from sqlalchemy.exc import IntegrityError
 
-from booking.database import write_transaction
 from booking.domain.estimates import course_estimate
 from booking.extensions import db
 from booking.models import Booking, ClinicSettings, OutboxMessage, Patient
@@ -33,6 +32,7 @@ from booking.models.outbox import (
 )
 from booking.services import calendar
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
+from booking.services.commands import command
 from booking.services.tokens import manage_token
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,6 @@ def mail_from(settings: ClinicSettings) -> str:
 
 
 def _compose(
-    *,
     kind: str,
     context: dict,
     to: Address,
@@ -161,15 +160,8 @@ def _patient_email(
     ics = calendar.booking_calendar(
         booking, settings, manage_url=manage_url, method=method, organizer=mail_from(settings)
     )
-    message = _compose(
-        kind=kind,
-        context=context,
-        to=Address(display_name=patient.name, addr_spec=patient.email),
-        settings=settings,
-        ics=ics,
-        method=method,
-        now=now,
-    )
+    to = Address(display_name=patient.name, addr_spec=patient.email)
+    message = _compose(kind, context, to, settings, ics, method, now)
     return _queue(message, kind=kind, booking=booking, key=key, now=now)
 
 
@@ -185,15 +177,8 @@ def _clinic_email(kind: str, booking: Booking, *, key: str, now: datetime) -> No
     }
     # A file to import, not an invitation: the clinic is the organiser, not a guest.
     ics = calendar.booking_calendar(booking, settings, manage_url=None, method=calendar.PUBLISH)
-    message = _compose(
-        kind=kind,
-        context=context,
-        to=Address(display_name=settings.name, addr_spec=settings.email),
-        settings=settings,
-        ics=ics,
-        method=calendar.PUBLISH,
-        now=now,
-    )
+    to = Address(display_name=settings.name, addr_spec=settings.email)
+    message = _compose(kind, context, to, settings, ics, calendar.PUBLISH, now)
     _queue(message, kind=kind, booking=booking, key=key, now=now)
 
 
@@ -262,7 +247,8 @@ def queue_reminders(now: datetime) -> int:
     """
     window = timedelta(hours=float(current_app.config["REMINDER_HOURS"]))
     queued = 0
-    with write_transaction():
+    # A job's own change: no audit entry, the outbox rows are the record.
+    with command(""):
         bookings = db.session.execute(
             db.select(Booking)
             .join(Patient)

@@ -95,30 +95,26 @@ def _columns(practitioners: list[Practitioner], days: list[date]) -> tuple[list[
     return columns, cancelled
 
 
-def day_grid(day: date) -> tuple[Grid, list[Booking]]:
-    """One column per active practitioner for a day, and that day's cancellations."""
+def calendar_grid(
+    practitioners: list[Practitioner], days: list[date]
+) -> tuple[Grid, list[Booking]]:
+    """A column per practitioner per day, and those days' cancellations."""
     settings = get_settings()
-    columns, cancelled = _columns(active_practitioners(), [day])
+    columns, cancelled = _columns(practitioners, days)
     grid = build_grid(
-        columns,
-        timezone=settings.timezone,
-        step_minutes=settings.slot_step_minutes,
-        now=utcnow(),
+        columns, timezone=settings.timezone, step_minutes=settings.slot_step_minutes, now=utcnow()
     )
     return grid, cancelled
+
+
+def day_grid(day: date) -> tuple[Grid, list[Booking]]:
+    """One column per active practitioner for a day."""
+    return calendar_grid(active_practitioners(), [day])
 
 
 def week_grid(practitioner: Practitioner, day: date) -> tuple[Grid, list[Booking]]:
     """One column per day, Monday to Sunday, for one practitioner."""
-    settings = get_settings()
-    columns, cancelled = _columns([practitioner], week_days(day))
-    grid = build_grid(
-        columns,
-        timezone=settings.timezone,
-        step_minutes=settings.slot_step_minutes,
-        now=utcnow(),
-    )
-    return grid, cancelled
+    return calendar_grid([practitioner], week_days(day))
 
 
 def bookings_by_id(ids: Iterable[int]) -> dict[int, Booking]:

@@ -5,11 +5,8 @@ This is a stable contract: field names and codes change only with a new version.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from booking.domain.availability import MAX_RANGE_DAYS
 from booking.domain.estimates import MAX_SESSIONS
 from booking.errors import NotFound
 from booking.models import Booking
@@ -29,10 +26,11 @@ from booking.views.helpers import clinic
 from booking.views.params import (
     ParamError,
     check_practitioner,
+    date_range,
     find_service,
     invalid,
     json_body,
-    parse_date,
+    new_time,
     parse_start,
     patient_fields,
     screened_answers,
@@ -49,17 +47,7 @@ def services():
 
 @bp.get("/availability")
 def free_times():
-    fields = {}
-    dates = {}
-    for name in ("from", "to"):
-        try:
-            dates[name] = parse_date(request.args.get(name), f"'{name}'")
-        except ParamError as error:
-            fields[name] = str(error)
-    if not fields and dates["to"] < dates["from"]:
-        fields["to"] = "'to' must be on or after 'from'."
-    if not fields and dates["to"] - dates["from"] >= timedelta(days=MAX_RANGE_DAYS):
-        fields["to"] = f"Ask for at most {MAX_RANGE_DAYS} days at a time."
+    dates, fields = date_range(request.args)
     # Answers are computed for the start of the minute, so a cached one stays exact
     # for its whole minute (a booking itself is always checked at the real time).
     now = utcnow().replace(second=0, microsecond=0)
@@ -115,7 +103,7 @@ def book():
     try:
         start = parse_start(body.get("start"))
     except ParamError as error:
-        fields["start"] = str(error)
+        fields["start"] = error.message
     if body.get("disclaimer_accepted") is not True:
         fields["disclaimer_accepted"] = (
             "Please confirm you understand acupuncture complements, and does not replace, "
@@ -157,12 +145,7 @@ def cancel(token: str):
 @bp.post("/bookings/<token>/reschedule")
 def reschedule(token: str):
     booking = booking_for(token)
-    body = json_body()
-    try:
-        start = parse_start(body.get("start"))
-    except ParamError as error:
-        raise invalid({"start": str(error)}) from error
-    practitioner_id = check_practitioner(booking.service, body.get("practitioner"))
+    start, practitioner_id = new_time(booking.service, json_body())
     return jsonify(
         booking_json(reschedule_booking(booking, start, practitioner_id=practitioner_id))
     )

@@ -32,7 +32,7 @@ def login():
         try:
             user = authenticate(form.email.data, form.password.data)
         except LoginError as failure:
-            error = str(failure)
+            error = failure.message
         else:
             session.clear()  # a fresh session for the signed-in user
             login_user(user)

@@ -6,13 +6,14 @@ Every problem is a ValidationError whose `fields` name what to correct.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from flask import request
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from booking.domain import screening
+from booking.domain.availability import MAX_RANGE_DAYS
 from booking.errors import ValidationError
 from booking.forms.public import PatientForm
 from booking.models import Service
@@ -46,6 +47,24 @@ def parse_date(text: str | None, name: str = "date") -> date:
         return date.fromisoformat(text)
     except ValueError as exc:
         raise ParamError(f"{text} is not a real date.") from exc
+
+
+def date_range(args) -> tuple[dict[str, date], dict[str, str]]:
+    """?from= and ?to=: clinic-local dates, both included, at most MAX_RANGE_DAYS apart.
+
+    Returns the dates read and the field errors, so callers can report every problem.
+    """
+    dates, fields = {}, {}
+    for name in ("from", "to"):
+        try:
+            dates[name] = parse_date(args.get(name), f"'{name}'")
+        except ParamError as error:
+            fields[name] = error.message
+    if not fields and dates["to"] < dates["from"]:
+        fields["to"] = "'to' must be on or after 'from'."
+    if not fields and dates["to"] - dates["from"] >= timedelta(days=MAX_RANGE_DAYS):
+        fields["to"] = f"Ask for at most {MAX_RANGE_DAYS} days at a time."
+    return dates, fields
 
 
 def parse_start(text: object) -> datetime:
@@ -98,12 +117,21 @@ def check_practitioner(service: Service, value: object) -> int | None:
     try:
         practitioner_id = parse_id(value)
     except ParamError as error:
-        raise invalid({"practitioner": str(error)}) from error
+        raise invalid({"practitioner": error.message}) from error
     if practitioner_id is not None and practitioner_id not in {
         p.id for p in availability.practitioners_for(service)
     }:
         raise invalid({"practitioner": "No such practitioner gives this service."})
     return practitioner_id
+
+
+def new_time(service: Service, body: dict) -> tuple:
+    """The start and (optional) practitioner of a move, from its JSON body."""
+    try:
+        start = parse_start(body.get("start"))
+    except ParamError as error:
+        raise invalid({"start": error.message}) from error
+    return start, check_practitioner(service, body.get("practitioner"))
 
 
 def json_body() -> dict:

@@ -265,6 +265,14 @@ def manage_context(booking: Booking, token: str) -> dict:
     }
 
 
+def change_refused(context: dict, token: str):
+    """Back to the manage page, saying why, when the booking can no longer change online."""
+    if not context["change_refusal"]:
+        return None
+    flash(context["change_refusal"])
+    return redirect(url_for(".manage", token=token))
+
+
 @bp.get("/manage/<token>")
 def manage(token: str):
     booking = booking_or_404(token)
@@ -294,9 +302,8 @@ def cancel(token: str):
     booking = booking_or_404(token)
     form = CancelForm()
     context = manage_context(booking, token)
-    if context["change_refusal"]:
-        flash(context["change_refusal"])
-        return redirect(url_for(".manage", token=token))
+    if refused := change_refused(context, token):
+        return refused
     if form.validate_on_submit():
         try:
             cancel_booking(booking, reason=form.reason.data or "")
@@ -312,9 +319,8 @@ def cancel(token: str):
 def reschedule(token: str):
     booking = booking_or_404(token)
     context = manage_context(booking, token)
-    if context["change_refusal"]:
-        flash(context["change_refusal"])
-        return redirect(url_for(".manage", token=token))
+    if refused := change_refused(context, token):
+        return refused
     practitioners, chosen = practitioner_choice(booking.service)
     first = week_start(request.args.get("from"))
     days, next_free = week_of_slots(booking.service, first, chosen, exclude_booking_id=booking.id)
@@ -333,9 +339,8 @@ def reschedule(token: str):
 def reschedule_confirm(token: str):
     booking = booking_or_404(token)
     context = manage_context(booking, token)
-    if context["change_refusal"]:
-        flash(context["change_refusal"])
-        return redirect(url_for(".manage", token=token))
+    if refused := change_refused(context, token):
+        return refused
     try:
         start = parse_start(request.args.get("start"))
         practitioner_id = parse_id(request.args.get("practitioner"))

@@ -39,6 +39,7 @@ from booking.views.params import (
     find_service,
     invalid,
     json_body,
+    new_time,
     parse_date,
     parse_id,
     parse_start,
@@ -75,7 +76,7 @@ def requested_day() -> date:
     try:
         return parse_date(text)
     except ParamError as error:
-        raise invalid({"date": str(error)}) from error
+        raise invalid({"date": error.message}) from error
 
 
 def booking_or_404(booking_id: int) -> Booking:
@@ -124,7 +125,7 @@ def calendar_week():
     try:
         practitioner_id = parse_id(request.args.get("practitioner"))
     except ParamError as error:
-        raise invalid({"practitioner": str(error)}) from error
+        raise invalid({"practitioner": error.message}) from error
     if practitioner_id is None:
         raise invalid({"practitioner": "Give a practitioner id."})
     day = requested_day()
@@ -172,7 +173,7 @@ def book():
     try:
         start = parse_start(body.get("start"))
     except ParamError as error:
-        fields["start"] = str(error)
+        fields["start"] = error.message
     try:
         practitioner_id = check_practitioner(service, body.get("practitioner"))
     except ValidationError as error:
@@ -202,12 +203,7 @@ def book():
 @bp.post("/bookings/<id:booking_id>/move")
 def move(booking_id: int):
     booking = booking_or_404(booking_id)
-    body = json_body()
-    try:
-        start = parse_start(body.get("start"))
-    except ParamError as error:
-        raise invalid({"start": str(error)}) from error
-    practitioner_id = check_practitioner(booking.service, body.get("practitioner"))
+    start, practitioner_id = new_time(booking.service, json_body())
     moved = reschedule_booking(booking, start, practitioner_id=practitioner_id, actor=current_user)
     return jsonify(booking_detail(moved))
 

@@ -70,7 +70,7 @@ def account_create():
             form.email.data, form.name.data, form.role.data, password, actor=current_user
         )
     except AccountError as error:
-        form.email.errors = [*form.email.errors, str(error)]
+        form.email.errors = [*form.email.errors, error.message]
         return render_accounts(form, 422)
     flash(f"Account created for {user.email}.")
     if form.generate.data:
@@ -93,7 +93,7 @@ def account_password(user_id: int):
     try:
         account_service.set_password(user, password, actor=current_user)
     except AccountError as error:
-        form.password.errors = [*form.password.errors, str(error)]
+        form.password.errors = [*form.password.errors, error.message]
         return render_account(user, password_form=form, status=422)
     if user.id == current_user.id:
         # Every other session of theirs ends; this one carries on with the new token.
@@ -115,7 +115,7 @@ def account_role(user_id: int):
     try:
         changed = account_service.change_role(user, form.role.data, actor=current_user)
     except AccountError as error:
-        return render_account(user, error=str(error), status=409)
+        return render_account(user, error=error.message, status=error.status)
     flash(f"{user.email} is now {user.role}." if changed else "The role was not changed.")
     return redirect(url_for("admin.account", user_id=user.id))
 
@@ -126,7 +126,7 @@ def account_deactivate(user_id: int):
     try:
         changed = account_service.deactivate(user, actor=current_user)
     except AccountError as error:
-        return render_account(user, error=str(error), status=409)
+        return render_account(user, error=error.message, status=error.status)
     flash(
         f"{user.email} is deactivated and signed out everywhere."
         if changed

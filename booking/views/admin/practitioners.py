@@ -82,13 +82,7 @@ def practitioner_create():
     if not form.validate_on_submit():
         return render_practitioners(form, 422)
     try:
-        practitioner = service.create_practitioner(
-            form.name.data,
-            form.title.data or "",
-            form.bio.data or "",
-            form.services.data or [],
-            actor=current_user,
-        )
+        practitioner = service.create_practitioner(*form.details(), actor=current_user)
     except ClinicError as error:
         add_error(form, error)
         return render_practitioners(form, 422)
@@ -105,14 +99,7 @@ def practitioner_edit(practitioner_id: int):
     if not form.validate_on_submit():
         return render_practitioner(practitioner, form, status=422)
     try:
-        changed = service.update_practitioner(
-            practitioner,
-            form.name.data,
-            form.title.data or "",
-            form.bio.data or "",
-            form.services.data or [],
-            actor=current_user,
-        )
+        changed = service.update_practitioner(practitioner, *form.details(), actor=current_user)
     except ClinicError as error:
         add_error(form, error)
         return render_practitioner(practitioner, form, status=422)

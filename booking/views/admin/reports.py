@@ -434,7 +434,7 @@ def report_or_error() -> tuple[Report | None, str]:
         first_day, last_day = chosen_range()
         return clinic_report(first_day, last_day), ""
     except (ParamError, ReportRangeError) as error:
-        return None, str(error)
+        return None, error.message
 
 
 @bp.get("/reports")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from flask import flash, render_template, request, url_for
 
@@ -42,8 +43,9 @@ SUBJECTS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
+    """One field of an entry: its label, and the value before and after, as people read them."""
+
     label: str
     before: str
     after: str

@@ -28,19 +28,24 @@ def chosen_day() -> date:
         return today
 
 
-@bp.get("/")
-def day():
-    shown = chosen_day()
-    grid, cancelled = day_grid(shown)
+def render_calendar(template: str, shown: date, grid_and_cancelled, step: timedelta, **extra):
+    grid, cancelled = grid_and_cancelled
     return render_template(
-        "staff/day.html",
+        template,
         day=shown,
         grid=grid,
         cancelled=cancelled,
         today=to_local(utcnow()).date(),
-        previous=shown - timedelta(days=1),
-        following=shown + timedelta(days=1),
+        previous=shown - step,
+        following=shown + step,
+        **extra,
     )
+
+
+@bp.get("/")
+def day():
+    shown = chosen_day()
+    return render_calendar("staff/day.html", shown, day_grid(shown), timedelta(days=1))
 
 
 @bp.get("/week")
@@ -55,17 +60,12 @@ def week():
     )
     if practitioner is None:
         abort(404)
-    grid, cancelled = week_grid(practitioner, shown)
-    days = week_days(shown)
-    return render_template(
+    return render_calendar(
         "staff/week.html",
+        shown,
+        week_grid(practitioner, shown),
+        timedelta(days=7),
         practitioner=practitioner,
         practitioners=practitioners,
-        day=shown,
-        days=days,
-        grid=grid,
-        cancelled=cancelled,
-        today=to_local(utcnow()).date(),
-        previous=shown - timedelta(days=7),
-        following=shown + timedelta(days=7),
+        days=week_days(shown),
     )
