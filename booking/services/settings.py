@@ -48,3 +48,10 @@ def save_settings(values: dict, disclaimer_text: str, *, actor: User) -> Saved:
             ).scalars()
         )
     return Saved(tuple(change.after), new_version, outside)
+
+
+def disclaimer_versions() -> list[Disclaimer]:
+    """Every version of the disclaimer, newest first."""
+    return list(
+        db.session.execute(db.select(Disclaimer).order_by(Disclaimer.version.desc())).scalars()
+    )

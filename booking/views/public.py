@@ -21,7 +21,6 @@ from booking.domain import screening
 from booking.domain.availability import Slot
 from booking.domain.estimates import course_estimate
 from booking.errors import ClinicError
-from booking.extensions import db
 from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
 from booking.models import Booking, Service
 from booking.models.base import utcnow
@@ -40,7 +39,7 @@ from booking.services.bookings import (
 )
 from booking.services.calendar import booking_calendar
 from booking.services.catalogue import offered_service, offered_services
-from booking.services.clinic import current_disclaimer
+from booking.services.clinic import current_disclaimer, database_answers
 from booking.views.helpers import clinic, to_local
 from booking.views.params import ParamError, parse_date, parse_id, parse_start
 
@@ -128,10 +127,7 @@ def week_of_slots(service: Service, first: date, practitioner_id: int | None, **
 @bp.get("/healthz")
 def healthz():
     """For load balancers: 200 when the database answers, 503 when it does not."""
-    try:
-        db.session.execute(db.text("SELECT 1")).scalar_one()
-    except Exception:  # noqa: BLE001  (any database failure means unhealthy)
-        db.session.rollback()
+    if not database_answers():
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
 

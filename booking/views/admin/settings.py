@@ -6,11 +6,9 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from booking.domain.money import amount, format_money
-from booking.extensions import db
 from booking.forms.settings import SettingsForm
-from booking.models import Disclaimer
 from booking.services.clinic import current_disclaimer, get_settings
-from booking.services.settings import FIELDS, save_settings
+from booking.services.settings import FIELDS, disclaimer_versions, save_settings
 from booking.views.admin import bp
 
 
@@ -42,8 +40,6 @@ def settings():
                 "outside the new bounds: patients still see that price until you change it."
             )
         return redirect(url_for("admin.settings"))
-    versions = list(
-        db.session.execute(db.select(Disclaimer).order_by(Disclaimer.version.desc())).scalars()
-    )
+    versions = disclaimer_versions()
     status = 422 if form.errors else 200
     return render_template("admin/settings.html", form=form, versions=versions), status
