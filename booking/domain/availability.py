@@ -126,7 +126,6 @@ def free_slots(
     found: list[tuple[int, int, str]] = []
     for schedule in schedules:
         busy_starts, busy_ends = _merged(schedule.busy)
-        count = len(busy_starts)
         off = sorted((int(i.start.timestamp()), int(i.end.timestamp())) for i in schedule.time_off)
         by_weekday = _local_windows_by_weekday(schedule.hours)
         pid, name = schedule.id, schedule.name
@@ -134,24 +133,72 @@ def free_slots(
             for local_open, local_close in by_weekday[day.weekday()]:
                 opening = instant(day, local_open)
                 for piece_start, piece_end in _cut(opening, instant(day, local_close), off):
-                    # Stay on the grid that starts at opening time, after time off too.
-                    candidate = opening - ((opening - piece_start) // step) * step
-                    if candidate < earliest:
-                        candidate -= ((candidate - earliest) // step) * step
-                    stop = min(piece_end - duration, latest - 1)
-                    # The first busy interval still ending after the candidate; merged
-                    # intervals are disjoint, so their ends are sorted too.
-                    j = bisect_right(busy_ends, candidate)
-                    while candidate <= stop:
-                        while j < count and busy_ends[j] <= candidate:
-                            j += 1
-                        if j < count and busy_starts[j] < candidate + held:
-                            # Taken: jump straight to the first grid time after it.
-                            candidate -= ((candidate - busy_ends[j]) // step) * step
-                            continue
-                        found.append((candidate, pid, name))
-                        candidate += step
+                    add_free_starts(
+                        found,
+                        pid,
+                        name,
+                        opening,
+                        piece_start,
+                        piece_end,
+                        earliest=earliest,
+                        latest=latest,
+                        step=step,
+                        duration=duration,
+                        held=held,
+                        busy_starts=busy_starts,
+                        busy_ends=busy_ends,
+                    )
     found.sort()  # by start, then practitioner id (ids are unique per start)
+    return _as_slots(found, duration)
+
+
+def add_free_starts(
+    found: list[tuple[int, int, str]],
+    pid: int,
+    name: str,
+    opening: int,
+    piece_start: int,
+    piece_end: int,
+    *,
+    earliest: int,
+    latest: int,
+    step: int,
+    duration: int,
+    held: int,
+    busy_starts: list[int],
+    busy_ends: list[int],
+) -> None:
+    """Add (start, pid, name) to `found` for each free start in one open piece of a window.
+
+    All times are epoch seconds. Starts stay on the grid that steps from `opening`, fall
+    in [earliest, latest), leave `duration` before `piece_end`, and keep `held` (the
+    appointment and its buffer) clear of the sorted, disjoint busy ranges.
+
+    The engine's hot loop. It appends rather than returns: a list per piece, labelled
+    with the practitioner afterwards, made a month of slots about 7% slower.
+    """
+    # Stay on the grid that starts at opening time, after time off too.
+    candidate = opening - ((opening - piece_start) // step) * step
+    if candidate < earliest:
+        candidate -= ((candidate - earliest) // step) * step
+    stop = min(piece_end - duration, latest - 1)
+    # The first busy interval still ending after the candidate; merged
+    # intervals are disjoint, so their ends are sorted too.
+    count = len(busy_starts)
+    j = bisect_right(busy_ends, candidate)
+    while candidate <= stop:
+        while j < count and busy_ends[j] <= candidate:
+            j += 1
+        if j < count and busy_starts[j] < candidate + held:
+            # Taken: jump straight to the first grid time after it.
+            candidate -= ((candidate - busy_ends[j]) // step) * step
+            continue
+        found.append((candidate, pid, name))
+        candidate += step
+
+
+def _as_slots(found: list[tuple[int, int, str]], duration: int) -> list[Slot]:
+    """(start in epoch seconds, practitioner id, name) triples as Slots, in their order."""
     # Practitioners share start times, so each instant is built once and shared
     # (datetimes are immutable); building them is most of the cost of a month.
     span = timedelta(seconds=duration)

@@ -253,6 +253,10 @@ def open_minutes(
     return total // MINUTE
 
 
+# A booking not cancelled, with its start in UTC and the index of its week in the report.
+Counted = tuple[BookingFact, datetime, int]
+
+
 def build_report(
     bookings: Iterable[BookingFact],
     practitioners: Iterable[PractitionerHours],
@@ -274,71 +278,126 @@ def build_report(
         raise ValueError("now must be timezone-aware")
     tz = ZoneInfo(timezone)
     range_start, range_end = range_bounds(first_day, last_day, timezone)
+    weeks = report_weeks(first_day, last_day)
+    # Where each week starts, as an instant: a booking's week is found by bisection,
+    # without turning each of a year's bookings into local time.
+    week_starts = [clock.at(monday, time(0), tz) for monday, _ in weeks]
+    every, counted = counted_bookings(bookings, range_start, range_end, week_starts)
+    return Report(
+        first_day=first_day,
+        last_day=last_day,
+        conditions=conditions,
+        weeks=weeks_by_condition(counted, weeks, conditions),
+        utilisation=utilisation(counted, practitioners, first_day, last_day, timezone),
+        attendance=attendance(every, counted, now),
+        revenue=revenue(counted, weeks, currency),
+        patients=patient_mix(counted, first_seen, range_start),
+    )
+
+
+def report_weeks(first_day: date, last_day: date) -> list[tuple[date, int]]:
+    """The Monday of each week the dates touch, and how many of its days are in them."""
     mondays = [
         clock.week_start(first_day) + timedelta(weeks=n) for n in _week_count(first_day, last_day)
     ]
-    # Where each week starts, as an instant: a booking's week is found by bisection,
-    # without turning each of a year's bookings into local time.
-    week_starts = [clock.at(m, time(0), tz) for m in mondays]
-    counts = [dict.fromkeys(conditions, 0) for _ in mondays]
-    booked, realised = [0] * len(mondays), [0] * len(mondays)
-    held: dict[int, int] = {}
-    every = cancelled = started = noshows = other_currency = 0
-    patients: set[int] = set()
+    return [(monday, _days_inside(monday, first_day, last_day)) for monday in mondays]
+
+
+def counted_bookings(
+    bookings: Iterable[BookingFact],
+    range_start: datetime,
+    range_end: datetime,
+    week_starts: list[datetime],
+) -> tuple[int, list[Counted]]:
+    """How many bookings start in [range_start, range_end), and those not cancelled.
+
+    `week_starts` are the instants the report's weeks start, in order.
+    """
+    every = 0
+    counted: list[Counted] = []
     for fact in bookings:
         start = fact.start.astimezone(UTC)
         if not range_start <= start < range_end:
             continue
         every += 1
-        status = fact.status
-        if status == CANCELLED:
-            cancelled += 1
-            continue
-        week = bisect_right(week_starts, start) - 1
+        if fact.status != CANCELLED:
+            counted.append((fact, start, bisect_right(week_starts, start) - 1))
+    return every, counted
+
+
+def weeks_by_condition(
+    counted: list[Counted], weeks: list[tuple[date, int]], conditions: tuple[str, ...]
+) -> tuple[WeekBookings, ...]:
+    """Bookings counted per week by condition; every condition is listed, even at 0."""
+    counts = [dict.fromkeys(conditions, 0) for _ in weeks]
+    for fact, _, week in counted:
         by_condition = counts[week]
         by_condition[fact.condition] = by_condition.get(fact.condition, 0) + 1
-        patients.add(fact.patient_id)
-        if start < now:
-            started += 1
-            if status == NOSHOW:
-                noshows += 1
-        if status in HELD_TIME:
+    return tuple(WeekBookings(monday, days, counts[i]) for i, (monday, days) in enumerate(weeks))
+
+
+def utilisation(
+    counted: list[Counted],
+    practitioners: Iterable[PractitionerHours],
+    first_day: date,
+    last_day: date,
+    timezone: str,
+) -> tuple[Utilisation, ...]:
+    """Per practitioner, the minutes bookings held against the minutes open."""
+    held: dict[int, int] = {}
+    for fact, start, _ in counted:
+        if fact.status in HELD_TIME:
             # In UTC, so a booking across a clock change counts the time really taken.
             minutes = (fact.end.astimezone(UTC) - start) // MINUTE
             held[fact.practitioner_id] = held.get(fact.practitioner_id, 0) + minutes
+    return tuple(
+        Utilisation(
+            p.id,
+            p.name,
+            held.get(p.id, 0),
+            open_minutes(p.hours, p.time_off, first_day, last_day, timezone),
+        )
+        for p in practitioners
+    )
+
+
+def attendance(every: int, counted: list[Counted], now: datetime) -> Attendance:
+    """Cancellations out of every booking; no-shows out of those already started."""
+    started = [fact for fact, start, _ in counted if start < now]
+    noshows = sum(1 for fact in started if fact.status == NOSHOW)
+    return Attendance(every, every - len(counted), len(started), noshows)
+
+
+def revenue(counted: list[Counted], weeks: list[tuple[date, int]], currency: str) -> Revenue:
+    """Booked and realised money per week; bookings priced in another currency are counted."""
+    booked, realised = [0] * len(weeks), [0] * len(weeks)
+    other_currency = 0
+    for fact, _, week in counted:
         if fact.currency != currency:
             other_currency += 1
             continue
-        if status in BOOKED_REVENUE:
+        if fact.status in BOOKED_REVENUE:
             booked[week] += fact.price_cents
-        if status in REALISED_REVENUE:
+        if fact.status in REALISED_REVENUE:
             realised[week] += fact.price_cents
-
-    # A patient with no earlier booking on record is new.
-    returning = sum(1 for p in patients if first_seen.get(p, range_start) < range_start)
-    days = [_days_inside(monday, first_day, last_day) for monday in mondays]
-    return Report(
-        first_day=first_day,
-        last_day=last_day,
-        conditions=conditions,
-        weeks=tuple(WeekBookings(m, days[i], counts[i]) for i, m in enumerate(mondays)),
-        utilisation=tuple(
-            Utilisation(
-                p.id,
-                p.name,
-                held.get(p.id, 0),
-                open_minutes(p.hours, p.time_off, first_day, last_day, timezone),
-            )
-            for p in practitioners
+    return Revenue(
+        currency,
+        tuple(
+            WeekRevenue(monday, days, booked[i], realised[i])
+            for i, (monday, days) in enumerate(weeks)
         ),
-        attendance=Attendance(every, cancelled, started, noshows),
-        revenue=Revenue(
-            currency,
-            tuple(WeekRevenue(m, days[i], booked[i], realised[i]) for i, m in enumerate(mondays)),
-            other_currency,
-        ),
-        patients=PatientMix(len(patients) - returning, returning),
+        other_currency,
     )
+
+
+def patient_mix(
+    counted: list[Counted], first_seen: Mapping[int, datetime], range_start: datetime
+) -> PatientMix:
+    """Patients with a booking counted: new unless first seen before `range_start`."""
+    # A patient with no earlier booking on record is new.
+    patients = {fact.patient_id for fact, _, _ in counted}
+    returning = sum(1 for p in patients if first_seen.get(p, range_start) < range_start)
+    return PatientMix(len(patients) - returning, returning)
 
 
 def _week_count(first_day: date, last_day: date) -> range:

@@ -124,9 +124,22 @@ def build_grid(
     """Cells for every column and row; a booking's cell spans the rows it covers."""
     tz = ZoneInfo(timezone)
     cols = tuple(columns)
-    first, last = _bounds(cols, default_hours)
-    # Widen the grid to show bookings outside the usual hours too.
-    for column in cols:
+    times = grid_times(cols, tz, step_minutes, default_hours)
+    placed = [column_cells(column, times, tz, step_minutes, now) for column in cols]
+    rows = tuple(Row(t, tuple(cells[r] for cells, _ in placed)) for r, t in enumerate(times))
+    return Grid(cols, rows, tuple(block for _, unplaced in placed for block in unplaced))
+
+
+def grid_times(
+    columns: tuple[Column, ...], tz: ZoneInfo, step_minutes: int, default_hours: tuple[time, time]
+) -> list[time]:
+    """The wall-clock rows: the widest hours of the days shown, widened to bookings outside them.
+
+    A booking moves the first row back to its start hour, and the last row on to its end
+    when it ends the same day.
+    """
+    first, last = _bounds(columns, default_hours)
+    for column in columns:
         for block in column.bookings:
             local_start = block.start.astimezone(tz)
             local_end = block.end.astimezone(tz)
@@ -134,43 +147,69 @@ def build_grid(
                 first = min(first, local_start.time().replace(minute=0))
                 if local_end.date() == column.day:
                     last = max(last, local_end.time())
+    return _row_times(first, last, step_minutes)
+
+
+def column_cells(
+    column: Column, times: list[time], tz: ZoneInfo, step_minutes: int, now: datetime | None
+) -> tuple[list[Cell | None], list[Block]]:
+    """One column's cell per row (None under a booking's span), and bookings left without one.
+
+    A booking gets the row it starts in, or the first row if it began before the grid.
+    One sharing that row rides along in the cell's `others`; one starting under another's
+    span is unplaced. Either way reception can still reach it.
+    """
     step = timedelta(minutes=step_minutes)
-    times = _row_times(first, last, step_minutes)
-    grid: list[list[Cell | None]] = [[None] * len(cols) for _ in times]
+    instants = [clock.at(column.day, t, tz) for t in times]
+    cells: list[Cell | None] = [None] * len(instants)
     unplaced: list[Block] = []
-    for c, column in enumerate(cols):
-        instants = [clock.at(column.day, t, tz) for t in times]
-        covered_until = -1
-        blocks = sorted(column.bookings, key=lambda b: b.start)
-        b = 0
-        for r, start in enumerate(instants):
-            end = start + step
-            starting = []
-            while b < len(blocks) and blocks[b].start < end:
-                if blocks[b].end > start or r == 0:
-                    starting.append(blocks[b])
-                b += 1
-            if r <= covered_until:
-                unplaced.extend(starting)
-                continue
-            if starting:
-                block, others = starting[0], starting[1:]
-                span = 1
-                while r + span < len(instants) and instants[r + span] < block.end:
-                    span += 1
-                covered = instants[r : r + span]
-                misplaced = any(
-                    _state(column, moment, moment + step, tz) != FREE for moment in covered
-                )
-                grid[r][c] = Cell(BOOKING, start, span, block, others, misplaced)
-                covered_until = r + span - 1
-                continue
-            in_buffer = any(
-                block.end <= start < (block.held_until or block.end) for block in blocks
-            )
-            kind = BUFFER if in_buffer else _state(column, start, end, tz)
-            if kind == FREE and now is not None and end <= now:
-                kind = PAST  # free time already gone: nothing left to book there
-            grid[r][c] = Cell(kind, start)
-    rows = tuple(Row(t, tuple(cells)) for t, cells in zip(times, grid, strict=True))
-    return Grid(cols, rows, tuple(unplaced))
+    covered_until = -1
+    blocks = sorted(column.bookings, key=lambda b: b.start)
+    b = 0
+    for r, start in enumerate(instants):
+        end = start + step
+        starting = []
+        while b < len(blocks) and blocks[b].start < end:
+            if blocks[b].end > start or r == 0:
+                starting.append(blocks[b])
+            b += 1
+        if r <= covered_until:
+            unplaced.extend(starting)
+        elif starting:
+            cell = booking_cell(column, starting, instants, r, step, tz)
+            cells[r] = cell
+            covered_until = r + cell.rows - 1
+        else:
+            cells[r] = Cell(free_kind(column, start, end, tz, now), start)
+    return cells, unplaced
+
+
+def booking_cell(
+    column: Column,
+    starting: list[Block],
+    instants: list[datetime],
+    r: int,
+    step: timedelta,
+    tz: ZoneInfo,
+) -> Cell:
+    """The cell of the first booking starting in row `r`, spanning the rows it covers."""
+    block, others = starting[0], starting[1:]
+    span = 1
+    while r + span < len(instants) and instants[r + span] < block.end:
+        span += 1
+    misplaced = any(
+        _state(column, moment, moment + step, tz) != FREE for moment in instants[r : r + span]
+    )
+    return Cell(BOOKING, instants[r], span, block, others, misplaced)
+
+
+def free_kind(
+    column: Column, start: datetime, end: datetime, tz: ZoneInfo, now: datetime | None
+) -> str:
+    """What a cell no booking starts in shows: buffer, time off, break, closed, past or free."""
+    if any(block.end <= start < (block.held_until or block.end) for block in column.bookings):
+        return BUFFER
+    kind = _state(column, start, end, tz)
+    if kind == FREE and now is not None and end <= now:
+        return PAST  # free time already gone: nothing left to book there
+    return kind

@@ -266,13 +266,7 @@ def envelope_sender(message: str) -> str:
 def deliver(batch: list[Claimed], now: datetime, report: Report) -> bool:
     """Send a claimed batch; False when the server could not be reached (stop the run)."""
     if not current_app.config["SMTP_HOST"]:
-        for message in batch:
-            try:
-                write_eml(message)
-            except OSError as error:
-                defer(message, error, now, report)
-            else:
-                mark_sent(message, now, report)
+        write_batch(batch, now, report)
         return True
     try:
         smtp = connect()
@@ -282,30 +276,58 @@ def deliver(batch: list[Claimed], now: datetime, report: Report) -> bool:
             defer(message, error, now, report)
         return False
     try:
-        for index, message in enumerate(batch):
-            try:
-                smtp.sendmail(
-                    envelope_sender(message.message),
-                    [message.recipient],
-                    message.message.encode("ascii"),
-                )
-            except OSError as error:  # smtplib's errors are OSErrors too
-                defer(message, error, now, report)
-                if connection_lost(error):
-                    release(batch[index + 1 :])
-                    return False
-            except Exception as error:  # noqa: BLE001
-                # Anything else is this message's own fault: count it against the
-                # message, so one bad message cannot hold up the queue run after run.
-                defer(message, error, now, report)
-            else:
-                mark_sent(message, now, report)
+        return send_batch(smtp, batch, now, report)
     finally:
+        hang_up(smtp)
+
+
+def write_batch(batch: list[Claimed], now: datetime, report: Report) -> None:
+    """No SMTP server configured: each message to an .eml file, counted as sent."""
+    for message in batch:
         try:
-            smtp.quit()
-        except OSError:
-            smtp.close()
+            write_eml(message)
+        except OSError as error:
+            defer(message, error, now, report)
+        else:
+            mark_sent(message, now, report)
+
+
+def send_batch(smtp: smtplib.SMTP, batch: list[Claimed], now: datetime, report: Report) -> bool:
+    """Send each message in turn; False, handing back the rest, if the server went away."""
+    for index, message in enumerate(batch):
+        error = send_one(smtp, message)
+        if error is None:
+            mark_sent(message, now, report)
+            continue
+        defer(message, error, now, report)
+        if isinstance(error, OSError) and connection_lost(error):
+            release(batch[index + 1 :])
+            return False
     return True
+
+
+def send_one(smtp: smtplib.SMTP, message: Claimed) -> Exception | None:
+    """Hand one message to the server: None once accepted, else why not."""
+    try:
+        smtp.sendmail(
+            envelope_sender(message.message),
+            [message.recipient],
+            message.message.encode("ascii"),
+        )
+    except Exception as error:  # noqa: BLE001
+        # smtplib's errors are OSErrors; anything else is this message's own fault (it
+        # cannot be encoded, say). Either way it is counted against the message, so one
+        # bad message cannot hold up the queue run after run.
+        return error
+    return None
+
+
+def hang_up(smtp: smtplib.SMTP) -> None:
+    """End the session politely, or just drop it if the server is already gone."""
+    try:
+        smtp.quit()
+    except OSError:
+        smtp.close()
 
 
 def send_due(now: datetime | None = None, *, limit: int = 500) -> Report:

@@ -16,6 +16,7 @@ from booking.domain.availability import (
     PractitionerSchedule,
     Rules,
     WeeklyHours,
+    add_free_starts,
     free_slots,
 )
 from booking.domain.clock import day_bounds, range_bounds
@@ -676,6 +677,49 @@ def test_one_practitioners_booking_does_not_block_another():
 def test_slots_step_from_the_start_of_each_open_window(hours, step, expected):
     found = slots(schedule(hours), MON, rules=booking_rules(step=step))
     assert wall_times(found) == expected
+
+
+# --------------------------------------------------------------------------- one open piece
+
+# In whole seconds from an opening at 0, on a 10-second grid: a 20-second appointment
+# holds 30 with its buffer. The piece is [0, 60) unless a case says otherwise.
+
+
+@pytest.mark.parametrize(
+    ("piece", "earliest", "latest", "busy", "expected"),
+    [
+        pytest.param((0, 60), 0, 1000, [], [0, 10, 20, 30, 40], id="empty-piece"),
+        pytest.param((0, 59), 0, 1000, [], [0, 10, 20, 30], id="must-end-in-the-piece"),
+        pytest.param((25, 60), 0, 1000, [], [30, 40], id="grid-kept-after-time-off"),
+        pytest.param((0, 60), 15, 1000, [], [20, 30, 40], id="notice-rounds-up-to-the-grid"),
+        pytest.param((0, 60), 0, 31, [], [0, 10, 20, 30], id="horizon"),
+        pytest.param((0, 60), 0, 30, [], [0, 10, 20], id="nothing-at-the-horizon"),
+        pytest.param((0, 15), 0, 1000, [], [], id="piece-too-short"),
+        pytest.param((0, 60), 0, 1000, [(30, 40)], [0, 40], id="buffer-must-clear-a-booking"),
+        pytest.param((0, 60), 0, 1000, [(33, 37)], [0, 40], id="jump-to-grid-after-booking"),
+        pytest.param((0, 60), 0, 1000, [(-50, 5), (50, 90)], [10, 20], id="two-bookings"),
+        pytest.param((0, 60), 0, 1000, [(-50, 0)], [0, 10, 20, 30, 40], id="ended-at-opening"),
+    ],
+)
+def test_one_open_piece_offers_grid_times_clear_of_bookings(
+    piece, earliest, latest, busy, expected
+):
+    found: list[tuple[int, int, str]] = []
+    add_free_starts(
+        found,
+        7,
+        "Ana",
+        0,
+        *piece,
+        earliest=earliest,
+        latest=latest,
+        step=10,
+        duration=20,
+        held=30,
+        busy_starts=[start for start, _ in busy],
+        busy_ends=[end for _, end in busy],
+    )
+    assert found == [(start, 7, "Ana") for start in expected]
 
 
 # --------------------------------------------------------------------------- misc

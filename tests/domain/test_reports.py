@@ -7,12 +7,14 @@ hand in the comments. `now` is passed in; nothing patches the clock.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from booking.domain import clock as wall
+from booking.domain import reports as steps
 from booking.domain.availability import Interval, WeeklyHours
 from booking.domain.reports import (
     BookingFact,
@@ -189,6 +191,114 @@ def test_a_patient_missing_from_first_seen_counts_as_new():
 def test_now_must_be_aware():
     with pytest.raises(ValueError):
         report(now=datetime(2026, 3, 12, 12, 0))  # noqa: DTZ001
+
+
+# The steps build_report is made of, each on its own.
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "weeks"),
+    [
+        (FIRST, LAST, [(date(2026, 3, 2), 7), (date(2026, 3, 9), 7)]),
+        (date(2026, 3, 4), date(2026, 3, 10), [(date(2026, 3, 2), 5), (date(2026, 3, 9), 2)]),
+        (date(2026, 3, 8), date(2026, 3, 8), [(date(2026, 3, 2), 1)]),  # one Sunday
+        # Across the new year: ISO weeks, not calendar years.
+        (
+            date(2026, 12, 30),
+            date(2027, 1, 4),
+            [(date(2026, 12, 28), 5), (date(2027, 1, 4), 1)],
+        ),
+    ],
+)
+def test_report_weeks_run_monday_to_sunday_and_count_the_days_inside(first, last, weeks):
+    assert steps.report_weeks(first, last) == weeks
+
+
+def counted_in_fortnight(*facts):
+    start, end = wall.range_bounds(FIRST, LAST, TZ)
+    week_starts = [wall.at(monday, time(0), NY) for monday, _ in steps.report_weeks(FIRST, LAST)]
+    return steps.counted_bookings(facts, start, end, week_starts)
+
+
+@pytest.mark.parametrize(
+    ("day", "start", "status", "every", "weeks"),
+    [
+        ("2026-03-02", "09:00", "booked", 1, [0]),
+        ("2026-03-08", "01:30", "fulfilled", 1, [0]),  # before the clocks change
+        ("2026-03-08", "23:30", "noshow", 1, [0]),  # Monday in UTC, Sunday at the clinic
+        ("2026-03-09", "00:00", "arrived", 1, [1]),
+        ("2026-03-15", "23:00", "booked", 1, [1]),
+        ("2026-03-04", "10:00", "cancelled", 1, []),  # in the dates, not counted by week
+        ("2026-03-01", "23:30", "fulfilled", 0, []),  # the evening before the dates
+        ("2026-03-16", "00:30", "fulfilled", 0, []),  # just after them
+    ],
+)
+def test_bookings_are_counted_by_their_clinic_start_and_cancellations_kept_apart(
+    day, start, status, every, weeks
+):
+    booking = fact(ANA, day, start, "23:59", status, "neck", 10, 9500)
+    counted_every, counted = counted_in_fortnight(booking)
+    assert counted_every == every
+    assert [week for _, _, week in counted] == weeks
+    assert all(moment.tzinfo is UTC for _, moment, _ in counted)
+
+
+def counted(*facts):
+    """Facts as build_report counts them, all in the first week."""
+    return [(f, f.start.astimezone(UTC), 0) for f in facts]
+
+
+@pytest.mark.parametrize(
+    ("status", "start", "expected"),
+    [
+        # (bookings, cancelled, started, no-shows); NOW is 12 March 12:00.
+        ("fulfilled", "2026-03-02", (2, 1, 1, 0)),
+        ("noshow", "2026-03-02", (2, 1, 1, 1)),
+        ("noshow", "2026-03-13", (2, 1, 0, 0)),  # not started yet: cannot be missed
+        ("booked", "2026-03-13", (2, 1, 0, 0)),
+    ],
+)
+def test_attendance_counts_no_shows_only_among_bookings_already_started(status, start, expected):
+    # Two bookings in the dates, one of them cancelled and so not counted.
+    kept = counted(fact(ANA, start, "09:00", "10:00", status, "neck", 10, 9500))
+    a = steps.attendance(2, kept, NOW)
+    assert (a.bookings, a.cancelled, a.started, a.noshows) == expected
+
+
+@pytest.mark.parametrize(
+    ("status", "currency", "expected"),
+    [
+        # (booked, realised, other currency)
+        ("booked", "USD", (9500, 0, 0)),
+        ("arrived", "USD", (9500, 0, 0)),
+        ("noshow", "USD", (9500, 0, 0)),
+        ("fulfilled", "USD", (9500, 9500, 0)),
+        ("fulfilled", "CAD", (0, 0, 1)),
+    ],
+)
+def test_revenue_by_status_in_the_clinic_currency_only(status, currency, expected):
+    kept = counted(fact(ANA, "2026-03-02", "09:00", "10:00", status, "neck", 10, 9500, currency))
+    r = steps.revenue(kept, steps.report_weeks(FIRST, LAST), "USD")
+    assert (r.booked_cents, r.realised_cents, r.other_currency) == expected
+    assert [w.booked_cents for w in r.weeks][1:] == [0]
+
+
+@pytest.mark.parametrize(
+    ("first_seen", "new", "returning"),
+    [
+        ({}, 1, 0),  # no earlier booking on record
+        ({10: local("2026-03-02", "09:00")}, 1, 0),  # first seen in the dates
+        ({10: local("2026-03-01", "23:59")}, 0, 1),  # the minute before them
+    ],
+)
+def test_a_patient_is_new_unless_first_seen_before_the_dates(first_seen, new, returning):
+    kept = counted(
+        fact(ANA, "2026-03-02", "09:00", "10:00", "fulfilled", "neck", 10, 9500),
+        fact(ANA, "2026-03-03", "09:00", "10:00", "noshow", "neck", 10, 9500),  # same patient
+    )
+    start, _ = wall.range_bounds(FIRST, LAST, TZ)
+    mix = steps.patient_mix(kept, first_seen, start)
+    assert (mix.new, mix.returning, mix.total) == (new, returning, new + returning)
 
 
 MONDAY = date(2026, 1, 5)

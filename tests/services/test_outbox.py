@@ -303,3 +303,69 @@ def test_one_broken_message_does_not_hold_up_the_others(app, client, mail_server
     assert (waiting.kind, waiting.attempts) == ("confirmation", 1)
     assert waiting.last_error == "UnicodeEncodeError"
     assert [r.recipients for r in mail_server.received] == [[CLINIC_EMAIL]]
+
+
+class FakeSession:
+    """An SMTP session that fails the first message with `error` and takes the rest."""
+
+    def __init__(self, error=None):
+        self.error = error
+        self.taken: list[tuple[str, list[str], bytes]] = []
+
+    def sendmail(self, sender, recipients, body):
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        self.taken.append((sender, recipients, body))
+
+    def quit(self):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome", "others"),
+    [
+        # The server went away: the message waits, the rest are handed back untried.
+        (smtplib.SMTPServerDisconnected("gone"), ("pending", 1), ("pending", 0)),
+        (ConnectionResetError(104, "reset"), ("pending", 1), ("pending", 0)),
+        # This message's own trouble: counted against it, and the run goes on.
+        (smtplib.SMTPRecipientsRefused({ANN: (550, b"unknown")}), ("failed", 1), ("sent", 0)),
+        (smtplib.SMTPDataError(554, b"rejected"), ("pending", 1), ("sent", 0)),
+        (ValueError("not a message"), ("pending", 1), ("sent", 0)),
+    ],
+    ids=["disconnected", "reset", "refused", "rejected", "broken"],
+)
+def test_a_failed_message_stops_the_run_only_when_the_server_went_away(
+    app, client, booking_payload, monkeypatch, error, outcome, others
+):
+    book(client, booking_payload)  # a confirmation, then the clinic's notice
+    session = FakeSession(error)
+    app.config["SMTP_HOST"] = "mail.example.test"
+    monkeypatch.setattr(outbox, "connect", lambda: session)
+
+    send(app)
+
+    first, second = rows(app)
+    assert (first.status, first.attempts) == outcome
+    assert first.last_error == outbox.describe(error)
+    assert (second.status, second.attempts) == others
+    assert len(session.taken) == (others[0] == "sent")
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        ("From: Clinic <clinic@example.com>\r\n\r\nHello", None),
+        ("From: Clinic <clinic@example.com>\r\n\r\nH\u00e9llo", UnicodeEncodeError),
+    ],
+)
+def test_one_message_goes_from_the_clinic_address_or_says_why_not(message, error):
+    session = FakeSession()
+    claimed = outbox.Claimed(1, "confirmation", ANN, message, 0, "token")
+    result = outbox.send_one(session, claimed)
+    if error is None:
+        assert result is None
+        assert session.taken == [("clinic@example.com", [ANN], message.encode("ascii"))]
+    else:
+        assert isinstance(result, error)
+        assert session.taken == []

@@ -1,0 +1,1 @@
+"""Turn domain results into what pages and downloads show: tables, charts, CSV."""
