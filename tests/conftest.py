@@ -84,7 +84,7 @@ def booking_payload(free_slot):
     """A factory for a valid POST /api/v1/bookings body."""
 
     def make(slot=None, **overrides):
-        slot = slot or free_slot(overrides.get("service", "neck-initial"))
+        slot = slot or free_slot()
         body = {
             "service": "neck-initial",
             "start": slot.start.isoformat(),
