@@ -81,13 +81,6 @@ def audit_entries(app, prefix: str = "practitioner.") -> list[AuditEntry]:
         return entries
 
 
-def book(client, booking_payload, free_slot, days_ahead: int, practitioner_id: int = MEI_LIN):
-    slot = free_slot(days_ahead=days_ahead, practitioner_id=practitioner_id)
-    response = client.post("/api/v1/bookings", json=booking_payload(slot))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["reference"]
-
-
 def booking_id(app, reference: str) -> int:
     with app.app_context():
         return db.session.execute(db.select(Booking.id).filter_by(reference=reference)).scalar_one()
@@ -277,10 +270,10 @@ def test_an_offered_consultation_keeps_someone_to_give_it(app, client, auth):
 
 
 def test_retiring_is_refused_while_bookings_lie_ahead_then_allowed_once_they_are_cancelled(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, make_booking
 ):
-    first = book(client, booking_payload, free_slot, days_ahead=2)
-    second = book(client, booking_payload, free_slot, days_ahead=6)
+    first = make_booking(practitioner=MEI_LIN, days_ahead=2)["reference"]
+    second = make_booking(practitioner=MEI_LIN, days_ahead=6)["reference"]
     first_id, second_id = booking_id(app, first), booking_id(app, second)
     auth.login("owner")
 

@@ -62,12 +62,6 @@ NEW_SERVICE = {
 }
 
 
-def book(client, booking_payload) -> dict:
-    response = client.post("/api/v1/bookings", json=booking_payload())
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def api_service(client, slug: str) -> dict | None:
     return next((s for s in client.get("/api/v1/services").get_json() if s["slug"] == slug), None)
 
@@ -226,9 +220,9 @@ def test_a_new_price_is_recorded_with_who_when_old_and_new(app, client, auth):
 
 
 def test_a_new_price_applies_at_once_but_a_booking_already_made_keeps_its_price(
-    app, client, auth, booking_payload
+    app, client, auth, make_booking
 ):
-    made = book(client, booking_payload)
+    made = make_booking()
     assert made["price"]["amount"] == "95.00"
     auth.login("owner")
 
@@ -538,9 +532,9 @@ def test_a_new_service_reports_every_mistake_at_once(app, client, auth):
 
 
 def test_retiring_hides_a_service_from_patients_but_keeps_its_bookings(
-    app, client, auth, booking_payload
+    app, client, auth, make_booking
 ):
-    made = book(client, booking_payload)
+    made = make_booking()
     auth.login("owner")
     item = service_id(app)
 

@@ -22,14 +22,6 @@ def create_feed(client, practitioner_id: int = 1) -> str:
     return match.group(1)
 
 
-def book(client, booking_payload, slot, name: str, email: str, phone: str) -> dict:
-    body = booking_payload(slot)
-    body["patient"] = {"name": name, "email": email, "phone": phone}
-    response = client.post("/api/v1/bookings", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def events(app, token: str) -> list:
     # A fresh client: the feed needs no sign-in.
     response = app.test_client().get(f"/feeds/{token}.ics")
@@ -38,26 +30,22 @@ def events(app, token: str) -> list:
     return Calendar.from_ical(response.data).walk("VEVENT")
 
 
-def test_feed_lists_active_bookings_by_first_name_only(
-    app, client, auth, free_slot, booking_payload
-):
+def test_feed_lists_active_bookings_by_first_name_only(app, client, auth, free_slot, make_booking):
     ann_slot = free_slot(days_ahead=2, practitioner_id=1)
-    ann = book(client, booking_payload, ann_slot, "Ann Lee", "ann@example.com", "207 555 0100")
-    bob = book(
-        client,
-        booking_payload,
-        free_slot(days_ahead=4, practitioner_id=1),
-        "Bob Stone",
-        "bob@example.com",
-        "207 555 0199",
+    ann = make_booking(ann_slot, name="Ann Lee", email="ann@example.com", phone="207 555 0100")
+    bob = make_booking(
+        practitioner=1,
+        days_ahead=4,
+        name="Bob Stone",
+        email="bob@example.com",
+        phone="207 555 0199",
     )
-    cara = book(
-        client,
-        booking_payload,
-        free_slot(days_ahead=2, practitioner_id=3),
-        "Cara Diaz",
-        "cara@example.com",
-        "207 555 0177",
+    cara = make_booking(
+        practitioner=3,
+        days_ahead=2,
+        name="Cara Diaz",
+        email="cara@example.com",
+        phone="207 555 0177",
     )
     assert client.post(f"/api/v1/bookings/{bob['manage_token']}/cancel", json={}).status_code == 200
     with app.app_context():
@@ -82,10 +70,10 @@ def test_feed_lists_active_bookings_by_first_name_only(
 
 
 def test_feed_event_keeps_its_uid_and_bumps_its_sequence_when_moved(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, make_booking
 ):
     first = free_slot(days_ahead=2, practitioner_id=1)
-    booked = book(client, booking_payload, first, "Ann Lee", "ann@example.com", "207 555 0100")
+    booked = make_booking(first, name="Ann Lee", email="ann@example.com", phone="207 555 0100")
     auth.login("reception")
     token = create_feed(client)
     (before,) = events(app, token)

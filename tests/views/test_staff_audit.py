@@ -44,8 +44,8 @@ def test_only_the_owner_sees_the_audit_log(client, auth, make_user):
     assert "No changes have been recorded yet." in response.get_data(as_text=True)
 
 
-def test_signed_out_or_patient_token_gets_no_audit_log(client, booking_payload):
-    token = client.post("/api/v1/bookings", json=booking_payload()).get_json()["manage_token"]
+def test_signed_out_or_patient_token_gets_no_audit_log(client, make_booking):
+    token = make_booking()["manage_token"]
     for response in (
         client.get("/staff/audit"),
         client.get(f"/staff/audit?token={token}"),
@@ -56,10 +56,10 @@ def test_signed_out_or_patient_token_gets_no_audit_log(client, booking_payload):
 
 
 def test_reception_changes_appear_newest_first_with_only_changed_fields(
-    app, client, auth, free_slot, booking_payload, make_user
+    app, client, auth, free_slot, make_user, make_booking
 ):
     slot = free_slot()
-    client.post("/api/v1/bookings", json=booking_payload(slot))
+    make_booking(slot)
     email = make_user("reception", name="Rita Desk")
     with app.app_context():
         rita = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()

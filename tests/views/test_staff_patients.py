@@ -162,15 +162,9 @@ def test_patient_without_bookings_and_unknown_patients(client, auth, patients):
     assert client.get("/staff/patients/99999999999999999999").status_code == 404
 
 
-def manage_token(client, booking_payload):
-    response = client.post("/api/v1/bookings", json=booking_payload())
-    assert response.status_code == 201
-    return response.get_json()["manage_token"]
-
-
 @pytest.mark.parametrize("path", ["/staff/patients", "/staff/patients?q=ann", "/staff/patients/1"])
-def test_patient_pages_send_the_signed_out_to_sign_in(client, booking_payload, path):
-    token = manage_token(client, booking_payload)
+def test_patient_pages_send_the_signed_out_to_sign_in(client, path, make_booking):
+    token = make_booking()["manage_token"]
     for attempt in (
         client.get(path),
         client.get(f"{path}{'&' if '?' in path else '?'}token={token}"),

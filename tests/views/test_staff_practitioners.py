@@ -68,14 +68,6 @@ def stored_hours(app, practitioner_id: int = MEI_LIN) -> dict[int, tuple]:
         }
 
 
-def book(client, booking_payload, slot, name="Ann Lee") -> int:
-    body = booking_payload(slot)
-    body["patient"]["name"] = name
-    response = client.post("/api/v1/bookings", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["reference"]
-
-
 def booking_by_reference(app, reference: str) -> tuple[int, str]:
     with app.app_context():
         booking = db.session.execute(db.select(Booking).filter_by(reference=reference)).scalar_one()
@@ -314,10 +306,10 @@ def test_time_off_of_another_practitioner_cannot_be_removed_through_this_one(app
 
 
 def test_booking_inside_new_time_off_needs_rescheduling_and_stays_booked(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, make_booking
 ):
     slot = free_slot(days_ahead=3, practitioner_id=MEI_LIN)
-    reference = book(client, booking_payload, slot, name="Ann Lee")
+    reference = make_booking(slot, name="Ann Lee")["reference"]
     booking_id, _ = booking_by_reference(app, reference)
     auth.login("reception")
     page = client.get("/staff/practitioners/1").get_data(as_text=True)
@@ -340,11 +332,9 @@ def test_booking_inside_new_time_off_needs_rescheduling_and_stays_booked(
     assert "1 booking needs rescheduling" in listing
 
 
-def test_booking_outside_new_hours_needs_rescheduling(
-    app, client, auth, free_slot, booking_payload
-):
+def test_booking_outside_new_hours_needs_rescheduling(app, client, auth, free_slot, make_booking):
     slot = free_slot(days_ahead=3, practitioner_id=MEI_LIN)
-    reference = book(client, booking_payload, slot)
+    reference = make_booking(slot)["reference"]
     booking_id, _ = booking_by_reference(app, reference)
     day = DAYS[slot.start.astimezone(NY).weekday()]
     auth.login("reception")
