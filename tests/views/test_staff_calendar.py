@@ -18,27 +18,30 @@ def only_booking(app):
 
 
 def test_day_view_shows_each_practitioner_and_bookings_by_status(
-    app, client, auth, free_slot, make_booking
+    app, client, auth, clinic, free_slot, make_booking
 ):
-    slot = free_slot(practitioner_id=1)
+    slot = free_slot(practitioner_id=clinic.practitioner.id)
     make_booking(slot, name="Dora Diaz")
     auth.login()
     with app.app_context():
         day = to_local(slot.start).date()
     page = client.get(f"/staff/?date={day}").get_data(as_text=True)
-    for name in ("Mei Lin", "James Okafor", "Sofia Romero"):
-        assert name in page
+    for practitioner in clinic.practitioners:
+        assert practitioner.name in page
     assert "Dora Diaz" in page
     assert "status-booked" in page
     assert 'class="cell free"' in page
-    # Mei Lin has a lunch break every weekday.
+    # clinic.practitioner has a lunch break every weekday.
     assert 'class="cell break"' in page
 
 
-def test_week_view_shows_one_practitioner_for_seven_days(app, client, auth):
+def test_week_view_shows_one_practitioner_for_seven_days(app, client, auth, clinic):
     auth.login()
-    page = client.get("/staff/week?practitioner=2&date=2026-12-02").get_data(as_text=True)
-    assert "James Okafor: week of Monday 30 November 2026" in page
+    colleague = clinic.colleague
+    page = client.get(f"/staff/week?practitioner={colleague.id}&date=2026-12-02").get_data(
+        as_text=True
+    )
+    assert f"{colleague.name}: week of Monday 30 November 2026" in page
     headings = re.findall(r'<th scope="col"><a href="/staff/\?date=([\d-]+)">', page)
     assert headings == [f"2026-12-0{d}" for d in range(1, 7)] + [] or len(headings) == 7
     assert headings[0] == "2026-11-30"
@@ -137,8 +140,10 @@ def new_url(slot):
     return f"/staff/bookings/new?{query}"
 
 
-def test_reception_cannot_overlap_another_booking(app, client, auth, free_slot, make_booking):
-    slot = free_slot(practitioner_id=1)
+def test_reception_cannot_overlap_another_booking(
+    app, client, auth, clinic, free_slot, make_booking
+):
+    slot = free_slot(practitioner_id=clinic.practitioner.id)
     make_booking(slot)
     auth.login()
     response = client.post(new_url(slot), data=staff_form())
@@ -239,10 +244,11 @@ def test_reception_moves_marks_and_annotates_a_booking(app, client, auth, start_
 
 
 def test_moving_onto_a_taken_time_fails_and_keeps_the_old_time(
-    app, client, auth, free_slot, make_booking
+    app, client, auth, clinic, free_slot, make_booking
 ):
-    first_slot = free_slot(practitioner_id=1)
-    second_slot = free_slot(practitioner_id=1, days_ahead=5)
+    practitioner = clinic.practitioner
+    first_slot = free_slot(practitioner_id=practitioner.id)
+    second_slot = free_slot(practitioner_id=practitioner.id, days_ahead=5)
     make_booking(first_slot)
     make_booking(second_slot, email="other@example.com")
     auth.login()
@@ -253,7 +259,7 @@ def test_moving_onto_a_taken_time_fails_and_keeps_the_old_time(
         first_id = first.id
     response = client.post(
         f"/staff/bookings/{first_id}/move",
-        data={"start": second_slot.start.isoformat(), "practitioner": "1"},
+        data={"start": second_slot.start.isoformat(), "practitioner": str(practitioner.id)},
         follow_redirects=True,
     )
     assert "just been taken" in response.get_data(as_text=True)
