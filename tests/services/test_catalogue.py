@@ -12,7 +12,6 @@ from booking.services import catalogue
 from booking.services.catalogue import CatalogueError, ServiceDetails
 
 BOUNDS = "Prices must be between $50.00 and $150.00 (set in Clinic settings)."
-MEI_LIN, SOFIA_ROMERO = 1, 3
 
 
 @pytest.fixture
@@ -34,25 +33,36 @@ def entries(action: str) -> list[AuditEntry]:
     )
 
 
+def by_name(practitioners) -> str:
+    """Practitioners as the audit log lists them: names in order, comma-separated."""
+    return ", ".join(sorted(p.name for p in practitioners))
+
+
 def history(item: Service) -> list[PriceChange]:
     return list(db.session.execute(db.select(PriceChange).filter_by(service_id=item.id)).scalars())
 
 
-def details(**changes) -> ServiceDetails:
-    base = ServiceDetails(
-        name="Neck pain: short follow-up",
-        condition="neck",
-        kind="follow-up",
-        duration_minutes=30,
-        buffer_minutes=10,
-        price_cents=6000,
-        course_min=4,
-        course_typical=6,
-        course_max=10,
-        description="A shorter session.",
-        practitioner_ids=frozenset({MEI_LIN}),
-    )
-    return replace(base, **changes)
+@pytest.fixture
+def details(clinic):
+    """A factory: a new neck service given by clinic.practitioner, with `changes`."""
+
+    def make(**changes) -> ServiceDetails:
+        base = ServiceDetails(
+            name="Neck pain: short follow-up",
+            condition="neck",
+            kind="follow-up",
+            duration_minutes=30,
+            buffer_minutes=10,
+            price_cents=6000,
+            course_min=4,
+            course_typical=6,
+            course_max=10,
+            description="A shorter session.",
+            practitioner_ids=frozenset({clinic.practitioner.id}),
+        )
+        return replace(base, **changes)
+
+    return make
 
 
 def test_a_new_price_is_saved_with_its_history_and_audit_entry(owner):
@@ -156,7 +166,7 @@ def test_a_price_cut_that_would_make_a_fixed_package_dearer_is_refused(owner):
         ),
     ],
 )
-def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message):
+def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message, details):
     with app.app_context():
         settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
         found = catalogue.problems(details(**changes), settings)
@@ -173,7 +183,7 @@ def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message
         {"package_sessions": 60, "package_discount_percent": 90},
     ],
 )
-def test_good_details_pass(app, package):
+def test_good_details_pass(app, package, details):
     with app.app_context():
         settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
         assert catalogue.problems(details(**package), settings) == {}
@@ -200,7 +210,7 @@ def test_slugs_are_lowercase_letters_digits_and_hyphens(slug, ok):
     assert (catalogue.slug_problem(slug) is None) is ok
 
 
-def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner):
+def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner, details, clinic):
     created = catalogue.create_service(
         "neck-short",
         details(package_sessions=6, package_discount_percent=10),
@@ -210,40 +220,41 @@ def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner):
     assert created.active and created.slug == "neck-short"
     assert created.position > service("back-follow-up").position
     assert created.package.discount_percent == 10
-    assert catalogue.practitioner_ids(created) == {MEI_LIN}
+    assert catalogue.practitioner_ids(created) == {clinic.practitioner.id}
     [entry] = entries("service.create")
     assert entry.after["slug"] == "neck-short"
     assert entry.after["package"] == "6 sessions at 10% off"
-    assert entry.after["practitioners"] == "Mei Lin"
+    assert entry.after["practitioners"] == clinic.practitioner.name
 
 
-def test_a_taken_slug_is_refused(owner):
+def test_a_taken_slug_is_refused(owner, details, clinic):
     with pytest.raises(CatalogueError) as refused:
         catalogue.create_service("neck-initial", details(), actor=owner)
     assert "already uses neck-initial" in refused.value.fields["slug"]
-    assert len(catalogue.list_services()) == 4
+    assert len(catalogue.list_services()) == len(clinic.services)
 
 
-def test_a_new_service_needs_a_practitioner_who_works_here(owner):
+def test_a_new_service_needs_a_practitioner_who_works_here(owner, details):
     with pytest.raises(CatalogueError) as refused:
         catalogue.create_service("neck-short", details(practitioner_ids=frozenset()), actor=owner)
     assert "Tick at least one practitioner" in refused.value.fields["practitioner_ids"]
 
 
-def test_every_problem_is_reported_at_once(owner):
+def test_every_problem_is_reported_at_once(owner, details):
     with pytest.raises(CatalogueError) as refused:
         catalogue.create_service("Bad Slug", details(price_cents=1, course_typical=99), actor=owner)
     assert set(refused.value.fields) == {"slug", "price_cents", "course_typical"}
 
 
-def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner):
+def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner, clinic):
     item = service()
     old_description = item.description
+    two = {clinic.practitioner.id, clinic.specialist.id}
     wanted = replace(
         catalogue.details_of(item),
         description="New words.",
         price_cents=9900,
-        practitioner_ids=frozenset({MEI_LIN, SOFIA_ROMERO}),
+        practitioner_ids=frozenset(two),
     )
 
     assert catalogue.update_service(item, wanted, actor=owner) is True
@@ -251,13 +262,16 @@ def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner):
     [update] = entries("service.update")
     assert update.before == {
         "description": old_description,
-        "practitioners": "James Okafor, Mei Lin, Sofia Romero",
+        "practitioners": by_name(clinic.practitioners),
     }
-    assert update.after == {"description": "New words.", "practitioners": "Mei Lin, Sofia Romero"}
+    assert update.after == {
+        "description": "New words.",
+        "practitioners": by_name([clinic.practitioner, clinic.specialist]),
+    }
     [price] = entries("service.price")
     assert price.after == {"price": "99.00"}
     assert [(c.old_cents, c.new_cents) for c in history(item)] == [(9500, 9900)]
-    assert catalogue.practitioner_ids(service()) == {MEI_LIN, SOFIA_ROMERO}
+    assert catalogue.practitioner_ids(service()) == two
 
 
 def test_a_refused_edit_changes_nothing_at_all(owner):
