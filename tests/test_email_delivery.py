@@ -49,7 +49,7 @@ def outbox_rows(app):
 
 
 def test_a_patient_booking_online_gets_a_confirmation_with_a_working_invitation(
-    app, client, runner, mail_server, make_booking
+    app, client, runner, mail_server, make_booking, clinic
 ):
     made = make_booking()
     booking = stored(app, made["reference"])
@@ -66,7 +66,7 @@ def test_a_patient_booking_online_gets_a_confirmation_with_a_working_invitation(
     assert received.sender == "booking@clinic.test"
     assert message["To"].addresses[0].addr_spec == ANN
     assert message["Reply-To"].addresses[0].addr_spec == CLINIC_EMAIL
-    assert message["Subject"].startswith("Booked: Neck pain")
+    assert message["Subject"].startswith(f"Booked: {clinic.service('neck-initial').name}")
     assert abs(message["Date"].datetime - utcnow()) < timedelta(minutes=5)
     assert message["Message-ID"] == outbox_rows(app)[0].message_id
 

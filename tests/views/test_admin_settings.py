@@ -123,7 +123,7 @@ def test_bad_settings_are_explained_and_nothing_changes(app, client, auth, overr
         assert db.session.execute(db.select(db.func.count(AuditEntry.id))).scalar() == 0
 
 
-def test_narrowing_the_bounds_warns_about_services_now_outside(app, client, auth):
+def test_narrowing_the_bounds_warns_about_services_now_outside(app, client, auth, clinic):
     auth.login("owner")
     response = client.post(
         "/admin/settings",
@@ -131,4 +131,5 @@ def test_narrowing_the_bounds_warns_about_services_now_outside(app, client, auth
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)
-    assert "Neck pain: follow-up session costs $75.00, outside the new bounds" in page
+    follow_up = clinic.service("neck-follow-up").name
+    assert f"{follow_up} costs $75.00, outside the new bounds" in page
