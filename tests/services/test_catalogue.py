@@ -10,6 +10,7 @@ from booking.extensions import db
 from booking.models import AuditEntry, ClinicSettings, Practitioner, PriceChange, Service, User
 from booking.services import catalogue
 from booking.services.catalogue import CatalogueError, ServiceDetails
+from tests.conftest import seeded_clinic
 
 BOUNDS = "Prices must be between $50.00 and $150.00 (set in Clinic settings)."
 
@@ -33,36 +34,25 @@ def entries(action: str) -> list[AuditEntry]:
     )
 
 
-def by_name(practitioners) -> str:
-    """Practitioners as the audit log lists them: names in order, comma-separated."""
-    return ", ".join(sorted(p.name for p in practitioners))
-
-
 def history(item: Service) -> list[PriceChange]:
     return list(db.session.execute(db.select(PriceChange).filter_by(service_id=item.id)).scalars())
 
 
-@pytest.fixture
-def details(clinic):
-    """A factory: a new neck service given by clinic.practitioner, with `changes`."""
-
-    def make(**changes) -> ServiceDetails:
-        base = ServiceDetails(
-            name="Neck pain: short follow-up",
-            condition="neck",
-            kind="follow-up",
-            duration_minutes=30,
-            buffer_minutes=10,
-            price_cents=6000,
-            course_min=4,
-            course_typical=6,
-            course_max=10,
-            description="A shorter session.",
-            practitioner_ids=frozenset({clinic.practitioner.id}),
-        )
-        return replace(base, **changes)
-
-    return make
+def details(**changes) -> ServiceDetails:
+    base = ServiceDetails(
+        name="Neck pain: short follow-up",
+        condition="neck",
+        kind="follow-up",
+        duration_minutes=30,
+        buffer_minutes=10,
+        price_cents=6000,
+        course_min=4,
+        course_typical=6,
+        course_max=10,
+        description="A shorter session.",
+        practitioner_ids=frozenset({seeded_clinic().practitioner.id}),
+    )
+    return replace(base, **changes)
 
 
 def test_a_new_price_is_saved_with_its_history_and_audit_entry(owner):
@@ -166,7 +156,7 @@ def test_a_price_cut_that_would_make_a_fixed_package_dearer_is_refused(owner):
         ),
     ],
 )
-def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message, details):
+def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message):
     with app.app_context():
         settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
         found = catalogue.problems(details(**changes), settings)
@@ -183,7 +173,7 @@ def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message
         {"package_sessions": 60, "package_discount_percent": 90},
     ],
 )
-def test_good_details_pass(app, package, details):
+def test_good_details_pass(app, package):
     with app.app_context():
         settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
         assert catalogue.problems(details(**package), settings) == {}
@@ -210,7 +200,7 @@ def test_slugs_are_lowercase_letters_digits_and_hyphens(slug, ok):
     assert (catalogue.slug_problem(slug) is None) is ok
 
 
-def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner, details, clinic):
+def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner, clinic):
     created = catalogue.create_service(
         "neck-short",
         details(package_sessions=6, package_discount_percent=10),
@@ -227,23 +217,28 @@ def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner, deta
     assert entry.after["practitioners"] == clinic.practitioner.name
 
 
-def test_a_taken_slug_is_refused(owner, details, clinic):
+def test_a_taken_slug_is_refused(owner, clinic):
     with pytest.raises(CatalogueError) as refused:
         catalogue.create_service("neck-initial", details(), actor=owner)
     assert "already uses neck-initial" in refused.value.fields["slug"]
     assert len(catalogue.list_services()) == len(clinic.services)
 
 
-def test_a_new_service_needs_a_practitioner_who_works_here(owner, details):
+def test_a_new_service_needs_a_practitioner_who_works_here(owner):
     with pytest.raises(CatalogueError) as refused:
         catalogue.create_service("neck-short", details(practitioner_ids=frozenset()), actor=owner)
     assert "Tick at least one practitioner" in refused.value.fields["practitioner_ids"]
 
 
-def test_every_problem_is_reported_at_once(owner, details):
+def test_every_problem_is_reported_at_once(owner):
     with pytest.raises(CatalogueError) as refused:
         catalogue.create_service("Bad Slug", details(price_cents=1, course_typical=99), actor=owner)
     assert set(refused.value.fields) == {"slug", "price_cents", "course_typical"}
+
+
+def by_name(practitioners) -> str:
+    """Practitioners as the audit log lists them: names in order, comma-separated."""
+    return ", ".join(sorted(p.name for p in practitioners))
 
 
 def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner, clinic):
