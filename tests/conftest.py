@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from types import MappingProxyType
 
 import pytest
 
 from booking import create_app
 from booking.extensions import db
-from booking.models import Service
+from booking.models import Practitioner, Service
 from booking.services import availability
 from booking.views.helpers import to_local
 from tests.database import database_uri, fresh_database
@@ -73,6 +76,9 @@ def free_slot(app):
     return find
 
 
+PATIENT = {"name": "Ann Lee", "email": "ann@example.com", "phone": "207 555 0100"}
+
+
 @pytest.fixture
 def booking_payload(free_slot):
     """A factory for a valid POST /api/v1/bookings body."""
@@ -83,7 +89,7 @@ def booking_payload(free_slot):
             "service": "neck-initial",
             "start": slot.start.isoformat(),
             "practitioner": slot.practitioner_id,
-            "patient": {"name": "Ann Lee", "email": "ann@example.com", "phone": "207 555 0100"},
+            "patient": dict(PATIENT),
             "screening": dict(NO_FLAGS),
             "disclaimer_accepted": True,
         }
@@ -91,6 +97,145 @@ def booking_payload(free_slot):
         return body
 
     return make
+
+
+@pytest.fixture
+def make_booking(app, client, free_slot, booking_payload, make_user):
+    """A factory: book as a patient through POST /api/v1/bookings; returns the JSON body.
+
+    make_booking() takes the first free neck-initial time two days ahead, as Ann Lee.
+    Say which time with `slot`, or let it be found from `service`, `practitioner`
+    (an id or one of `clinic`'s practitioners) and `days_ahead`; `name`, `email` and
+    `phone` change the patient, and any other keyword replaces that part of the body.
+    staff=True books as reception through POST /api/v1/staff/bookings instead (a phone
+    booking unless `source` says otherwise), from a desk of its own, so the test's
+    client stays signed in or out as it was.
+    """
+    desk = []
+
+    def front_desk():
+        if not desk:
+            email = make_user("reception", email="front-desk@clinic.test", name="Front Desk")
+            signed_in = app.test_client()
+            response = signed_in.post("/login", data={"email": email, "password": PASSWORD})
+            assert response.status_code == 302, response.get_data(as_text=True)
+            desk.append(signed_in)
+        return desk[0]
+
+    def make(
+        slot=None,
+        *,
+        service="neck-initial",
+        practitioner=None,
+        days_ahead=2,
+        name=None,
+        email=None,
+        phone=None,
+        staff=False,
+        **overrides,
+    ):
+        practitioner_id = getattr(practitioner, "id", practitioner)
+        slot = slot or free_slot(service, days_ahead=days_ahead, practitioner_id=practitioner_id)
+        patient = dict(overrides.pop("patient", PATIENT))
+        given = {"name": name, "email": email, "phone": phone}
+        patient.update({key: value for key, value in given.items() if value is not None})
+        if staff:
+            body = {
+                "service": service,
+                "start": slot.start.isoformat(),
+                "practitioner": slot.practitioner_id,
+                "patient": patient,
+                "source": "phone",
+                "screening": dict(NO_FLAGS),
+                "disclaimer_read": True,
+            }
+            body.update(overrides)
+            response = front_desk().post("/api/v1/staff/bookings", json=body)
+        else:
+            body = booking_payload(slot, service=service, patient=patient, **overrides)
+            response = client.post("/api/v1/bookings", json=body)
+        assert response.status_code == 201, response.get_data(as_text=True)
+        return response.get_json()
+
+    return make
+
+
+@dataclass(frozen=True)
+class SeededService:
+    id: int
+    slug: str
+    name: str
+
+
+@dataclass(frozen=True)
+class SeededPractitioner:
+    id: int
+    name: str
+    services: frozenset[str]  # slugs
+    weekdays: frozenset[int]  # the days they work, 0 is Monday
+
+
+@dataclass(frozen=True)
+class Clinic:
+    """The demo clinic as tests refer to it: by what each practitioner does, never by id or name.
+
+    practitioner: gives every consultation and works every weekday.
+    colleague: another who gives every consultation.
+    specialist: gives neck-initial but not back-initial.
+    """
+
+    practitioner: SeededPractitioner
+    colleague: SeededPractitioner
+    specialist: SeededPractitioner
+    practitioners: tuple[SeededPractitioner, ...]  # everyone, in the order they were added
+    services: Mapping[str, SeededService]  # by slug
+
+    def service(self, slug: str = "neck-initial") -> SeededService:
+        return self.services[slug]
+
+
+def the_one(found: list, what: str):
+    assert len(found) == 1, f"the demo clinic should have exactly one {what}, not {found}"
+    return found[0]
+
+
+def seeded_clinic() -> Clinic:
+    """Look the demo clinic up (inside an app context), before a test changes it."""
+    services = {
+        service.slug: SeededService(service.id, service.slug, service.name)
+        for service in db.session.execute(db.select(Service).order_by(Service.position)).scalars()
+    }
+    people = tuple(
+        SeededPractitioner(
+            id=person.id,
+            name=person.name,
+            services=frozenset(service.slug for service in person.services),
+            weekdays=frozenset(hours.weekday for hours in person.hours),
+        )
+        for person in db.session.execute(db.select(Practitioner).order_by(Practitioner.id))
+        .scalars()
+        .all()
+    )
+    everything = [p for p in people if p.services == set(services)]
+    practitioner = the_one(
+        [p for p in everything if p.weekdays >= set(range(5))],
+        "practitioner giving every consultation on every weekday",
+    )
+    colleague = the_one(
+        [p for p in everything if p != practitioner], "other practitioner giving everything"
+    )
+    specialist = the_one(
+        [p for p in people if "neck-initial" in p.services and "back-initial" not in p.services],
+        "practitioner giving neck-initial but not back-initial",
+    )
+    return Clinic(practitioner, colleague, specialist, people, MappingProxyType(services))
+
+
+@pytest.fixture
+def clinic(app) -> Clinic:
+    """The demo clinic's practitioners and services, with their ids and names."""
+    with app.app_context():
+        return seeded_clinic()
 
 
 PASSWORD = "correct horse battery"

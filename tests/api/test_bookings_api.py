@@ -201,14 +201,8 @@ def test_oversized_request_is_refused(client):
     assert response.get_json()["error"]["code"] == "too_large"
 
 
-def book(client, booking_payload, **kwargs):
-    response = client.post("/api/v1/bookings", json=booking_payload(**kwargs))
-    assert response.status_code == 201
-    return response.get_json()
-
-
-def test_manage_token_shows_the_booking(client, booking_payload):
-    made = book(client, booking_payload)
+def test_manage_token_shows_the_booking(client, make_booking):
+    made = make_booking()
     shown = client.get(f"/api/v1/bookings/{made['manage_token']}").get_json()
     assert shown["reference"] == made["reference"]
     assert shown["status"] == "booked"
@@ -221,9 +215,11 @@ def test_unknown_token_gets_404_json(client):
     assert response.get_json()["error"]["code"] == "not_found"
 
 
-def test_patient_can_cancel_and_the_slot_is_free_again(app, client, free_slot, booking_payload):
+def test_patient_can_cancel_and_the_slot_is_free_again(
+    app, client, free_slot, booking_payload, make_booking
+):
     slot = free_slot()
-    made = book(client, booking_payload, slot=slot)
+    made = make_booking(slot)
     response = client.post(f"/api/v1/bookings/{made['manage_token']}/cancel", json={})
     assert response.status_code == 200
     assert response.get_json()["status"] == "cancelled"
@@ -237,9 +233,9 @@ def test_patient_can_cancel_and_the_slot_is_free_again(app, client, free_slot, b
 
 
 def test_patient_can_reschedule_to_another_free_time_keeping_the_price(
-    app, client, free_slot, booking_payload
+    app, client, free_slot, make_booking
 ):
-    made = book(client, booking_payload)
+    made = make_booking()
     other = free_slot(days_ahead=5, practitioner_id=made["practitioner"]["id"])
     with app.app_context():
         db.session.execute(db.update(Service).values(price_cents=12000))
@@ -259,16 +255,11 @@ def test_patient_can_reschedule_to_another_free_time_keeping_the_price(
 
 
 def test_reschedule_onto_a_taken_time_gets_409_and_keeps_the_old_time(
-    app, client, free_slot, booking_payload
+    app, client, free_slot, make_booking
 ):
-    first = book(client, booking_payload)
+    first = make_booking()
     slot = free_slot(days_ahead=6, practitioner_id=first["practitioner"]["id"])
-    book(
-        client,
-        booking_payload,
-        slot=slot,
-        patient={"name": "Bo", "email": "bo@x.org", "phone": "5550199"},
-    )
+    make_booking(slot, patient={"name": "Bo", "email": "bo@x.org", "phone": "5550199"})
     response = client.post(
         f"/api/v1/bookings/{first['manage_token']}/reschedule",
         json={"start": slot.start.isoformat(), "practitioner": slot.practitioner_id},
@@ -279,9 +270,9 @@ def test_reschedule_onto_a_taken_time_gets_409_and_keeps_the_old_time(
 
 
 def test_changes_inside_the_cancellation_window_are_refused_with_the_phone_number(
-    app, client, booking_payload
+    app, client, make_booking
 ):
-    made = book(client, booking_payload)
+    made = make_booking()
     with app.app_context():
         db.session.execute(db.update(ClinicSettings).values(cancellation_notice_hours=24 * 60))
         db.session.commit()
@@ -295,8 +286,8 @@ def test_changes_inside_the_cancellation_window_are_refused_with_the_phone_numbe
     assert client.get(f"/api/v1/bookings/{token}").get_json()["status"] == "booked"
 
 
-def test_reschedule_needs_a_valid_start(client, booking_payload):
-    made = book(client, booking_payload)
+def test_reschedule_needs_a_valid_start(client, make_booking):
+    made = make_booking()
     response = client.post(
         f"/api/v1/bookings/{made['manage_token']}/reschedule", json={"start": "soon"}
     )
@@ -304,8 +295,8 @@ def test_reschedule_needs_a_valid_start(client, booking_payload):
     assert "start" in response.get_json()["error"]["fields"]
 
 
-def test_calendar_file_for_a_booking_parses_and_matches(app, client, booking_payload):
-    made = book(client, booking_payload)
+def test_calendar_file_for_a_booking_parses_and_matches(app, client, make_booking):
+    made = make_booking()
     response = client.get(f"/manage/{made['manage_token']}/calendar.ics")
     assert response.status_code == 200
     assert response.mimetype == "text/calendar"
@@ -320,8 +311,8 @@ def test_calendar_file_for_a_booking_parses_and_matches(app, client, booking_pay
     assert made["manage_token"] in str(event["description"])
 
 
-def test_rescheduling_to_the_same_time_is_refused_and_changes_nothing(app, client, booking_payload):
-    made = book(client, booking_payload)
+def test_rescheduling_to_the_same_time_is_refused_and_changes_nothing(app, client, make_booking):
+    made = make_booking()
     response = client.post(
         f"/api/v1/bookings/{made['manage_token']}/reschedule",
         json={"start": made["start"], "practitioner": made["practitioner"]["id"]},

@@ -43,7 +43,7 @@ def next_weekday(weekday: int) -> date:
     return day
 
 
-def test_availability_gives_slots_with_offsets_in_clinic_time(client):
+def test_availability_gives_slots_with_offsets_in_clinic_time(client, clinic):
     monday = next_weekday(0)
     response = client.get(f"/api/v1/availability?service=neck-initial&from={monday}&to={monday}")
     body = response.get_json()
@@ -51,32 +51,34 @@ def test_availability_gives_slots_with_offsets_in_clinic_time(client):
     assert body["service"] == "neck-initial"
     assert body["timezone"] == "America/New_York"
     starts = {(s["start"], s["practitioner"]["name"]) for s in body["slots"]}
-    # Sofia Romero opens at 08:00 on Mondays; Mei Lin at 09:00 with lunch 12:30-13:30.
+    # The specialist opens at 08:00 on Mondays; clinic.practitioner at 09:00 with lunch
+    # 12:30-13:30.
     offset = datetime.fromisoformat(body["slots"][0]["start"]).strftime("%z")
     assert offset in ("-0500", "-0400")
     first = body["slots"][0]
     assert first["start"].startswith(f"{monday}T08:00:00")
-    assert first["practitioner"]["name"] == "Sofia Romero"
-    mei = [s for s in body["slots"] if s["practitioner"]["name"] == "Mei Lin"]
-    assert mei[0]["start"].startswith(f"{monday}T09:00:00")
+    assert first["practitioner"]["name"] == clinic.specialist.name
+    own = [s for s in body["slots"] if s["practitioner"]["name"] == clinic.practitioner.name]
+    assert own[0]["start"].startswith(f"{monday}T09:00:00")
     # 60-minute appointments must finish by the 12:30 break.
-    assert not any(s["start"].startswith(f"{monday}T11:45") for s in mei)
-    assert any(s["start"].startswith(f"{monday}T11:30") for s in mei)
-    assert (f"{monday}T16:00:00{first['start'][19:]}", "Mei Lin") in starts
+    assert not any(s["start"].startswith(f"{monday}T11:45") for s in own)
+    assert any(s["start"].startswith(f"{monday}T11:30") for s in own)
+    assert (f"{monday}T16:00:00{first['start'][19:]}", clinic.practitioner.name) in starts
     for slot in body["slots"]:
         start = datetime.fromisoformat(slot["start"])
         end = datetime.fromisoformat(slot["end"])
         assert end - start == timedelta(minutes=60)
 
 
-def test_availability_for_one_practitioner_only_lists_them(client):
-    tuesday = next_weekday(1)
+def test_availability_for_one_practitioner_only_lists_them(client, clinic):
+    tuesday, colleague = next_weekday(1), clinic.colleague.id
     body = client.get(
-        f"/api/v1/availability?service=back-initial&from={tuesday}&to={tuesday}&practitioner=2"
+        f"/api/v1/availability?service=back-initial&from={tuesday}&to={tuesday}"
+        f"&practitioner={colleague}"
     ).get_json()
     assert body["slots"]
-    assert {s["practitioner"]["id"] for s in body["slots"]} == {2}
-    # James Okafor works 12:00-20:00 on Tuesdays.
+    assert {s["practitioner"]["id"] for s in body["slots"]} == {colleague}
+    # clinic.colleague works 12:00-20:00 on Tuesdays.
     assert body["slots"][0]["start"].startswith(f"{tuesday}T12:00")
 
 
@@ -92,7 +94,11 @@ def test_availability_for_one_practitioner_only_lists_them(client):
         ("service=neck-initial&from=2026-12-01&to=2027-01-01", "to"),
         ("service=neck-initial&from=2026-12-01&to=2026-12-02&practitioner=99", "practitioner"),
         ("service=neck-initial&from=2026-12-01&to=2026-12-02&practitioner=x", "practitioner"),
-        ("service=back-initial&from=2026-12-01&to=2026-12-02&practitioner=3", "practitioner"),
+        # {specialist} does not give back-initial.
+        (
+            "service=back-initial&from=2026-12-01&to=2026-12-02&practitioner={specialist}",
+            "practitioner",
+        ),
     ],
     ids=[
         "unknown-service",
@@ -107,7 +113,8 @@ def test_availability_for_one_practitioner_only_lists_them(client):
         "practitioner-without-service",
     ],
 )
-def test_availability_rejects_bad_queries_with_field_messages(client, query, field):
+def test_availability_rejects_bad_queries_with_field_messages(client, clinic, query, field):
+    query = query.format(specialist=clinic.specialist.id)
     response = client.get(f"/api/v1/availability?{query}")
     assert response.status_code == 422
     error = response.get_json()["error"]

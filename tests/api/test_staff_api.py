@@ -19,14 +19,6 @@ from tests.database import database_uri, fresh_database
 API = "/api/v1/staff"
 
 
-def book_online(client, booking_payload, slot=None, **patient):
-    body = booking_payload(slot)
-    body["patient"] = {**body["patient"], **patient}
-    response = client.post("/api/v1/bookings", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def booking_id(app, reference):
     with app.app_context():
         return db.session.execute(
@@ -60,25 +52,30 @@ def error(response, status):
 
 # --- Access ------------------------------------------------------------------------------
 
+# {practitioner} and {booking} are ids of a practitioner and a booking that exist.
 CALLS = [
     ("get", "/csrf"),
     ("get", "/calendar/day?date=2026-12-01"),
-    ("get", "/calendar/week?practitioner=1&date=2026-12-01"),
+    ("get", "/calendar/week?practitioner={practitioner}&date=2026-12-01"),
     ("get", "/patients?q=ann"),
-    ("get", "/bookings/1"),
+    ("get", "/bookings/{booking}"),
     ("post", "/bookings"),
-    ("post", "/bookings/1/move"),
-    ("post", "/bookings/1/cancel"),
-    ("post", "/bookings/1/status"),
+    ("post", "/bookings/{booking}/move"),
+    ("post", "/bookings/{booking}/cancel"),
+    ("post", "/bookings/{booking}/status"),
 ]
 
 
 @pytest.mark.parametrize(("method", "path"), CALLS)
 def test_every_call_needs_a_signed_in_staff_member(
-    app, client, booking_payload, free_slot, method, path
+    app, client, clinic, free_slot, method, path, make_booking
 ):
     slot = free_slot()
-    token = book_online(client, booking_payload, slot)["manage_token"]
+    made = make_booking(slot)
+    token = made["manage_token"]
+    path = path.format(
+        practitioner=clinic.practitioner.id, booking=booking_id(app, made["reference"])
+    )
     body = {"start": free_slot(days_ahead=5).start.isoformat(), "reason": "x", "status": "noshow"}
     sep = "&" if "?" in path else "?"
     attempts = [
@@ -99,8 +96,8 @@ def test_every_call_needs_a_signed_in_staff_member(
         assert booking.status == "booked" and booking.start_at == slot.start
 
 
-def test_a_manage_token_in_the_path_is_not_a_booking_id(client, booking_payload):
-    token = book_online(client, booking_payload)["manage_token"]
+def test_a_manage_token_in_the_path_is_not_a_booking_id(client, make_booking):
+    token = make_booking()["manage_token"]
     for path in (f"/bookings/{token}", f"/bookings/{token}/cancel"):
         response = client.get(API + path)
         assert response.status_code in (401, 404, 405)
@@ -111,16 +108,17 @@ def test_a_manage_token_in_the_path_is_not_a_booking_id(client, booking_payload)
 
 
 def test_day_calendar_has_a_column_per_practitioner_with_hours_breaks_time_off_and_bookings(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, clinic, free_slot, make_booking
 ):
-    slot = free_slot(practitioner_id=1)
-    made = book_online(client, booking_payload, slot, name="Dora Diaz")
+    practitioner = clinic.practitioner
+    slot = free_slot(practitioner_id=practitioner.id)
+    made = make_booking(slot, name="Dora Diaz")
     with app.app_context():
         day = to_local(slot.start).date()
         off_start = datetime.combine(day, datetime.min.time(), tzinfo=to_local(slot.start).tzinfo)
         db.session.add(
             TimeOff(
-                practitioner_id=3,
+                practitioner_id=clinic.specialist.id,
                 start_at=(off_start + timedelta(hours=10)).astimezone(UTC),
                 end_at=(off_start + timedelta(hours=11)).astimezone(UTC),
             )
@@ -136,34 +134,38 @@ def test_day_calendar_has_a_column_per_practitioner_with_hours_breaks_time_off_a
     assert data["date"] == day.isoformat()
     assert data["timezone"] == "America/New_York"
     columns = {c["practitioner"]["name"]: c for c in data["columns"]}
-    assert set(columns) == {"Mei Lin", "James Okafor", "Sofia Romero"}
-    mei = columns["Mei Lin"]
-    assert mei["date"] == day.isoformat()
-    # Mei Lin works 9 to 5 on weekdays with a lunch break; the slot is on a weekday.
+    assert set(columns) == {p.name for p in clinic.practitioners}
+    column = columns[practitioner.name]
+    assert column["date"] == day.isoformat()
+    # clinic.practitioner works 9 to 5 on weekdays with a lunch break; the slot is on one.
     offset = f"{offset[:3]}:{offset[3:]}"
-    assert mei["hours"] == [{"start": f"{day}T09:00:00{offset}", "end": f"{day}T17:00:00{offset}"}]
-    assert mei["breaks"] == [{"start": f"{day}T12:30:00{offset}", "end": f"{day}T13:30:00{offset}"}]
-    (booking,) = mei["bookings"]
+    assert column["hours"] == [
+        {"start": f"{day}T09:00:00{offset}", "end": f"{day}T17:00:00{offset}"}
+    ]
+    assert column["breaks"] == [
+        {"start": f"{day}T12:30:00{offset}", "end": f"{day}T13:30:00{offset}"}
+    ]
+    (booking,) = column["bookings"]
     assert booking["reference"] == made["reference"]
     assert booking["id"] == booking_id(app, made["reference"])
     assert datetime.fromisoformat(booking["start"]) == slot.start
     assert booking["start"].endswith(offset)
     assert booking["status"] == "booked"
-    assert booking["practitioner"] == {"id": 1, "name": "Mei Lin"}
+    assert booking["practitioner"] == {"id": practitioner.id, "name": practitioner.name}
     assert booking["patient"] == {"id": patient_id, "name": "Dora Diaz"}
     assert booking["service"]["slug"] == "neck-initial"
-    assert columns["Sofia Romero"]["time_off"] == [
+    assert columns[clinic.specialist.name]["time_off"] == [
         {"start": f"{day}T10:00:00{offset}", "end": f"{day}T11:00:00{offset}"}
     ]
-    assert mei["time_off"] == []
+    assert column["time_off"] == []
     assert data["cancelled"] == []
 
 
 def test_cancelled_bookings_leave_the_columns_but_are_listed(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, clinic, free_slot, make_booking
 ):
-    slot = free_slot(practitioner_id=1)
-    made = book_online(client, booking_payload, slot)
+    slot = free_slot(practitioner_id=clinic.practitioner.id)
+    made = make_booking(slot)
     auth.login()
     ident = booking_id(app, made["reference"])
     assert client.post(f"{API}/bookings/{ident}/cancel", json={"reason": "Ill"}).status_code == 200
@@ -176,21 +178,22 @@ def test_cancelled_bookings_leave_the_columns_but_are_listed(
 
 
 def test_week_calendar_has_seven_days_for_one_practitioner(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, clinic, free_slot, make_booking
 ):
-    slot = free_slot(practitioner_id=2)
-    made = book_online(client, booking_payload, slot)
+    colleague = clinic.colleague
+    slot = free_slot(practitioner_id=colleague.id)
+    made = make_booking(slot)
     with app.app_context():
         day = to_local(slot.start).date()
     auth.login()
-    data = client.get(f"{API}/calendar/week?practitioner=2&date={day}").get_json()
+    data = client.get(f"{API}/calendar/week?practitioner={colleague.id}&date={day}").get_json()
     monday = day - timedelta(days=day.weekday())
-    assert data["practitioner"] == {"id": 2, "name": "James Okafor"}
+    assert data["practitioner"] == {"id": colleague.id, "name": colleague.name}
     assert (data["from"], data["to"]) == (monday.isoformat(), (monday + timedelta(6)).isoformat())
     assert [c["date"] for c in data["columns"]] == [
         (monday + timedelta(n)).isoformat() for n in range(7)
     ]
-    # James Okafor works Tuesday, Thursday and Saturday only.
+    # clinic.colleague works Tuesday, Thursday and Saturday only.
     assert [bool(c["hours"]) for c in data["columns"]] == [0, 1, 0, 1, 0, 1, 0]
     booked = [b["reference"] for c in data["columns"] for b in c["bookings"]]
     assert booked == [made["reference"]]
@@ -203,13 +206,13 @@ def test_week_calendar_has_seven_days_for_one_practitioner(
         ("/calendar/day?date=tomorrow", 422, "date"),
         ("/calendar/week?date=2026-12-01", 422, "practitioner"),
         ("/calendar/week?practitioner=abc", 422, "practitioner"),
-        ("/calendar/week?practitioner=1&date=12/01/2026", 422, "date"),
+        ("/calendar/week?practitioner={practitioner}&date=12/01/2026", 422, "date"),
         ("/calendar/week?practitioner=999", 404, None),
     ],
 )
-def test_calendar_questions_that_cannot_be_answered(client, auth, path, status, field):
+def test_calendar_questions_that_cannot_be_answered(client, auth, clinic, path, status, field):
     auth.login()
-    body = error(client.get(API + path), status)
+    body = error(client.get(API + path.format(practitioner=clinic.practitioner.id)), status)
     if field:
         assert body["code"] == "validation_error"
         assert field in body["fields"]
@@ -276,10 +279,10 @@ def test_phone_booking_inside_the_minimum_notice_is_taken(app, client, auth, not
 
 
 def test_phone_booking_over_a_practitioners_booking_is_refused(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, make_booking
 ):
     slot = free_slot()
-    book_online(client, booking_payload, slot)
+    make_booking(slot)
     auth.login()
     for start in (slot.start, slot.start + timedelta(minutes=15)):
         response = client.post(f"{API}/bookings", json=phone_booking(slot, start=start.isoformat()))
@@ -289,9 +292,9 @@ def test_phone_booking_over_a_practitioners_booking_is_refused(
 
 
 def test_walk_in_for_an_existing_patient_adds_no_patient(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, make_booking
 ):
-    book_online(client, booking_payload, free_slot(days_ahead=2))
+    make_booking(days_ahead=2)
     with app.app_context():
         ann = db.session.execute(db.select(Patient)).scalar_one()
     auth.login()
@@ -374,22 +377,23 @@ def test_a_time_never_offered_is_422(app, client, auth, free_slot):
 # --- Changing a booking ------------------------------------------------------------------
 
 
-def two_bookings(app, client, free_slot, booking_payload):
-    """Two of Mei Lin's bookings on different days: (first id, second id, second start)."""
-    first = free_slot(practitioner_id=1, days_ahead=2)
-    second = free_slot(practitioner_id=1, days_ahead=9)
-    a = book_online(client, booking_payload, first)
-    b = book_online(client, booking_payload, second, name="Bo Chen", email="bo@example.com")
+def two_bookings(app, practitioner, free_slot, make_booking):
+    """Two bookings with one practitioner on different days: (first id, second id, both slots)."""
+    first = free_slot(practitioner_id=practitioner.id, days_ahead=2)
+    second = free_slot(practitioner_id=practitioner.id, days_ahead=9)
+    a = make_booking(first)
+    b = make_booking(second, name="Bo Chen", email="bo@example.com")
     return booking_id(app, a["reference"]), booking_id(app, b["reference"]), first, second
 
 
 def test_moving_onto_a_taken_time_is_refused_and_the_old_time_kept(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, make_booking, clinic
 ):
-    _a, b, first, second = two_bookings(app, client, free_slot, booking_payload)
+    _a, b, first, second = two_bookings(app, clinic.practitioner, free_slot, make_booking)
     auth.login()
     response = client.post(
-        f"{API}/bookings/{b}/move", json={"start": first.start.isoformat(), "practitioner": 1}
+        f"{API}/bookings/{b}/move",
+        json={"start": first.start.isoformat(), "practitioner": clinic.practitioner.id},
     )
     assert error(response, 409)["code"] == "slot_taken"
     kept = client.get(f"{API}/bookings/{b}").get_json()
@@ -397,8 +401,10 @@ def test_moving_onto_a_taken_time_is_refused_and_the_old_time_kept(
     assert count(app, AuditEntry) == 0
 
 
-def test_reception_moves_a_booking_to_a_free_time(app, client, auth, free_slot, booking_payload):
-    _a, b, _first, second = two_bookings(app, client, free_slot, booking_payload)
+def test_reception_moves_a_booking_to_a_free_time(
+    app, client, auth, free_slot, make_booking, clinic
+):
+    _a, b, _first, second = two_bookings(app, clinic.practitioner, free_slot, make_booking)
     auth.login()
     later = second.start + timedelta(hours=1)
     response = client.post(f"{API}/bookings/{b}/move", json={"start": later.isoformat()})
@@ -412,8 +418,8 @@ def test_reception_moves_a_booking_to_a_free_time(app, client, auth, free_slot, 
     assert error(client.post(f"{API}/bookings/999/move", json={"start": "x"}), 404)
 
 
-def test_cancel_needs_a_reason_and_happens_once(app, client, auth, free_slot, booking_payload):
-    ident, *_ = two_bookings(app, client, free_slot, booking_payload)
+def test_cancel_needs_a_reason_and_happens_once(app, client, auth, free_slot, make_booking, clinic):
+    ident, *_ = two_bookings(app, clinic.practitioner, free_slot, make_booking)
     auth.login()
     for body in ({}, {"reason": ""}, {"reason": "   "}, {"reason": 3}, {"reason": "x" * 301}):
         response = client.post(f"{API}/bookings/{ident}/cancel", json=body)
@@ -426,8 +432,10 @@ def test_cancel_needs_a_reason_and_happens_once(app, client, auth, free_slot, bo
     assert error(again, 409)["code"] == "not_changeable"
 
 
-def test_marking_arrived_done_and_no_show(app, client, auth, free_slot, booking_payload, start_now):
-    ident, *_ = two_bookings(app, client, free_slot, booking_payload)
+def test_marking_arrived_done_and_no_show(
+    app, client, auth, free_slot, start_now, make_booking, clinic
+):
+    ident, *_ = two_bookings(app, clinic.practitioner, free_slot, make_booking)
     auth.login()
     early = client.post(f"{API}/bookings/{ident}/status", json={"status": "fulfilled"})
     assert "once its start time has passed" in error(early, 409)["message"]
@@ -456,10 +464,8 @@ def test_unknown_bookings_are_404(client, auth):
 # --- Patients and CSRF -------------------------------------------------------------------
 
 
-def test_patient_search_matches_phone_digits_however_typed(
-    client, auth, free_slot, booking_payload
-):
-    book_online(client, booking_payload, free_slot(), phone="207-555-0100")
+def test_patient_search_matches_phone_digits_however_typed(client, auth, make_booking):
+    make_booking(phone="207-555-0100")
     auth.login()
     for query in ("(207) 555.0100", "2075550100", "555 0100", "ann lee", "ANN@example"):
         found = client.get(f"{API}/patients", query_string={"q": query}).get_json()["patients"]

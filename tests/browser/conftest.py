@@ -11,6 +11,7 @@ from werkzeug.serving import make_server
 
 from booking import create_app
 from booking.extensions import db
+from tests.conftest import seeded_clinic
 from tests.database import database_uri, fresh_database
 
 # Playwright cannot download its own browser here; Debian's Chromium needs these flags.
@@ -79,6 +80,13 @@ def live_server(tmp_path):
     thread.join(timeout=5)
     with app.app_context():
         db.engine.dispose()
+
+
+@pytest.fixture
+def clinic(live_server):
+    """The demo clinic's practitioners and services, as the live server's database holds them."""
+    with live_server.app.app_context():
+        return seeded_clinic()
 
 
 @pytest.fixture

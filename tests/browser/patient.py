@@ -101,5 +101,6 @@ def fill_details(page: Page, *, yes_to: tuple[str, ...] = (), disclaimer: bool =
         page.get_by_role("checkbox", name=DISCLAIMER_LABEL).check()
 
 
-def book(page: Page) -> None:
+def press_book_this_time(page: Page) -> None:
+    """Press "Book this time" on the details form, as the patient would."""
     page.get_by_role("button", name="Book this time").click()

@@ -38,7 +38,7 @@ def desk(browser: Browser, live_server):
     context.close()
 
 
-def test_reception_books_a_phone_patient_moves_it_and_marks_a_no_show(desk, live_server):
+def test_reception_books_a_phone_patient_moves_it_and_marks_a_no_show(desk, live_server, clinic):
     page = desk
     page.goto("/staff/")
     expect(page).to_have_url(re.compile(r"/login"))
@@ -47,15 +47,16 @@ def test_reception_books_a_phone_patient_moves_it_and_marks_a_no_show(desk, live
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("table")).to_be_visible()
 
-    # Find a day with free time for Mei Lin (she works Monday to Friday).
+    # Find a day with free time for clinic.practitioner (who works Monday to Friday).
+    name = clinic.practitioner.name
     for _ in range(7):
-        free = page.get_by_role("link", name=re.compile(r"^Book Mei Lin at"))
+        free = page.get_by_role("link", name=re.compile(rf"^Book {re.escape(name)} at"))
         if free.count():
             break
         page.get_by_role("link", name="Next day →").click()
     free.first.click()
 
-    expect(page.get_by_role("heading", level=1)).to_contain_text("New booking: Mei Lin")
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"New booking: {name}")
     page.get_by_role("textbox", name="Full name").fill("Pat Phone")
     page.get_by_role("textbox", name="Phone", exact=True).fill("207 555 0150")
     page.get_by_label("Consultation").select_option("back-initial")

@@ -24,9 +24,9 @@ def starts(client, url):
 
 
 def test_a_booking_made_by_another_worker_disappears_from_a_cached_answer(
-    app, client, free_slot, booking_payload
+    app, client, clinic, free_slot, booking_payload
 ):
-    slot = free_slot(practitioner_id=1)
+    slot = free_slot(practitioner_id=clinic.practitioner.id)
     url = month_query(app, slot)
     before = starts(client, url)
     assert starts(client, url) == before  # served again, from the cache
@@ -43,15 +43,18 @@ def test_a_booking_made_by_another_worker_disappears_from_a_cached_answer(
         db.engine.dispose()
 
 
-def test_hours_changed_with_a_bulk_statement_show_at_once(app, client, free_slot):
-    slot = free_slot(practitioner_id=1)
+def test_hours_changed_with_a_bulk_statement_show_at_once(app, client, clinic, free_slot):
+    slot = free_slot(practitioner_id=clinic.practitioner.id)
     url = month_query(app, slot)
     assert starts(client, url)
     with app.app_context():
         weekday = to_local(slot.start).weekday()
         db.session.execute(
             db.update(WorkingHours)
-            .where(WorkingHours.practitioner_id == 1, WorkingHours.weekday == weekday)
+            .where(
+                WorkingHours.practitioner_id == slot.practitioner_id,
+                WorkingHours.weekday == weekday,
+            )
             .values(start_time=time(9), end_time=time(10), break_start=None, break_end=None)
         )
         db.session.commit()

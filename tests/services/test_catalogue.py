@@ -10,9 +10,9 @@ from booking.extensions import db
 from booking.models import AuditEntry, ClinicSettings, Practitioner, PriceChange, Service, User
 from booking.services import catalogue
 from booking.services.catalogue import CatalogueError, ServiceDetails
+from tests.conftest import seeded_clinic
 
 BOUNDS = "Prices must be between $50.00 and $150.00 (set in Clinic settings)."
-MEI_LIN, SOFIA_ROMERO = 1, 3
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def details(**changes) -> ServiceDetails:
         course_typical=6,
         course_max=10,
         description="A shorter session.",
-        practitioner_ids=frozenset({MEI_LIN}),
+        practitioner_ids=frozenset({seeded_clinic().practitioner.id}),
     )
     return replace(base, **changes)
 
@@ -207,7 +207,7 @@ def test_slugs_are_lowercase_letters_digits_and_hyphens(slug, ok):
     assert (catalogue.slug_problem(slug) is None) is ok
 
 
-def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner):
+def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner, clinic):
     created = catalogue.create_service(
         "neck-short",
         details(package_sessions=6, package_discount_percent=10),
@@ -217,18 +217,18 @@ def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner):
     assert created.active and created.slug == "neck-short"
     assert created.position > service("back-follow-up").position
     assert created.package.discount_percent == 10
-    assert catalogue.practitioner_ids(created) == {MEI_LIN}
+    assert catalogue.practitioner_ids(created) == {clinic.practitioner.id}
     [entry] = entries("service.create")
     assert entry.after["slug"] == "neck-short"
     assert entry.after["package"] == "6 sessions at 10% off"
-    assert entry.after["practitioners"] == "Mei Lin"
+    assert entry.after["practitioners"] == clinic.practitioner.name
 
 
-def test_a_taken_slug_is_refused(owner):
+def test_a_taken_slug_is_refused(owner, clinic):
     with pytest.raises(CatalogueError) as refused:
         catalogue.create_service("neck-initial", details(), actor=owner)
     assert "already uses neck-initial" in refused.value.fields["slug"]
-    assert len(catalogue.list_services()) == 4
+    assert len(catalogue.list_services()) == len(clinic.services)
 
 
 def test_a_new_service_needs_a_practitioner_who_works_here(owner):
@@ -243,14 +243,20 @@ def test_every_problem_is_reported_at_once(owner):
     assert set(refused.value.fields) == {"slug", "price_cents", "course_typical"}
 
 
-def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner):
+def by_name(practitioners) -> str:
+    """Practitioners as the audit log lists them: names in order, comma-separated."""
+    return ", ".join(sorted(p.name for p in practitioners))
+
+
+def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner, clinic):
     item = service()
     old_description = item.description
+    two = {clinic.practitioner.id, clinic.specialist.id}
     wanted = replace(
         catalogue.details_of(item),
         description="New words.",
         price_cents=9900,
-        practitioner_ids=frozenset({MEI_LIN, SOFIA_ROMERO}),
+        practitioner_ids=frozenset(two),
     )
 
     assert catalogue.update_service(item, wanted, actor=owner) is True
@@ -258,13 +264,16 @@ def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner):
     [update] = entries("service.update")
     assert update.before == {
         "description": old_description,
-        "practitioners": "James Okafor, Mei Lin, Sofia Romero",
+        "practitioners": by_name(clinic.practitioners),
     }
-    assert update.after == {"description": "New words.", "practitioners": "Mei Lin, Sofia Romero"}
+    assert update.after == {
+        "description": "New words.",
+        "practitioners": by_name([clinic.practitioner, clinic.specialist]),
+    }
     [price] = entries("service.price")
     assert price.after == {"price": "99.00"}
     assert [(c.old_cents, c.new_cents) for c in history(item)] == [(9500, 9900)]
-    assert catalogue.practitioner_ids(service()) == {MEI_LIN, SOFIA_ROMERO}
+    assert catalogue.practitioner_ids(service()) == two
 
 
 def test_a_refused_edit_changes_nothing_at_all(owner):

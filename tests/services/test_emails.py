@@ -22,14 +22,12 @@ ANN = "ann@example.com"
 
 
 @pytest.fixture
-def neck(app):
-    with app.app_context():
-        return db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one().id
+def book_ahead(app, clinic, free_slot, make_user):
+    """A factory: book a slot as the patient (or as reception), `days_before` the start.
 
-
-@pytest.fixture
-def make_booking(app, neck, free_slot, make_user):
-    """A factory: book a slot as the patient (or as reception), `days_before` the start."""
+    Through the booking service rather than make_booking: only there can a test say
+    when the booking was made, and reminders depend on it.
+    """
 
     def make(slot=None, *, days_before=35, email=ANN, staff=False):
         slot = slot or free_slot()
@@ -44,7 +42,7 @@ def make_booking(app, neck, free_slot, make_user):
                 actor = db.session.execute(db.select(User).filter_by(email=address)).scalar_one()
             booking, _token = create_booking(
                 BookingRequest(
-                    service=db.session.get(Service, neck),
+                    service=db.session.get(Service, clinic.service("neck-initial").id),
                     start=slot.start,
                     practitioner_id=slot.practitioner_id,
                     name="Ann Lee",
@@ -75,26 +73,26 @@ def reminders(app, now):
         return queue_reminders(now)
 
 
-def test_an_online_booking_queues_a_confirmation_and_a_clinic_notice(app, make_booking):
-    booking_id, _start = make_booking()
+def test_an_online_booking_queues_a_confirmation_and_a_clinic_notice(app, book_ahead):
+    booking_id, _start = book_ahead()
     assert queued(app, booking_id) == [("confirmation", ANN), ("clinic_booking", CLINIC_EMAIL)]
 
 
-def test_a_reception_booking_without_an_email_queues_nothing(app, make_booking):
-    make_booking(email="", staff=True)
+def test_a_reception_booking_without_an_email_queues_nothing(app, book_ahead):
+    book_ahead(email="", staff=True)
     assert queued(app) == []
 
 
-def test_a_clinic_without_an_email_gets_no_notices(app, make_booking):
+def test_a_clinic_without_an_email_gets_no_notices(app, book_ahead):
     with app.app_context():
         db.session.execute(db.update(ClinicSettings).values(email=""))
         db.session.commit()
-    booking_id, _start = make_booking()
+    booking_id, _start = book_ahead()
     assert queued(app, booking_id) == [("confirmation", ANN)]
 
 
-def test_reception_cancelling_tells_the_patient_and_not_the_clinic(app, make_booking, make_user):
-    booking_id, _start = make_booking()
+def test_reception_cancelling_tells_the_patient_and_not_the_clinic(app, book_ahead, make_user):
+    booking_id, _start = book_ahead()
     with app.app_context():
         from booking.models import Booking, User
 
@@ -109,40 +107,38 @@ def test_reception_cancelling_tells_the_patient_and_not_the_clinic(app, make_boo
     assert ("clinic_cancellation", CLINIC_EMAIL) not in queued(app, booking_id)
 
 
-def test_a_reminder_is_queued_once_inside_the_window(app, make_booking):
-    booking_id, start = make_booking()
+def test_a_reminder_is_queued_once_inside_the_window(app, book_ahead):
+    booking_id, start = book_ahead()
     assert reminders(app, start - timedelta(hours=25)) == 0
     assert reminders(app, start - timedelta(hours=23)) == 1
     assert reminders(app, start - timedelta(hours=22)) == 0
     assert queued(app, booking_id)[-1] == ("reminder", ANN)
 
 
-def test_the_reminder_window_is_configurable(app, make_booking):
-    _booking_id, start = make_booking()
+def test_the_reminder_window_is_configurable(app, book_ahead):
+    _booking_id, start = book_ahead()
     app.config["REMINDER_HOURS"] = 48
     assert reminders(app, start - timedelta(hours=47)) == 1
 
 
-def test_no_reminder_for_a_booking_made_inside_the_window(app, make_booking):
+def test_no_reminder_for_a_booking_made_inside_the_window(app, book_ahead):
     """The confirmation has just told them; a reminder minutes later would be noise."""
-    _booking_id, start = make_booking(days_before=0.5)
+    _booking_id, start = book_ahead(days_before=0.5)
     assert reminders(app, start - timedelta(hours=11)) == 0
 
 
-def test_no_reminder_for_a_cancelled_booking_or_a_patient_without_email(
-    app, make_booking, free_slot
-):
-    cancelled, start = make_booking()
+def test_no_reminder_for_a_cancelled_booking_or_a_patient_without_email(app, book_ahead, free_slot):
+    cancelled, start = book_ahead()
     with app.app_context():
         from booking.models import Booking
 
         cancel_booking(db.session.get(Booking, cancelled), now=start - timedelta(days=3))
-    make_booking(free_slot(days_ahead=3), email="", staff=True)
+    book_ahead(free_slot(days_ahead=3), email="", staff=True)
     assert reminders(app, start - timedelta(hours=2)) == 0
 
 
-def test_a_moved_booking_is_reminded_of_its_new_time_only(app, make_booking, free_slot):
-    booking_id, start = make_booking()
+def test_a_moved_booking_is_reminded_of_its_new_time_only(app, book_ahead, free_slot):
+    booking_id, start = book_ahead()
     assert reminders(app, start - timedelta(hours=20)) == 1
     later = free_slot(days_ahead=6)
     with app.app_context():
@@ -171,7 +167,7 @@ def test_links_use_the_configured_base_url_outside_a_request(app):
         assert link("public.manage", token="abc") == "https://book.example.org/clinic/manage/abc"
 
 
-def test_an_address_beyond_ascii_gets_no_email_but_the_booking_stands(app, make_booking):
+def test_an_address_beyond_ascii_gets_no_email_but_the_booking_stands(app, book_ahead):
     """Such an address needs SMTPUTF8, which not every server offers."""
-    booking_id, _start = make_booking(email="zoë@example.com")
+    booking_id, _start = book_ahead(email="zoë@example.com")
     assert queued(app, booking_id) == [("clinic_booking", CLINIC_EMAIL)]

@@ -21,14 +21,6 @@ from tests.mail import MailServer, free_port
 ANN = "ann@example.com"
 
 
-def book(client, booking_payload, slot=None, **patient):
-    body = booking_payload(slot)
-    body["patient"] = {**body["patient"], **patient}
-    response = client.post("/api/v1/bookings", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def rows(app, **where):
     with app.app_context():
         return list(
@@ -78,9 +70,9 @@ def test_errors_are_recorded_by_class_and_code_only(error, described, permanent)
     assert outbox.is_permanent(error) is permanent
 
 
-def test_a_refused_address_is_given_up_at_once(app, client, mail_server, booking_payload):
+def test_a_refused_address_is_given_up_at_once(app, mail_server, make_booking):
     mail_server.refuse(ANN)
-    book(client, booking_payload)
+    make_booking()
 
     report = send(app)
 
@@ -93,10 +85,10 @@ def test_a_refused_address_is_given_up_at_once(app, client, mail_server, booking
 
 
 def test_a_message_is_given_up_after_the_last_attempt_and_can_be_put_back(
-    app, client, runner, mail_server, booking_payload
+    app, runner, mail_server, make_booking
 ):
     app.config.update(OUTBOX_MAX_ATTEMPTS=3, SMTP_PORT=free_port())
-    book(client, booking_payload)
+    make_booking()
     now = utcnow()
     for minutes in (0, 1, 3):
         report = send(app, now + timedelta(minutes=minutes))
@@ -113,16 +105,16 @@ def test_a_message_is_given_up_after_the_last_attempt_and_can_be_put_back(
     assert len(mail_server.received) == 2
 
 
-def test_the_summary_names_no_patient(app, client, runner, mail_server, booking_payload):
-    book(client, booking_payload)
+def test_the_summary_names_no_patient(app, runner, mail_server, make_booking):
+    make_booking()
     output = runner.invoke(args=["send-outbox"]).output
     assert output.strip() == "Outbox: 2 sent, 0 to retry, 0 given up."
 
 
 def test_a_claim_left_by_a_run_that_died_is_taken_over_when_its_lease_ends(
-    app, client, mail_server, booking_payload
+    app, mail_server, make_booking
 ):
-    book(client, booking_payload)
+    make_booking()
     now = utcnow()
     with app.app_context():
         db.session.execute(
@@ -161,10 +153,10 @@ def free_slots(app, count):
 
 
 def test_two_runs_at_once_send_each_message_exactly_once(
-    app, client, mail_server, booking_payload, monkeypatch
+    app, mail_server, monkeypatch, make_booking
 ):
     for n, slot in enumerate(free_slots(app, 6)):
-        book(client, booking_payload, slot, name=f"Patient {n}", email=f"p{n}@example.com")
+        make_booking(slot, name=f"Patient {n}", email=f"p{n}@example.com")
     app.config["OUTBOX_BATCH_SIZE"] = 4
     # Both runs pick their first batch before either claims it: the worst interleaving.
     # (SQLite lets only one in at a time, so there the other waits, then moves on.)
@@ -198,10 +190,10 @@ def test_two_runs_at_once_send_each_message_exactly_once(
 
 
 def test_an_email_overtaken_by_a_newer_one_before_it_went_is_not_sent(
-    app, client, mail_server, booking_payload, free_slot
+    app, client, mail_server, free_slot, make_booking
 ):
     mail_server.stop()
-    made = book(client, booking_payload)
+    made = make_booking()
     later = free_slot(days_ahead=5)
     client.post(
         f"/api/v1/bookings/{made['manage_token']}/reschedule",
@@ -221,8 +213,8 @@ def test_an_email_overtaken_by_a_newer_one_before_it_went_is_not_sent(
     assert skipped.message == ""
 
 
-def test_sent_messages_no_longer_hold_the_manage_link(app, client, mail_server, booking_payload):
-    made = book(client, booking_payload)
+def test_sent_messages_no_longer_hold_the_manage_link(app, mail_server, make_booking):
+    made = make_booking()
     (confirmation,) = rows(app, kind="confirmation")
     assert confirmation.message  # whole until it is sent
     send(app)
@@ -233,7 +225,7 @@ def test_sent_messages_no_longer_hold_the_manage_link(app, client, mail_server, 
 
 
 def test_the_outbox_commits_with_the_booking_or_not_at_all(
-    app, client, booking_payload, monkeypatch
+    app, client, booking_payload, monkeypatch, make_booking
 ):
     queue = emails._queue
 
@@ -248,7 +240,7 @@ def test_the_outbox_commits_with_the_booking_or_not_at_all(
 
     monkeypatch.undo()
     assert rows(app) == []
-    book(client, booking_payload)
+    make_booking()
     assert len(rows(app)) == 2
 
 
@@ -263,8 +255,8 @@ def login_server(app):
     server.stop()
 
 
-def test_it_logs_in_with_the_configured_account(app, client, login_server, booking_payload):
-    book(client, booking_payload)
+def test_it_logs_in_with_the_configured_account(app, login_server, make_booking):
+    make_booking()
     app.config["SMTP_PASSWORD"] = "wrong"
     report = send(app)
     assert (report.sent, report.retrying) == (0, 2)
@@ -277,18 +269,18 @@ def test_it_logs_in_with_the_configured_account(app, client, login_server, booki
 
 
 def test_it_never_falls_back_to_plain_text_when_starttls_is_expected(
-    app, client, mail_server, booking_payload
+    app, mail_server, make_booking
 ):
     app.config.update(SMTP_STARTTLS=True, SMTP_USER="booking", SMTP_PASSWORD="s3cret")
-    book(client, booking_payload)
+    make_booking()
     report = send(app)
     assert (report.sent, report.retrying) == (0, 2)
     assert {r.last_error for r in rows(app)} == {"SMTPNotSupportedError"}
     assert mail_server.received == []
 
 
-def test_one_broken_message_does_not_hold_up_the_others(app, client, mail_server, booking_payload):
-    book(client, booking_payload)
+def test_one_broken_message_does_not_hold_up_the_others(app, mail_server, make_booking):
+    make_booking()
     with app.app_context():
         broken = db.session.execute(
             db.select(OutboxMessage).filter_by(kind="confirmation")

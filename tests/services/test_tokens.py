@@ -8,20 +8,12 @@ from booking.services.bookings import cancel_booking, find_by_token
 from booking.services.tokens import hash_token, manage_token
 
 
-def book(client, booking_payload):
-    response = client.post("/api/v1/bookings", json=booking_payload())
-    assert response.status_code == 201
-    return response.get_json()["manage_token"]
-
-
 def the_booking():
     return db.session.execute(db.select(Booking)).scalar_one()
 
 
-def test_the_token_is_recreated_but_the_row_holds_only_its_hash_and_a_salt(
-    app, client, booking_payload
-):
-    token = book(client, booking_payload)
+def test_the_token_is_recreated_but_the_row_holds_only_its_hash_and_a_salt(app, make_booking):
+    token = make_booking()["manage_token"]
     with app.app_context():
         booking = the_booking()
         assert manage_token(booking) == token
@@ -31,19 +23,15 @@ def test_the_token_is_recreated_but_the_row_holds_only_its_hash_and_a_salt(
         assert len(token) >= 43
 
 
-def test_a_new_secret_with_the_old_one_as_fallback_keeps_links_in_later_emails(
-    app, client, booking_payload
-):
-    token = book(client, booking_payload)
+def test_a_new_secret_with_the_old_one_as_fallback_keeps_links_in_later_emails(app, make_booking):
+    token = make_booking()["manage_token"]
     app.config.update(SECRET_KEY="a-new-secret", SECRET_KEY_FALLBACKS=["test-secret"])
     with app.app_context():
         assert manage_token(the_booking()) == token
 
 
-def test_without_the_secret_later_emails_say_where_the_link_is_instead(
-    app, client, booking_payload
-):
-    token = book(client, booking_payload)
+def test_without_the_secret_later_emails_say_where_the_link_is_instead(app, make_booking):
+    token = make_booking()["manage_token"]
     app.config["SECRET_KEY"] = "a-new-secret"
     with app.app_context():
         booking = the_booking()
@@ -57,8 +45,8 @@ def test_without_the_secret_later_emails_say_where_the_link_is_instead(
         assert find_by_token(token) is not None
 
 
-def test_bookings_from_before_emails_have_no_link_to_recreate(app, client, booking_payload):
-    book(client, booking_payload)
+def test_bookings_from_before_emails_have_no_link_to_recreate(app, make_booking):
+    make_booking()
     with app.app_context():
         booking = the_booking()
         booking.manage_token_salt = None

@@ -41,9 +41,8 @@ def test_the_route_list_covers_every_area():
 
 
 @pytest.mark.parametrize(("method", "url"), ROUTES, ids=[f"{m} {u}" for m, u in ROUTES])
-def test_anonymous_visitors_are_turned_away(client, method, url, booking_payload):
-    made = client.post("/api/v1/bookings", json=booking_payload()).get_json()
-    token = made["manage_token"]
+def test_anonymous_visitors_are_turned_away(client, method, url, make_booking):
+    token = make_booking()["manage_token"]
     for attempt in (
         {},
         {"query_string": {"token": token}},

@@ -15,7 +15,6 @@ from booking.models import AuditEntry, Booking, Practitioner, Service
 from booking.models.base import utcnow
 
 NY = ZoneInfo("America/New_York")
-MEI_LIN, JAMES, SOFIA = 1, 2, 3
 ALL_FOUR = ["neck-initial", "neck-follow-up", "back-initial", "back-follow-up"]
 
 
@@ -47,7 +46,7 @@ def details(app, slugs: list[str] | None = None, **overrides) -> dict:
     } | overrides
 
 
-def practitioner(app, practitioner_id: int) -> Practitioner:
+def stored(app, practitioner_id: int) -> Practitioner:
     """The practitioner as stored now, with their services, usable outside the app."""
     with app.app_context():
         found = db.session.execute(
@@ -81,33 +80,26 @@ def audit_entries(app, prefix: str = "practitioner.") -> list[AuditEntry]:
         return entries
 
 
-def book(client, booking_payload, free_slot, days_ahead: int, practitioner_id: int = MEI_LIN):
-    slot = free_slot(days_ahead=days_ahead, practitioner_id=practitioner_id)
-    response = client.post("/api/v1/bookings", json=booking_payload(slot))
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()["reference"]
-
-
 def booking_id(app, reference: str) -> int:
     with app.app_context():
         return db.session.execute(db.select(Booking.id).filter_by(reference=reference)).scalar_one()
 
 
-# Who may use the pages
+# Who may use the pages; {specialist} is the specialist's id.
 
 EVERY_URL = [
     ("get", "/admin/practitioners"),
     ("post", "/admin/practitioners"),
-    ("get", f"/admin/practitioners/{SOFIA}"),
-    ("post", f"/admin/practitioners/{SOFIA}"),
-    ("post", f"/admin/practitioners/{SOFIA}/retire"),
-    ("post", f"/admin/practitioners/{SOFIA}/restore"),
+    ("get", "/admin/practitioners/{specialist}"),
+    ("post", "/admin/practitioners/{specialist}"),
+    ("post", "/admin/practitioners/{specialist}/retire"),
+    ("post", "/admin/practitioners/{specialist}/restore"),
 ]
 
 
-def assert_nothing_changed(app) -> None:
-    sofia = practitioner(app, SOFIA)
-    assert (sofia.name, sofia.active) == ("Sofia Romero", True)
+def assert_nothing_changed(app, clinic) -> None:
+    specialist = stored(app, clinic.specialist.id)
+    assert (specialist.name, specialist.active) == (clinic.specialist.name, True)
     with app.app_context():
         assert (
             db.session.execute(db.select(Practitioner).filter_by(name="Hana Sato")).first() is None
@@ -116,26 +108,30 @@ def assert_nothing_changed(app) -> None:
 
 
 @pytest.mark.parametrize(("method", "url"), EVERY_URL)
-def test_anonymous_visitors_are_sent_to_sign_in(app, client, method, url):
+def test_anonymous_visitors_are_sent_to_sign_in(app, client, clinic, method, url):
+    url = url.format(specialist=clinic.specialist.id)
     response = getattr(client, method)(url, data=details(app) if method == "post" else None)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
-    assert_nothing_changed(app)
+    assert_nothing_changed(app, clinic)
 
 
 @pytest.mark.parametrize(("method", "url"), EVERY_URL)
-def test_reception_is_refused(app, client, auth, method, url):
+def test_reception_is_refused(app, client, auth, clinic, method, url):
     auth.login("reception")
+    url = url.format(specialist=clinic.specialist.id)
     response = getattr(client, method)(url, data=details(app) if method == "post" else None)
     assert response.status_code == 403
-    assert_nothing_changed(app)
+    assert_nothing_changed(app, clinic)
 
 
 @pytest.mark.parametrize(("method", "url"), EVERY_URL)
-def test_owner_can_use_every_page(app, client, auth, method, url):
+def test_owner_can_use_every_page(app, client, auth, clinic, method, url):
     auth.login("owner")
-    # A new practitioner, or Sofia with one consultation fewer.
-    data = details(app, name="Sofia Romero" if url.endswith(str(SOFIA)) else "Hana Sato")
+    # A new practitioner, or the specialist with one consultation fewer.
+    editing = url.endswith("{specialist}")
+    data = details(app, name=clinic.specialist.name if editing else "Hana Sato")
+    url = url.format(specialist=clinic.specialist.id)
     response = getattr(client, method)(url, data=data if method == "post" else None)
     assert response.status_code == (200 if method == "get" else 302)
 
@@ -149,25 +145,27 @@ def test_an_unknown_practitioner_is_404(client, auth):
 # The list
 
 
-def test_list_shows_active_and_retired_with_links_to_their_schedule(app, client, auth):
+def test_list_shows_active_and_retired_with_links_to_their_schedule(app, client, auth, clinic):
     auth.login("owner")
-    response = client.post(f"/admin/practitioners/{SOFIA}/retire")
-    assert "Sofia Romero is retired" in text(client.get(response.headers["Location"]))
+    response = client.post(f"/admin/practitioners/{clinic.specialist.id}/retire")
+    retiring = clinic.specialist.name
+    assert f"{retiring} is retired" in text(client.get(response.headers["Location"]))
     page = text(client.get("/admin/practitioners"))
     active, retired = page.split("<h2>Retired</h2>")
-    assert "Mei Lin" in active and "James Okafor" in active and "Sofia Romero" not in active
+    assert clinic.practitioner.name in active and clinic.colleague.name in active
+    assert retiring not in active
     assert "Mon–Fri: 9:00 am – 5:00 pm (break 12:30 pm – 1:30 pm)" in active
-    for practitioner_id in (MEI_LIN, JAMES):
+    for practitioner_id in (clinic.practitioner.id, clinic.colleague.id):
         assert f'href="/staff/practitioners/{practitioner_id}/hours"' in active
         assert f'href="/staff/practitioners/{practitioner_id}"' in active
-    assert "Sofia Romero" in retired
-    assert f'action="/admin/practitioners/{SOFIA}/restore"' in retired
+    assert retiring in retired
+    assert f'action="/admin/practitioners/{clinic.specialist.id}/restore"' in retired
 
 
 # Adding and editing
 
 
-def test_a_new_practitioner_starts_without_hours_and_links_to_set_them(app, client, auth):
+def test_a_new_practitioner_starts_without_hours_and_links_to_set_them(app, client, auth, clinic):
     auth.login("owner")
     response = client.post("/admin/practitioners", data=details(app))
     with app.app_context():
@@ -187,8 +185,8 @@ def test_a_new_practitioner_starts_without_hours_and_links_to_set_them(app, clie
     [entry] = audit_entries(app)
     assert (entry.action, entry.subject_id) == ("practitioner.create", hana_id)
     assert entry.after["services"] == [
-        "Neck pain: first consultation",
-        "Neck pain: follow-up session",
+        clinic.service("neck-initial").name,
+        clinic.service("neck-follow-up").name,
     ]
 
 
@@ -196,126 +194,143 @@ def test_a_new_practitioner_starts_without_hours_and_links_to_set_them(app, clie
     ("fields", "field", "message"),
     [
         ({"name": " "}, "name", "Enter the practitioner's name."),
-        ({"name": "mei lin"}, "name", "There is already a practitioner called mei lin."),
+        # {taken} is a name already in use, typed in lower case.
+        ({"name": "{taken}"}, "name", "There is already a practitioner called {taken}."),
         ({"name": "x" * 121}, "name", "Keep the name under 120 characters."),
         ({"bio": "x" * 2001}, "bio", "Keep the bio under 2,000 characters."),
         ({"services": ["999"]}, "services", "is not a valid choice"),
     ],
 )
-def test_mistakes_are_explained_and_nothing_is_added(app, client, auth, fields, field, message):
+def test_mistakes_are_explained_and_nothing_is_added(
+    app, client, auth, clinic, fields, field, message
+):
     auth.login("owner")
+    taken = clinic.practitioner.name.lower()
+    message = message.format(taken=taken)
+    fields = {k: v.format(taken=taken) if isinstance(v, str) else v for k, v in fields.items()}
     response = client.post("/admin/practitioners", data=details(app, **fields))
     assert response.status_code == 422
     assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', text(response))
     with app.app_context():
-        assert len(db.session.execute(db.select(Practitioner)).all()) == 3
+        assert len(db.session.execute(db.select(Practitioner)).all()) == len(clinic.practitioners)
     assert audit_entries(app) == []
 
 
-def test_edit_form_shows_the_current_details(app, client, auth):
+def test_edit_form_shows_the_current_details(app, client, auth, clinic):
     auth.login("owner")
-    page = text(client.get(f"/admin/practitioners/{SOFIA}"))
-    assert 'value="Sofia Romero"' in page
+    page = text(client.get(f"/admin/practitioners/{clinic.specialist.id}"))
+    assert f'value="{clinic.specialist.name}"' in page
     assert "Treats neck pain, whiplash and tension headaches" in page
     ticked = [
         re.search(r'value="(\d+)"', tag).group(1)
         for tag in re.findall(r'<input[^>]*name="services"[^>]*>', page)
         if "checked" in tag
     ]
-    assert sorted(ticked) == sorted(
-        service_ids(app, ["neck-initial", "neck-follow-up", "back-follow-up"])
-    )
+    assert sorted(ticked) == sorted(service_ids(app, sorted(clinic.specialist.services)))
 
 
-def test_owner_changes_details_and_consultations_and_patients_see_it_at_once(app, client, auth):
-    assert SOFIA in offered_practitioners(client, "back-follow-up")
+def test_owner_changes_details_and_consultations_and_patients_see_it_at_once(
+    app, client, auth, clinic
+):
+    specialist = clinic.specialist
+    renamed = f"{specialist.name}-Diaz"
+    assert specialist.id in offered_practitioners(client, "back-follow-up")
     auth.login("owner")
     response = client.post(
-        f"/admin/practitioners/{SOFIA}",
-        data=details(app, ["neck-initial", "neck-follow-up"], name="Sofia Romero-Diaz", bio=""),
+        f"/admin/practitioners/{specialist.id}",
+        data=details(app, ["neck-initial", "neck-follow-up"], name=renamed, bio=""),
     )
     assert response.status_code == 302
-    assert "Saved Sofia Romero-Diaz's details." in text(client.get(response.headers["Location"]))
-    sofia = practitioner(app, SOFIA)
-    assert (sofia.name, sofia.bio) == ("Sofia Romero-Diaz", "")
-    assert SOFIA not in offered_practitioners(client, "back-follow-up")
-    assert SOFIA in offered_practitioners(client, "neck-initial")
+    assert f"Saved {renamed}'s details." in text(client.get(response.headers["Location"]))
+    now = stored(app, specialist.id)
+    assert (now.name, now.bio) == (renamed, "")
+    assert specialist.id not in offered_practitioners(client, "back-follow-up")
+    assert specialist.id in offered_practitioners(client, "neck-initial")
     [entry] = audit_entries(app)
     assert entry.action == "practitioner.update"
-    assert (entry.before["name"], entry.after["name"]) == ("Sofia Romero", "Sofia Romero-Diaz")
-    assert len(entry.before["services"]) == 3 and len(entry.after["services"]) == 2
+    assert (entry.before["name"], entry.after["name"]) == (specialist.name, renamed)
+    assert len(entry.before["services"]) == len(specialist.services)
+    assert len(entry.after["services"]) == 2
 
 
-def test_saving_without_changes_says_so(app, client, auth):
+def test_saving_without_changes_says_so(app, client, auth, clinic):
     auth.login("owner")
-    sofia = details(app, ["neck-initial", "neck-follow-up", "back-follow-up"], name="Sofia Romero")
-    sofia["bio"] = practitioner(app, SOFIA).bio
-    response = client.post(f"/admin/practitioners/{SOFIA}", data=sofia)
+    specialist = clinic.specialist
+    unchanged = details(app, sorted(specialist.services), name=specialist.name)
+    unchanged["bio"] = stored(app, specialist.id).bio
+    response = client.post(f"/admin/practitioners/{specialist.id}", data=unchanged)
     assert "No changes to save." in text(client.get(response.headers["Location"]))
     assert audit_entries(app) == []
 
 
-def test_an_offered_consultation_keeps_someone_to_give_it(app, client, auth):
+def test_an_offered_consultation_keeps_someone_to_give_it(app, client, auth, clinic):
     auth.login("owner")
-    # Mei and James give the first back consultation; James stops, so only Mei is left.
-    james = details(app, ["neck-initial", "neck-follow-up", "back-follow-up"], name="James Okafor")
-    assert client.post(f"/admin/practitioners/{JAMES}", data=james).status_code == 302
-    mei = details(app, ["neck-initial", "neck-follow-up", "back-follow-up"], name="Mei Lin")
-    response = client.post(f"/admin/practitioners/{MEI_LIN}", data=mei)
-    assert response.status_code == 422
-    assert re.search(
-        r'id="services-error">Mei Lin is the only practitioner giving Back pain', text(response)
+    # Two give the first back consultation; the colleague stops, so one is left.
+    last, colleague = clinic.practitioner, clinic.colleague
+    without_it = ["neck-initial", "neck-follow-up", "back-follow-up"]
+    stops = details(app, without_it, name=colleague.name)
+    assert client.post(f"/admin/practitioners/{colleague.id}", data=stops).status_code == 302
+    response = client.post(
+        f"/admin/practitioners/{last.id}", data=details(app, without_it, name=last.name)
     )
-    assert len(practitioner(app, MEI_LIN).services) == 4
-    retire = client.post(f"/admin/practitioners/{MEI_LIN}/retire")
+    assert response.status_code == 422
+    refusal = f"{last.name} is the only practitioner giving {clinic.service('back-initial').name}"
+    assert re.search(rf'id="services-error">{re.escape(refusal)}', text(response))
+    assert len(stored(app, last.id).services) == len(clinic.services)
+    retire = client.post(f"/admin/practitioners/{last.id}/retire")
     assert retire.status_code == 409
-    assert "Mei Lin is the only practitioner giving Back pain" in text(retire)
-    assert practitioner(app, MEI_LIN).active
+    assert refusal in text(retire)
+    assert stored(app, last.id).active
 
 
 # Retiring
 
 
 def test_retiring_is_refused_while_bookings_lie_ahead_then_allowed_once_they_are_cancelled(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, clinic, make_booking
 ):
-    first = book(client, booking_payload, free_slot, days_ahead=2)
-    second = book(client, booking_payload, free_slot, days_ahead=6)
+    leaving = clinic.practitioner
+    first = make_booking(practitioner=leaving.id, days_ahead=2)["reference"]
+    second = make_booking(practitioner=leaving.id, days_ahead=6)["reference"]
     first_id, second_id = booking_id(app, first), booking_id(app, second)
     auth.login("owner")
 
-    page = text(client.get(f"/admin/practitioners/{MEI_LIN}"))
-    assert "Mei Lin has 2 upcoming bookings." in page
-    assert "Retire Mei Lin</button>" not in page
-    refused = client.post(f"/admin/practitioners/{MEI_LIN}/retire")
+    page = text(client.get(f"/admin/practitioners/{leaving.id}"))
+    assert f"{leaving.name} has 2 upcoming bookings." in page
+    assert f"Retire {leaving.name}</button>" not in page
+    refused = client.post(f"/admin/practitioners/{leaving.id}/retire")
     assert refused.status_code == 409
     refusal = text(refused)
-    assert "Mei Lin still has 2 upcoming bookings. Move or cancel each one first" in refusal
+    assert f"{leaving.name} still has 2 upcoming bookings. Move or cancel each one first" in refusal
     for booking in (first_id, second_id):
         assert f'href="/staff/bookings/{booking}"' in refusal
         assert f'href="/staff/bookings/{booking}/move"' in refusal
     assert refusal.index(f"/staff/bookings/{first_id}") < refusal.index(
         f"/staff/bookings/{second_id}"
     )
-    assert practitioner(app, MEI_LIN).active
-    assert MEI_LIN in offered_practitioners(client)
+    assert stored(app, leaving.id).active
+    assert leaving.id in offered_practitioners(client)
     assert audit_entries(app) == []
 
     for booking in (first_id, second_id):
-        client.post(f"/staff/bookings/{booking}/cancel", data={"reason": "Mei Lin is leaving"})
-    assert "Retire Mei Lin</button>" in text(client.get(f"/admin/practitioners/{MEI_LIN}"))
-    response = client.post(f"/admin/practitioners/{MEI_LIN}/retire")
+        client.post(
+            f"/staff/bookings/{booking}/cancel", data={"reason": f"{leaving.name} is leaving"}
+        )
+    assert f"Retire {leaving.name}</button>" in text(
+        client.get(f"/admin/practitioners/{leaving.id}")
+    )
+    response = client.post(f"/admin/practitioners/{leaving.id}/retire")
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/practitioners"
-    assert "Mei Lin is retired" in text(client.get("/admin/practitioners"))
+    assert f"{leaving.name} is retired" in text(client.get("/admin/practitioners"))
 
-    assert not practitioner(app, MEI_LIN).active
-    assert MEI_LIN not in offered_practitioners(client)
-    assert offered_practitioners(client) == {JAMES, SOFIA}
+    assert not stored(app, leaving.id).active
+    assert leaving.id not in offered_practitioners(client)
+    assert offered_practitioners(client) == {clinic.colleague.id, clinic.specialist.id}
     # Out of the calendars...
     monday = ahead(0)
-    assert "Book Mei Lin at" not in text(client.get(f"/staff/?date={monday}"))
-    assert "Mei Lin" not in text(client.get("/staff/practitioners"))
+    assert f"Book {leaving.name} at" not in text(client.get(f"/staff/?date={monday}"))
+    assert leaving.name not in text(client.get("/staff/practitioners"))
     # ...but nothing was dropped: the bookings are still there, cancelled by reception.
     with app.app_context():
         statuses = db.session.execute(
@@ -324,16 +339,16 @@ def test_retiring_is_refused_while_bookings_lie_ahead_then_allowed_once_they_are
         assert sorted(statuses) == ["cancelled", "cancelled"]
     assert client.get(f"/staff/bookings/{first_id}").status_code == 200
     [entry] = audit_entries(app)
-    assert (entry.action, entry.subject_id) == ("practitioner.retire", MEI_LIN)
+    assert (entry.action, entry.subject_id) == ("practitioner.retire", leaving.id)
     assert (entry.before["active"], entry.after["active"]) == (True, False)
 
 
 def test_a_retired_practitioner_cannot_be_booked_by_patients(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, clinic, free_slot, booking_payload
 ):
-    slot = free_slot(days_ahead=3, practitioner_id=SOFIA)
+    slot = free_slot(days_ahead=3, practitioner_id=clinic.specialist.id)
     auth.login("owner")
-    assert client.post(f"/admin/practitioners/{SOFIA}/retire").status_code == 302
+    assert client.post(f"/admin/practitioners/{clinic.specialist.id}/retire").status_code == 302
     response = client.post("/api/v1/bookings", json=booking_payload(slot))
     assert response.status_code == 422
     assert response.get_json()["error"]["fields"] == {
@@ -343,26 +358,28 @@ def test_a_retired_practitioner_cannot_be_booked_by_patients(
         assert db.session.execute(db.select(Booking)).first() is None
 
 
-def test_a_restored_practitioner_is_offered_again_in_their_old_hours(app, client, auth):
+def test_a_restored_practitioner_is_offered_again_in_their_old_hours(app, client, auth, clinic):
     auth.login("owner")
-    client.post(f"/admin/practitioners/{SOFIA}/retire")
-    assert SOFIA not in offered_practitioners(client)
-    response = client.post(f"/admin/practitioners/{SOFIA}/restore")
+    client.post(f"/admin/practitioners/{clinic.specialist.id}/retire")
+    assert clinic.specialist.id not in offered_practitioners(client)
+    response = client.post(f"/admin/practitioners/{clinic.specialist.id}/restore")
     assert response.status_code == 302
-    assert "Sofia Romero is back" in text(client.get(response.headers["Location"]))
-    assert SOFIA in offered_practitioners(client)
+    assert f"{clinic.specialist.name} is back" in text(client.get(response.headers["Location"]))
+    assert clinic.specialist.id in offered_practitioners(client)
     assert [e.action for e in audit_entries(app)] == [
         "practitioner.retire",
         "practitioner.restore",
     ]
-    again = client.post(f"/admin/practitioners/{SOFIA}/restore")
-    assert "Sofia Romero was already active." in text(client.get(again.headers["Location"]))
+    again = client.post(f"/admin/practitioners/{clinic.specialist.id}/restore")
+    assert f"{clinic.specialist.name} was already active." in text(
+        client.get(again.headers["Location"])
+    )
     assert len(audit_entries(app)) == 2
 
 
-def test_the_audit_log_links_practitioner_changes_to_the_practitioner(app, client, auth):
+def test_the_audit_log_links_practitioner_changes_to_the_practitioner(app, client, auth, clinic):
     auth.login("owner")
-    client.post(f"/admin/practitioners/{SOFIA}/retire")
+    client.post(f"/admin/practitioners/{clinic.specialist.id}/retire")
     log = text(client.get("/staff/audit"))
-    assert "Sofia Romero retired" in log
-    assert f'href="/staff/practitioners/{SOFIA}"' in log
+    assert f"{clinic.specialist.name} retired" in log
+    assert f'href="/staff/practitioners/{clinic.specialist.id}"' in log

@@ -1,7 +1,7 @@
 """The owner's reports page and CSV downloads, checked against a hand-built fortnight.
 
 The fortnight is 2 to 15 March 2026 in New York, which holds the spring clock change
-(Sunday 8 March, 02:00 -> 03:00). The demo practitioners keep their hours; James
+(Sunday 8 March, 02:00 -> 03:00). The demo practitioners keep their hours; the colleague
 also works Sunday nights 00:00-06:00 so one opening spans the change. Every expected
 figure is worked out by hand next to the rows that make it.
 """
@@ -35,10 +35,7 @@ def local(day: str, clock: str) -> datetime:
 
 
 def add_booking(who, slug, day, clock, status, patient, price_cents=None, currency="USD"):
-    """Insert a booking row as it would be stored, at a clinic wall-clock time."""
-    practitioner = db.session.execute(
-        db.select(Practitioner).where(Practitioner.name.startswith(who))
-    ).scalar_one()
+    """Insert a booking row for `who` as it would be stored, at a clinic wall-clock time."""
     service = db.session.execute(db.select(Service).filter_by(slug=slug)).scalar_one()
     start = local(day, clock)
     end = start + timedelta(minutes=service.duration_minutes)
@@ -46,7 +43,7 @@ def add_booking(who, slug, day, clock, status, patient, price_cents=None, curren
     db.session.add(
         Booking(
             reference=f"R{n:07d}",
-            practitioner_id=practitioner.id,
+            practitioner_id=who.id,
             service_id=service.id,
             patient_id=patient.id,
             start_at=start,
@@ -65,14 +62,8 @@ def add_booking(who, slug, day, clock, status, patient, price_cents=None, curren
     db.session.flush()
 
 
-def practitioner(name: str) -> Practitioner:
-    return db.session.execute(
-        db.select(Practitioner).where(Practitioner.name.startswith(name))
-    ).scalar_one()
-
-
 @pytest.fixture
-def fortnight(app):
+def fortnight(app, clinic):
     """Bookings, hours and time off whose reports are worked out by hand."""
     with app.app_context():
         ann, bob, cat, dan, eve, fay, gus, hal, ivy = (
@@ -80,46 +71,57 @@ def fortnight(app):
             for name in ("Ann", "Bob", "Cat", "Dan", "Eve", "Fay", "Gus", "Hal", "Ivy")
         )
         db.session.add_all([ann, bob, cat, dan, eve, fay, gus, hal, ivy])
-        mei, james, sofia = practitioner("Mei"), practitioner("James"), practitioner("Sofia")
+        practitioner, colleague, specialist = (
+            clinic.practitioner,
+            clinic.colleague,
+            clinic.specialist,
+        )
         db.session.add(
-            WorkingHours(practitioner=james, weekday=6, start_time=time(0), end_time=time(6))
+            WorkingHours(
+                practitioner_id=colleague.id, weekday=6, start_time=time(0), end_time=time(6)
+            )
         )
         db.session.add_all(
             [
-                # Mei Lin off all of Wednesday 11 March: 420 min.
+                # The practitioner off all of Wednesday 11 March: 420 min.
                 TimeOff(
-                    practitioner=mei,
+                    practitioner_id=practitioner.id,
                     start_at=local("2026-03-11", "00:00"),
                     end_at=local("2026-03-12", "00:00"),
                 ),
-                # Sofia Romero off Friday 13 March 08:00-11:00: 180 min.
+                # The specialist off Friday 13 March 08:00-11:00: 180 min.
                 TimeOff(
-                    practitioner=sofia,
+                    practitioner_id=specialist.id,
                     start_at=local("2026-03-13", "08:00"),
                     end_at=local("2026-03-13", "11:00"),
                 ),
             ]
         )
         # Before the dates: Ann has been before; Bob only ever cancelled.
-        add_booking("Mei", "neck-initial", "2026-02-16", "09:00", "fulfilled", ann)
-        add_booking("Mei", "back-initial", "2026-02-17", "09:00", "cancelled", bob)
+        add_booking(practitioner, "neck-initial", "2026-02-16", "09:00", "fulfilled", ann)
+        add_booking(practitioner, "back-initial", "2026-02-17", "09:00", "cancelled", bob)
         # Week of 2 March (the clocks change on its Sunday).
-        add_booking("Mei", "neck-initial", "2026-03-02", "09:00", "fulfilled", ann, 8000)
-        add_booking("Mei", "back-initial", "2026-03-03", "10:00", "noshow", bob)
-        add_booking("Mei", "neck-follow-up", "2026-03-04", "11:00", "cancelled", cat)
-        add_booking("James", "neck-follow-up", "2026-03-08", "01:30", "arrived", eve)  # EST
-        add_booking("James", "back-follow-up", "2026-03-08", "04:00", "fulfilled", dan)  # EDT
+        add_booking(practitioner, "neck-initial", "2026-03-02", "09:00", "fulfilled", ann, 8000)
+        add_booking(practitioner, "back-initial", "2026-03-03", "10:00", "noshow", bob)
+        add_booking(practitioner, "neck-follow-up", "2026-03-04", "11:00", "cancelled", cat)
+        add_booking(colleague, "neck-follow-up", "2026-03-08", "01:30", "arrived", eve)  # EST
+        add_booking(colleague, "back-follow-up", "2026-03-08", "04:00", "fulfilled", dan)  # EDT
         # Sunday 22:30 in New York is Monday in UTC: still the week of 2 March.
-        add_booking("Sofia", "neck-initial", "2026-03-08", "22:30", "fulfilled", fay)
+        add_booking(specialist, "neck-initial", "2026-03-08", "22:30", "fulfilled", fay)
         # Week of 9 March.
-        add_booking("Mei", "neck-follow-up", "2026-03-09", "09:00", "fulfilled", ann)
-        add_booking("Mei", "back-follow-up", "2026-03-12", "14:00", "noshow", gus)
-        add_booking("Sofia", "back-follow-up", "2026-03-13", "12:00", "cancelled", bob)
-        add_booking("James", "neck-initial", "2026-03-15", "23:15", "booked", hal)
+        add_booking(practitioner, "neck-follow-up", "2026-03-09", "09:00", "fulfilled", ann)
+        add_booking(practitioner, "back-follow-up", "2026-03-12", "14:00", "noshow", gus)
+        add_booking(specialist, "back-follow-up", "2026-03-13", "12:00", "cancelled", bob)
+        add_booking(colleague, "neck-initial", "2026-03-15", "23:15", "booked", hal)
         # Just outside the dates, though inside their first and last UTC days.
-        add_booking("Mei", "neck-initial", "2026-03-01", "23:30", "fulfilled", ivy)
-        add_booking("Mei", "neck-initial", "2026-03-16", "09:00", "fulfilled", ivy)
+        add_booking(practitioner, "neck-initial", "2026-03-01", "23:30", "fulfilled", ivy)
+        add_booking(practitioner, "neck-initial", "2026-03-16", "09:00", "fulfilled", ivy)
         db.session.commit()
+
+
+def by_name(*rows: list[str]) -> list[list[str]]:
+    """Rows of a per-practitioner table in the order the report gives them: by name."""
+    return sorted(rows, key=lambda row: row[0])
 
 
 class Tables(HTMLParser):
@@ -181,26 +183,31 @@ def test_bookings_by_week_by_condition(client, auth, fortnight):
             "Back pain",
             "All bookings",
         ],
-        # Mar 2, 8 (01:30) and Sofia's Sunday-night booking; Mar 3 no-show and Mar 8 04:00.
+        # Mar 2, 8 (01:30) and the specialist's Sunday-night booking; Mar 3 no-show and
+        # Mar 8 04:00.
         ["Mon 2 Mar 2026", "2026-W10", "7", "3", "2", "5"],
         ["Mon 9 Mar 2026", "2026-W11", "7", "2", "1", "3"],
         ["Total", "", "14", "5", "3", "8"],
     ]
 
 
-def test_utilisation_uses_hours_breaks_time_off_and_the_clock_change(client, auth, fortnight):
+def test_utilisation_uses_hours_breaks_time_off_and_the_clock_change(
+    client, auth, clinic, fortnight
+):
     auth.login("owner")
     assert page_tables(client)["Utilisation by practitioner"] == [
         ["Practitioner", "Booked time", "Open time", "Utilisation"],
-        # Tue/Thu 12-20 less 30 min break x 4 = 1800, Sat 9-13 x 2 = 480, Sunday nights:
-        # 8 March 5 real hours (300) + 15 March 360 = 2940. Held: 45 + 45 + 60 = 150.
-        ["James Okafor", "2 h 30 min", "49 h 00 min", "5.1%"],
-        # 10 weekdays x 7 h = 4200 less Wednesday off (420) = 3780. Held: 60 + 45; her
-        # two no-shows and the cancellation hold no time.
-        ["Mei Lin", "1 h 45 min", "63 h 00 min", "2.8%"],
-        # Mon/Wed/Fri 8-14 x 6 = 2160, Sat 10-15 less 30 min x 2 = 540, less Friday
-        # 08:00-11:00 off = 2520. Held: 60.
-        ["Sofia Romero", "1 h 00 min", "42 h 00 min", "2.4%"],
+        *by_name(
+            # Tue/Thu 12-20 less 30 min break x 4 = 1800, Sat 9-13 x 2 = 480, Sunday nights:
+            # 8 March 5 real hours (300) + 15 March 360 = 2940. Held: 45 + 45 + 60 = 150.
+            [clinic.colleague.name, "2 h 30 min", "49 h 00 min", "5.1%"],
+            # 10 weekdays x 7 h = 4200 less Wednesday off (420) = 3780. Held: 60 + 45; her
+            # two no-shows and the cancellation hold no time.
+            [clinic.practitioner.name, "1 h 45 min", "63 h 00 min", "2.8%"],
+            # Mon/Wed/Fri 8-14 x 6 = 2160, Sat 10-15 less 30 min x 2 = 540, less Friday
+            # 08:00-11:00 off = 2520. Held: 60.
+            [clinic.specialist.name, "1 h 00 min", "42 h 00 min", "2.4%"],
+        ),
     ]
 
 
@@ -255,12 +262,13 @@ def test_headline_figures_say_which_revenue_is_which(client, auth, fortnight):
     assert "booked, arrived and done. No-shows and cancellations are left out" in text
 
 
-def test_bookings_priced_in_another_currency_are_left_out_and_said_so(app, client, auth):
+def test_bookings_priced_in_another_currency_are_left_out_and_said_so(app, client, auth, clinic):
     with app.app_context():
         ann = Patient(name="Ann", email="ann@example.com", phone="207 555 0100")
         db.session.add(ann)
-        add_booking("Mei", "neck-initial", "2026-03-02", "09:00", "fulfilled", ann)
-        add_booking("Mei", "neck-initial", "2026-03-03", "09:00", "fulfilled", ann, 12000, "CAD")
+        who = clinic.practitioner
+        add_booking(who, "neck-initial", "2026-03-02", "09:00", "fulfilled", ann)
+        add_booking(who, "neck-initial", "2026-03-03", "09:00", "fulfilled", ann, 12000, "CAD")
         db.session.commit()
     auth.login("owner")
     page = client.get(f"/admin/reports?{RANGE}").get_data(as_text=True)
@@ -296,7 +304,7 @@ def test_each_csv_holds_the_figures_the_page_shows(client, auth, fortnight, name
         assert [normalised(cell) for cell in page_row] == csv_row
 
 
-def test_csv_is_an_attachment_with_a_header_row_and_plain_numbers(client, auth, fortnight):
+def test_csv_is_an_attachment_with_a_header_row_and_plain_numbers(client, auth, clinic, fortnight):
     auth.login("owner")
     response = client.get(f"/admin/reports/utilisation.csv?{RANGE}")
     assert response.mimetype == "text/csv"
@@ -305,9 +313,11 @@ def test_csv_is_an_attachment_with_a_header_row_and_plain_numbers(client, auth, 
     )
     assert csv_rows(client, "utilisation") == [
         ["Practitioner", "Booked minutes", "Open minutes", "Utilisation (%)"],
-        ["James Okafor", "150", "2940", "5.1"],
-        ["Mei Lin", "105", "3780", "2.8"],
-        ["Sofia Romero", "60", "2520", "2.4"],
+        *by_name(
+            [clinic.colleague.name, "150", "2940", "5.1"],
+            [clinic.practitioner.name, "105", "3780", "2.8"],
+            [clinic.specialist.name, "60", "2520", "2.4"],
+        ),
     ]
     assert csv_rows(client, "revenue")[0] == [
         "Week starting (Monday)",
@@ -320,9 +330,9 @@ def test_csv_is_an_attachment_with_a_header_row_and_plain_numbers(client, auth, 
 
 
 @pytest.mark.parametrize("name", ['=HYPERLINK("http://x.test")', "+1 555", "-2+3", "@SUM(A1)"])
-def test_csv_cells_never_start_a_formula(app, client, auth, name):
+def test_csv_cells_never_start_a_formula(app, client, auth, clinic, name):
     with app.app_context():
-        practitioner("Mei").name = name
+        db.session.get(Practitioner, clinic.practitioner.id).name = name
         db.session.commit()
     auth.login("owner")
     rows = csv_rows(client, "utilisation")

@@ -12,7 +12,6 @@ from booking.extensions import db
 from booking.models import AuditEntry, Booking, PriceChange, Service
 
 BOUNDS = "Prices must be between $50.00 and $150.00 (set in Clinic settings)."
-MEI_LIN, JAMES_OKAFOR, SOFIA_ROMERO = 1, 2, 3
 
 
 def service_id(app, slug: str = "neck-initial") -> int:
@@ -45,27 +44,24 @@ def edit(client, app, slug: str = "neck-initial", **changes):
     return client.post(url, data=data)
 
 
-NEW_SERVICE = {
-    "name": "Back pain: short follow-up",
-    "slug": "back-short",
-    "condition": "back",
-    "kind": "follow-up",
-    "description": "A 30-minute session for patients well into a course.",
-    "duration_minutes": "30",
-    "buffer_minutes": "10",
-    "price_cents": "60",
-    "course_min": "4",
-    "course_typical": "6",
-    "course_max": "8",
-    "package_kind": "none",
-    "practitioner_ids": [str(MEI_LIN)],
-}
-
-
-def book(client, booking_payload) -> dict:
-    response = client.post("/api/v1/bookings", json=booking_payload())
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
+@pytest.fixture
+def new_service(clinic) -> dict:
+    """The form for a new service, given by the practitioner who gives everything."""
+    return {
+        "name": "Back pain: short follow-up",
+        "slug": "back-short",
+        "condition": "back",
+        "kind": "follow-up",
+        "description": "A 30-minute session for patients well into a course.",
+        "duration_minutes": "30",
+        "buffer_minutes": "10",
+        "price_cents": "60",
+        "course_min": "4",
+        "course_typical": "6",
+        "course_max": "8",
+        "package_kind": "none",
+        "practitioner_ids": [str(clinic.practitioner.id)],
+    }
 
 
 def api_service(client, slug: str) -> dict | None:
@@ -78,17 +74,18 @@ def text(response) -> str:
 
 # Who may come in
 
+# {service} is neck-initial's id.
 GET_URLS = [
     "/admin/services",
     "/admin/services/new",
-    "/admin/services/1",
-    "/admin/services/1/prices",
+    "/admin/services/{service}",
+    "/admin/services/{service}/prices",
 ]
 POST_URLS = [
     "/admin/services/new",
-    "/admin/services/1",
-    "/admin/services/1/retire",
-    "/admin/services/1/restore",
+    "/admin/services/{service}",
+    "/admin/services/{service}/retire",
+    "/admin/services/{service}/restore",
 ]
 
 
@@ -96,25 +93,25 @@ EVERY_URL = [("get", url) for url in GET_URLS] + [("post", url) for url in POST_
 
 
 @pytest.mark.parametrize(("method", "url"), EVERY_URL)
-def test_anonymous_visitors_are_sent_to_sign_in(client, method, url):
-    response = getattr(client, method)(url)
+def test_anonymous_visitors_are_sent_to_sign_in(client, clinic, method, url):
+    response = getattr(client, method)(url.format(service=clinic.service().id))
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
 
 
 @pytest.mark.parametrize(("method", "url"), EVERY_URL)
-def test_reception_is_refused(app, client, auth, method, url):
+def test_reception_is_refused(app, client, auth, clinic, method, url):
     auth.login("reception")
-    response = getattr(client, method)(url)
+    response = getattr(client, method)(url.format(service=clinic.service().id))
     assert response.status_code == 403
     with app.app_context():
         assert db.session.execute(db.select(AuditEntry)).first() is None
 
 
 @pytest.mark.parametrize("url", GET_URLS)
-def test_owner_opens_every_page(client, auth, url):
+def test_owner_opens_every_page(client, auth, clinic, url):
     auth.login("owner")
-    assert client.get(url).status_code == 200
+    assert client.get(url.format(service=clinic.service().id)).status_code == 200
 
 
 def test_an_unknown_service_is_404(client, auth):
@@ -127,7 +124,9 @@ def test_an_unknown_service_is_404(client, auth):
 # The list
 
 
-def test_owner_sees_each_service_with_price_length_plan_package_and_who_gives_it(app, client, auth):
+def test_owner_sees_each_service_with_price_length_plan_package_and_who_gives_it(
+    app, client, auth, clinic
+):
     auth.login("owner")
     with app.app_context():
         item = db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one()
@@ -137,30 +136,30 @@ def test_owner_sees_each_service_with_price_length_plan_package_and_who_gives_it
 
     page = text(client.get("/admin/services"))
 
-    row = re.search(
-        r"<tr>\s*<th scope=\"row\">\s*Neck pain: first consultation.*?</tr>", page, re.S
-    )
+    neck, back = clinic.service("neck-initial"), clinic.service("back-initial")
+    row = re.search(rf"<tr>\s*<th scope=\"row\">\s*{re.escape(neck.name)}.*?</tr>", page, re.S)
     assert row, page
     row = re.sub(r"\s+", " ", row.group(0))
     assert "$95.00" in row
     assert "60 min + 15 min buffer" in row
     assert "5–12 sessions, typically 8" in row
     assert "6 sessions at 10% off" in row
-    assert "Mei Lin" in row and "James Okafor" in row and "Sofia Romero" in row
+    for practitioner in clinic.practitioners:
+        assert practitioner.name in row
     assert f'href="/admin/services/{item_id}"' in row
     assert f'href="/admin/services/{item_id}/prices"' in row
-    back_initial = re.search(r"Back pain: first consultation.*?</tr>", page, re.S).group(0)
-    assert "Sofia Romero" not in back_initial
+    back_initial = re.search(rf"{re.escape(back.name)}.*?</tr>", page, re.S).group(0)
+    assert clinic.specialist.name not in back_initial
 
 
-def test_retired_services_are_listed_after_those_offered(app, client, auth):
+def test_retired_services_are_listed_after_those_offered(app, client, auth, clinic):
     auth.login("owner")
     client.post(f"/admin/services/{service_id(app, 'neck-initial')}/retire")
 
     page = text(client.get("/admin/services"))
 
     names = re.findall(r'<th scope="row">\s*([^<\n]+)', page)
-    assert names[-1].strip() == "Neck pain: first consultation"
+    assert names[-1].strip() == clinic.service("neck-initial").name
     assert "Retired" in page
 
 
@@ -226,9 +225,9 @@ def test_a_new_price_is_recorded_with_who_when_old_and_new(app, client, auth):
 
 
 def test_a_new_price_applies_at_once_but_a_booking_already_made_keeps_its_price(
-    app, client, auth, booking_payload
+    app, client, auth, make_booking
 ):
-    made = book(client, booking_payload)
+    made = make_booking()
     assert made["price"]["amount"] == "95.00"
     auth.login("owner")
 
@@ -395,7 +394,7 @@ def test_a_package_that_does_not_add_up_is_explained(app, client, auth, fields, 
 # Details and who gives it
 
 
-def test_owner_changes_the_details_and_who_gives_it(app, client, auth, free_slot):
+def test_owner_changes_the_details_and_who_gives_it(app, client, auth, free_slot, clinic):
     auth.login("owner")
 
     response = edit(
@@ -405,7 +404,7 @@ def test_owner_changes_the_details_and_who_gives_it(app, client, auth, free_slot
         name="Back pain: review session",
         duration_minutes="50",
         buffer_minutes="10",
-        practitioner_ids=[str(MEI_LIN)],
+        practitioner_ids=[str(clinic.practitioner.id)],
     )
 
     assert response.status_code == 302
@@ -415,14 +414,14 @@ def test_owner_changes_the_details_and_who_gives_it(app, client, auth, free_slot
     assert slot.end - slot.start == timedelta(minutes=50)
     found = client.get(
         f"/api/v1/availability?service=back-follow-up&from={slot.start.date()}"
-        f"&to={slot.start.date()}&practitioner={SOFIA_ROMERO}"
+        f"&to={slot.start.date()}&practitioner={clinic.specialist.id}"
     )
-    assert found.status_code == 422  # Sofia Romero no longer gives it
+    assert found.status_code == 422  # the specialist no longer gives it
     with app.app_context():
         [entry] = db.session.execute(
             db.select(AuditEntry).filter_by(action="service.update")
         ).scalars()
-        assert entry.after["practitioners"] == "Mei Lin"
+        assert entry.after["practitioners"] == clinic.practitioner.name
         assert entry.after["duration_minutes"] == 50
 
 
@@ -463,10 +462,10 @@ def test_saving_without_changes_says_so(app, client, auth):
 # New services
 
 
-def test_owner_adds_a_service_patients_can_book_at_once(app, client, auth):
+def test_owner_adds_a_service_patients_can_book_at_once(app, client, auth, new_service):
     auth.login("owner")
 
-    response = client.post("/admin/services/new", data=NEW_SERVICE)
+    response = client.post("/admin/services/new", data=new_service)
 
     assert response.status_code == 302, text(response)
     listed = api_service(client, "back-short")
@@ -491,16 +490,16 @@ def test_owner_adds_a_service_patients_can_book_at_once(app, client, auth):
         ("neck-initial", "Another service already uses neck-initial; choose another."),
     ],
 )
-def test_a_bad_or_taken_slug_is_explained(app, client, auth, slug, message):
+def test_a_bad_or_taken_slug_is_explained(app, client, auth, clinic, new_service, slug, message):
     auth.login("owner")
 
-    response = client.post("/admin/services/new", data=NEW_SERVICE | {"slug": slug})
+    response = client.post("/admin/services/new", data=new_service | {"slug": slug})
 
     assert response.status_code == 422
     assert re.search(rf'id="slug-error">[^<]*{re.escape(message)}', text(response))
     assert 'value="Back pain: short follow-up"' in text(response)  # the rest is kept
     with app.app_context():
-        assert len(db.session.execute(db.select(Service)).all()) == 4
+        assert len(db.session.execute(db.select(Service)).all()) == len(clinic.services)
 
 
 def test_a_taken_slug_is_explained_even_on_an_empty_form(client, auth):
@@ -512,12 +511,12 @@ def test_a_taken_slug_is_explained_even_on_an_empty_form(client, auth):
     assert "Enter the name patients see." in page
 
 
-def test_a_new_service_reports_every_mistake_at_once(app, client, auth):
+def test_a_new_service_reports_every_mistake_at_once(app, client, auth, new_service):
     auth.login("owner")
 
     response = client.post(
         "/admin/services/new",
-        data=NEW_SERVICE
+        data=new_service
         | {
             "slug": "Bad",
             "price_cents": "20",
@@ -538,9 +537,9 @@ def test_a_new_service_reports_every_mistake_at_once(app, client, auth):
 
 
 def test_retiring_hides_a_service_from_patients_but_keeps_its_bookings(
-    app, client, auth, booking_payload
+    app, client, auth, clinic, make_booking
 ):
-    made = book(client, booking_payload)
+    made = make_booking()
     auth.login("owner")
     item = service_id(app)
 
@@ -551,7 +550,7 @@ def test_retiring_hides_a_service_from_patients_but_keeps_its_bookings(
         client.get(response.headers["Location"])
     )
     assert api_service(client, "neck-initial") is None
-    assert "Neck pain: first consultation" not in text(client.get("/"))
+    assert clinic.service("neck-initial").name not in text(client.get("/"))
     assert client.get("/services/neck-initial").status_code == 404
     estimate = client.get("/api/v1/estimate?service=neck-initial")
     assert estimate.status_code == 422
@@ -565,14 +564,15 @@ def test_retiring_hides_a_service_from_patients_but_keeps_its_bookings(
         assert entry.subject_id == item
 
 
-def test_a_retired_service_can_be_offered_again(app, client, auth):
+def test_a_retired_service_can_be_offered_again(app, client, auth, clinic):
     auth.login("owner")
-    item = service_id(app, "back-follow-up")
+    back = clinic.service("back-follow-up")
+    item = back.id
     client.post(f"/admin/services/{item}/retire")
-    assert "Offer Back pain: follow-up session again" in text(client.get(f"/admin/services/{item}"))
+    assert f"Offer {back.name} again" in text(client.get(f"/admin/services/{item}"))
 
     response = client.post(f"/admin/services/{item}/restore")
 
     assert response.status_code == 302
     assert api_service(client, "back-follow-up") is not None
-    assert "Back pain: follow-up session" in text(client.get("/"))
+    assert back.name in text(client.get("/"))

@@ -68,10 +68,9 @@ def test_owner_changes_booking_rules_and_they_apply_at_once(app, client, auth):
 
 
 def test_editing_the_disclaimer_makes_a_new_version_that_bookings_record(
-    app, client, auth, booking_payload
+    app, client, auth, make_booking
 ):
-    first = client.post("/api/v1/bookings", json=booking_payload())
-    assert first.status_code == 201
+    first = make_booking()
     auth.login("owner")
     client.post("/admin/settings", data=settings_form(disclaimer=NEW_TEXT))
     with app.app_context():
@@ -83,16 +82,12 @@ def test_editing_the_disclaimer_makes_a_new_version_that_bookings_record(
     assert NEW_TEXT.replace("'", "&#39;") in client.get("/services/neck-initial").get_data(
         as_text=True
     )
-    second = client.post(
-        "/api/v1/bookings",
-        json=booking_payload(patient={"name": "Bo", "email": "bo@x.org", "phone": "2075550100"}),
-    )
-    assert second.status_code == 201
+    second = make_booking(patient={"name": "Bo", "email": "bo@x.org", "phone": "2075550100"})
     with app.app_context():
         recorded = dict(
             db.session.execute(db.select(Booking.reference, Booking.disclaimer_version)).all()
         )
-    assert recorded == {first.get_json()["reference"]: 1, second.get_json()["reference"]: 2}
+    assert recorded == {first["reference"]: 1, second["reference"]: 2}
 
 
 def test_saving_unchanged_text_makes_no_new_version(app, client, auth):
@@ -128,7 +123,7 @@ def test_bad_settings_are_explained_and_nothing_changes(app, client, auth, overr
         assert db.session.execute(db.select(db.func.count(AuditEntry.id))).scalar() == 0
 
 
-def test_narrowing_the_bounds_warns_about_services_now_outside(app, client, auth):
+def test_narrowing_the_bounds_warns_about_services_now_outside(app, client, auth, clinic):
     auth.login("owner")
     response = client.post(
         "/admin/settings",
@@ -136,4 +131,5 @@ def test_narrowing_the_bounds_warns_about_services_now_outside(app, client, auth
         follow_redirects=True,
     )
     page = response.get_data(as_text=True)
-    assert "Neck pain: follow-up session costs $75.00, outside the new bounds" in page
+    follow_up = clinic.service("neck-follow-up").name
+    assert f"{follow_up} costs $75.00, outside the new bounds" in page

@@ -51,13 +51,14 @@ def test_next_only_goes_to_this_site(client, make_user):
     assert response.headers["Location"] == "/staff/"
 
 
-def test_login_returns_to_the_page_asked_for(client, make_user):
+def test_login_returns_to_the_page_asked_for(client, clinic, make_user):
     email = make_user()
-    first = client.get("/staff/week?practitioner=1")
+    asked_for = f"/staff/week?practitioner={clinic.practitioner.id}"
+    first = client.get(asked_for)
     assert first.status_code == 302
     assert "next=" in first.headers["Location"]
     response = client.post(first.headers["Location"], data={"email": email, "password": PASSWORD})
-    assert response.headers["Location"] == "/staff/week?practitioner=1"
+    assert response.headers["Location"] == asked_for
 
 
 def test_deactivated_account_is_signed_out_and_cannot_sign_in(app, client, auth):

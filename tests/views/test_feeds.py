@@ -13,21 +13,13 @@ from booking.models import AuditEntry, Booking, Practitioner
 FEED_URL = re.compile(r"http://clinic\.test/feeds/([A-Za-z0-9_\-]+)\.ics")
 
 
-def create_feed(client, practitioner_id: int = 1) -> str:
+def create_feed(client, practitioner_id: int) -> str:
     """Press the button as staff and copy the link from the page it leads to."""
     response = client.post(f"/staff/practitioners/{practitioner_id}/feed", follow_redirects=True)
     assert response.status_code == 200
     match = FEED_URL.search(response.get_data(as_text=True))
     assert match, "the new feed link should be shown"
     return match.group(1)
-
-
-def book(client, booking_payload, slot, name: str, email: str, phone: str) -> dict:
-    body = booking_payload(slot)
-    body["patient"] = {"name": name, "email": email, "phone": phone}
-    response = client.post("/api/v1/bookings", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
 
 
 def events(app, token: str) -> list:
@@ -39,25 +31,24 @@ def events(app, token: str) -> list:
 
 
 def test_feed_lists_active_bookings_by_first_name_only(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, make_booking, clinic
 ):
-    ann_slot = free_slot(days_ahead=2, practitioner_id=1)
-    ann = book(client, booking_payload, ann_slot, "Ann Lee", "ann@example.com", "207 555 0100")
-    bob = book(
-        client,
-        booking_payload,
-        free_slot(days_ahead=4, practitioner_id=1),
-        "Bob Stone",
-        "bob@example.com",
-        "207 555 0199",
+    practitioner = clinic.practitioner
+    ann_slot = free_slot(days_ahead=2, practitioner_id=practitioner.id)
+    ann = make_booking(ann_slot, name="Ann Lee", email="ann@example.com", phone="207 555 0100")
+    bob = make_booking(
+        practitioner=practitioner,
+        days_ahead=4,
+        name="Bob Stone",
+        email="bob@example.com",
+        phone="207 555 0199",
     )
-    cara = book(
-        client,
-        booking_payload,
-        free_slot(days_ahead=2, practitioner_id=3),
-        "Cara Diaz",
-        "cara@example.com",
-        "207 555 0177",
+    cara = make_booking(
+        practitioner=clinic.specialist,
+        days_ahead=2,
+        name="Cara Diaz",
+        email="cara@example.com",
+        phone="207 555 0177",
     )
     assert client.post(f"/api/v1/bookings/{bob['manage_token']}/cancel", json={}).status_code == 200
     with app.app_context():
@@ -68,10 +59,10 @@ def test_feed_lists_active_bookings_by_first_name_only(
         db.session.commit()
 
     auth.login("reception")
-    token = create_feed(client)
+    token = create_feed(client, practitioner.id)
     body = app.test_client().get(f"/feeds/{token}.ics").get_data(as_text=True)
     (event,) = events(app, token)
-    assert str(event["summary"]) == "Ann – Neck pain: first consultation"
+    assert str(event["summary"]) == f"Ann – {clinic.service('neck-initial').name}"
     assert event.decoded("dtstart") == ann_slot.start
     assert event.decoded("dtend") == ann_slot.end
     assert event["dtstart"].to_ical().decode().endswith("Z")  # UTC
@@ -82,17 +73,18 @@ def test_feed_lists_active_bookings_by_first_name_only(
 
 
 def test_feed_event_keeps_its_uid_and_bumps_its_sequence_when_moved(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, make_booking, clinic
 ):
-    first = free_slot(days_ahead=2, practitioner_id=1)
-    booked = book(client, booking_payload, first, "Ann Lee", "ann@example.com", "207 555 0100")
+    practitioner = clinic.practitioner
+    first = free_slot(days_ahead=2, practitioner_id=practitioner.id)
+    booked = make_booking(first, name="Ann Lee", email="ann@example.com", phone="207 555 0100")
     auth.login("reception")
-    token = create_feed(client)
+    token = create_feed(client, practitioner.id)
     (before,) = events(app, token)
-    later = free_slot(days_ahead=5, practitioner_id=1)
+    later = free_slot(days_ahead=5, practitioner_id=practitioner.id)
     moved = client.post(
         f"/api/v1/bookings/{booked['manage_token']}/reschedule",
-        json={"start": later.start.isoformat(), "practitioner": 1},
+        json={"start": later.start.isoformat(), "practitioner": practitioner.id},
     )
     assert moved.status_code == 200, moved.get_json()
     (after,) = events(app, token)
@@ -101,25 +93,29 @@ def test_feed_event_keeps_its_uid_and_bumps_its_sequence_when_moved(
     assert after.decoded("dtstart") == later.start
 
 
-def test_only_the_hash_of_the_feed_secret_is_stored_and_the_link_is_shown_once(app, client, auth):
+def test_only_the_hash_of_the_feed_secret_is_stored_and_the_link_is_shown_once(
+    app, client, auth, clinic
+):
+    practitioner = clinic.practitioner
     auth.login("reception")
-    token = create_feed(client)
+    token = create_feed(client, practitioner.id)
     with app.app_context():
-        practitioner = db.session.get(Practitioner, 1)
-        assert practitioner.feed_token_hash == hashlib.sha256(token.encode()).hexdigest()
+        stored = db.session.get(Practitioner, practitioner.id)
+        assert stored.feed_token_hash == hashlib.sha256(token.encode()).hexdigest()
         entries = list(db.session.execute(db.select(AuditEntry)).scalars())
     assert [e.action for e in entries] == ["feed.create"]
     assert all(token not in repr((e.before, e.after, e.summary)) for e in entries)
-    page = client.get("/staff/practitioners/1").get_data(as_text=True)
+    page = client.get(f"/staff/practitioners/{practitioner.id}").get_data(as_text=True)
     assert token not in page
     assert "The feed is <strong>on</strong>" in page
     assert "Calendar feed: on" in client.get("/staff/practitioners").get_data(as_text=True)
 
 
-def test_replaced_link_stops_working_and_the_new_one_works(app, client, auth):
+def test_replaced_link_stops_working_and_the_new_one_works(app, client, auth, clinic):
+    practitioner = clinic.practitioner
     auth.login("reception")
-    old = create_feed(client)
-    new = create_feed(client)
+    old = create_feed(client, practitioner.id)
+    new = create_feed(client, practitioner.id)
     assert old != new
     feeds = app.test_client()
     assert feeds.get(f"/feeds/{old}.ics").status_code == 404
@@ -134,14 +130,17 @@ def test_replaced_link_stops_working_and_the_new_one_works(app, client, auth):
     ]
 
 
-def test_turned_off_feed_is_404_and_audited(app, client, auth):
+def test_turned_off_feed_is_404_and_audited(app, client, auth, clinic):
+    practitioner = clinic.practitioner
     auth.login("owner")
-    token = create_feed(client)
-    response = client.post("/staff/practitioners/1/feed/delete", follow_redirects=True)
+    token = create_feed(client, practitioner.id)
+    response = client.post(
+        f"/staff/practitioners/{practitioner.id}/feed/delete", follow_redirects=True
+    )
     assert "The feed is <strong>off</strong>" in response.get_data(as_text=True)
     assert app.test_client().get(f"/feeds/{token}.ics").status_code == 404
     with app.app_context():
-        assert db.session.get(Practitioner, 1).feed_token_hash is None
+        assert db.session.get(Practitioner, practitioner.id).feed_token_hash is None
         (entry,) = db.session.execute(
             db.select(AuditEntry).filter_by(action="feed.revoke")
         ).scalars()
@@ -153,9 +152,10 @@ def test_unknown_feed_token_is_404(client):
     assert client.get("/feeds/.ics").status_code == 404
 
 
-def test_feed_is_not_cached_by_shared_caches(app, client, auth):
+def test_feed_is_not_cached_by_shared_caches(app, client, auth, clinic):
+    practitioner = clinic.practitioner
     auth.login("reception")
-    token = create_feed(client)
+    token = create_feed(client, practitioner.id)
     response = app.test_client().get(f"/feeds/{token}.ics")
     assert "no-store" in response.headers["Cache-Control"]
     assert "private" in response.headers["Cache-Control"]

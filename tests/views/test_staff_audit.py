@@ -14,12 +14,20 @@ from booking.services import audit
 from booking.services.bookings import reschedule_booking, set_status
 
 
-def add_entry(app, action, at, summary="", before=None, after=None, email=None):
-    with app.app_context():
-        user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
-        entry = audit.record(user, action, "practitioner", 1, before=before, after=after)
-        entry.at, entry.summary = at, summary
-        db.session.commit()
+@pytest.fixture
+def add_entry(app, clinic):
+    """A factory: an audit entry about clinic.practitioner, recorded at `at`."""
+
+    def add(action, at, summary="", before=None, after=None, email=None):
+        with app.app_context():
+            user = db.session.execute(db.select(User).filter_by(email=email)).scalar_one_or_none()
+            entry = audit.record(
+                user, action, "practitioner", clinic.practitioner.id, before=before, after=after
+            )
+            entry.at, entry.summary = at, summary
+            db.session.commit()
+
+    return add
 
 
 def summaries(page):
@@ -44,8 +52,8 @@ def test_only_the_owner_sees_the_audit_log(client, auth, make_user):
     assert "No changes have been recorded yet." in response.get_data(as_text=True)
 
 
-def test_signed_out_or_patient_token_gets_no_audit_log(client, booking_payload):
-    token = client.post("/api/v1/bookings", json=booking_payload()).get_json()["manage_token"]
+def test_signed_out_or_patient_token_gets_no_audit_log(client, make_booking):
+    token = make_booking()["manage_token"]
     for response in (
         client.get("/staff/audit"),
         client.get(f"/staff/audit?token={token}"),
@@ -56,10 +64,10 @@ def test_signed_out_or_patient_token_gets_no_audit_log(client, booking_payload):
 
 
 def test_reception_changes_appear_newest_first_with_only_changed_fields(
-    app, client, auth, free_slot, booking_payload, make_user
+    app, client, auth, free_slot, make_user, make_booking
 ):
     slot = free_slot()
-    client.post("/api/v1/bookings", json=booking_payload(slot))
+    make_booking(slot)
     email = make_user("reception", name="Rita Desk")
     with app.app_context():
         rita = db.session.execute(db.select(User).filter_by(email=email)).scalar_one()
@@ -83,17 +91,23 @@ def test_reception_changes_appear_newest_first_with_only_changed_fields(
     assert f'href="/staff/bookings/{booking_id}"' in page
 
 
-def test_changes_are_shown_in_clinic_time_and_by_name(app, client, auth):
+def test_changes_are_shown_in_clinic_time_and_by_name(client, auth, add_entry, clinic):
     auth.login("owner")
     add_entry(
-        app,
         "booking.move",
         datetime(2026, 12, 1, 15, tzinfo=UTC),
-        before={"start": "2026-12-01T14:00:00+00:00", "practitioner_id": 1, "note": ""},
-        after={"start": "2026-12-02T15:30:00+00:00", "practitioner_id": 3, "note": None},
+        before={
+            "start": "2026-12-01T14:00:00+00:00",
+            "practitioner_id": clinic.practitioner.id,
+            "note": "",
+        },
+        after={
+            "start": "2026-12-02T15:30:00+00:00",
+            "practitioner_id": clinic.specialist.id,
+            "note": None,
+        },
     )
     add_entry(
-        app,
         "hours.update",
         datetime(2026, 12, 1, 16, tzinfo=UTC),
         before={"monday": {"start": "09:00", "end": "17:00"}, "tuesday": None},
@@ -102,18 +116,18 @@ def test_changes_are_shown_in_clinic_time_and_by_name(app, client, auth):
     hours, move = rows(client.get("/staff/audit").get_data(as_text=True))
     # 14:00 UTC is 9 am in New York in December.
     assert "Start: Tue 1 Dec 2026 9:00 am → Wed 2 Dec 2026 10:30 am" in move
-    assert "Practitioner: Mei Lin → Sofia Romero" in move
+    assert f"Practitioner: {clinic.practitioner.name} → {clinic.specialist.name}" in move
     assert "Note:" not in move  # blank before and after
     assert "Tue 1 Dec 2026, 10:00 am" in move  # when, in clinic time
     assert "Monday: start 09:00, end 17:00 → start 10:00, end 17:00" in hours
     assert "Tuesday" not in hours
 
 
-def test_pages_of_fifty_newest_first(app, client, auth):
+def test_pages_of_fifty_newest_first(client, auth, add_entry):
     auth.login("owner")
     start = datetime(2026, 12, 1, 14, tzinfo=UTC)
     for n in range(120):
-        add_entry(app, "booking.note", start + timedelta(minutes=n), summary=f"entry {n}")
+        add_entry("booking.note", start + timedelta(minutes=n), summary=f"entry {n}")
     first = client.get("/staff/audit").get_data(as_text=True)
     assert summaries(first) == [f"entry {n}" for n in range(119, 69, -1)]
     assert "Page 1 of 3" in first
@@ -141,22 +155,22 @@ def test_pages_of_fifty_newest_first(app, client, auth):
         ),
     ],
 )
-def test_filter_by_kind_of_change(app, client, auth, query, expected):
+def test_filter_by_kind_of_change(client, auth, query, expected, add_entry):
     auth.login("owner")
     at = datetime(2026, 12, 1, 14, tzinfo=UTC)
     for n, action in enumerate(
         ("booking.move", "hours.update", "timeXoff.add", "time_off.add", "feed.create"), 1
     ):
-        add_entry(app, action, at + timedelta(minutes=n), summary=f"{action.split('.')[0]} at {n}")
+        add_entry(action, at + timedelta(minutes=n), summary=f"{action.split('.')[0]} at {n}")
     assert summaries(client.get(f"/staff/audit?{query}").get_data(as_text=True)) == expected
 
 
-def test_filter_by_clinic_date(app, client, auth):
+def test_filter_by_clinic_date(client, auth, add_entry):
     auth.login("owner")
     # 23:30 on 1 December in New York is already 2 December in UTC.
-    add_entry(app, "booking.move", datetime(2026, 12, 2, 4, 30, tzinfo=UTC), summary="late at 1")
-    add_entry(app, "booking.move", datetime(2026, 12, 2, 5, 30, tzinfo=UTC), summary="early at 2")
-    add_entry(app, "hours.update", datetime(2026, 12, 1, 14, tzinfo=UTC), summary="hours at 3")
+    add_entry("booking.move", datetime(2026, 12, 2, 4, 30, tzinfo=UTC), summary="late at 1")
+    add_entry("booking.move", datetime(2026, 12, 2, 5, 30, tzinfo=UTC), summary="early at 2")
+    add_entry("hours.update", datetime(2026, 12, 1, 14, tzinfo=UTC), summary="hours at 3")
     page = client.get("/staff/audit?date=2026-12-01").get_data(as_text=True)
     assert summaries(page) == ["late at 1", "hours at 3"]
     both = client.get("/staff/audit?date=2026-12-01&action=booking").get_data(as_text=True)

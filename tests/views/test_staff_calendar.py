@@ -12,42 +12,36 @@ from booking.models import AuditEntry, Booking
 from booking.views.helpers import to_local
 
 
-def book_online(client, booking_payload, slot=None, **patient):
-    body = booking_payload(slot) if slot else booking_payload()
-    if patient:
-        body["patient"] = {**body["patient"], **patient}
-    response = client.post("/api/v1/bookings", json=body)
-    assert response.status_code == 201, response.get_json()
-    return response.get_json()
-
-
 def only_booking(app):
     with app.app_context():
         return db.session.execute(db.select(Booking)).scalar_one()
 
 
 def test_day_view_shows_each_practitioner_and_bookings_by_status(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, clinic, free_slot, make_booking
 ):
-    slot = free_slot(practitioner_id=1)
-    book_online(client, booking_payload, slot, name="Dora Diaz")
+    slot = free_slot(practitioner_id=clinic.practitioner.id)
+    make_booking(slot, name="Dora Diaz")
     auth.login()
     with app.app_context():
         day = to_local(slot.start).date()
     page = client.get(f"/staff/?date={day}").get_data(as_text=True)
-    for name in ("Mei Lin", "James Okafor", "Sofia Romero"):
-        assert name in page
+    for practitioner in clinic.practitioners:
+        assert practitioner.name in page
     assert "Dora Diaz" in page
     assert "status-booked" in page
     assert 'class="cell free"' in page
-    # Mei Lin has a lunch break every weekday.
+    # clinic.practitioner has a lunch break every weekday.
     assert 'class="cell break"' in page
 
 
-def test_week_view_shows_one_practitioner_for_seven_days(app, client, auth):
+def test_week_view_shows_one_practitioner_for_seven_days(app, client, auth, clinic):
     auth.login()
-    page = client.get("/staff/week?practitioner=2&date=2026-12-02").get_data(as_text=True)
-    assert "James Okafor: week of Monday 30 November 2026" in page
+    colleague = clinic.colleague
+    page = client.get(f"/staff/week?practitioner={colleague.id}&date=2026-12-02").get_data(
+        as_text=True
+    )
+    assert f"{colleague.name}: week of Monday 30 November 2026" in page
     headings = re.findall(r'<th scope="col"><a href="/staff/\?date=([\d-]+)">', page)
     assert headings == [f"2026-12-0{d}" for d in range(1, 7)] + [] or len(headings) == 7
     assert headings[0] == "2026-11-30"
@@ -146,9 +140,11 @@ def new_url(slot):
     return f"/staff/bookings/new?{query}"
 
 
-def test_reception_cannot_overlap_another_booking(app, client, auth, free_slot, booking_payload):
-    slot = free_slot(practitioner_id=1)
-    book_online(client, booking_payload, slot)
+def test_reception_cannot_overlap_another_booking(
+    app, client, auth, clinic, free_slot, make_booking
+):
+    slot = free_slot(practitioner_id=clinic.practitioner.id)
+    make_booking(slot)
     auth.login()
     response = client.post(new_url(slot), data=staff_form())
     assert response.status_code == 409
@@ -188,9 +184,9 @@ def test_red_flag_at_the_desk_books_nothing(app, client, auth, free_slot):
 
 
 def test_reception_books_an_existing_patient_found_by_search(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, free_slot, make_booking
 ):
-    book_online(client, booking_payload, name="Erin Existing", phone="(207) 555-0123")
+    make_booking(name="Erin Existing", phone="(207) 555-0123")
     auth.login()
     slot = free_slot(days_ahead=6)
     page = client.get(new_url(slot) + "&q=555-0123").get_data(as_text=True)
@@ -205,10 +201,8 @@ def test_reception_books_an_existing_patient_found_by_search(
         assert patients == {"Erin Existing"}
 
 
-def test_reception_moves_marks_and_annotates_a_booking(
-    app, client, auth, free_slot, booking_payload, start_now
-):
-    made = book_online(client, booking_payload)
+def test_reception_moves_marks_and_annotates_a_booking(app, client, auth, start_now, make_booking):
+    made = make_booking()
     booking_id = only_booking(app).id
     auth.login()
     page = client.get(f"/staff/bookings/{booking_id}/move").get_data(as_text=True)
@@ -250,12 +244,13 @@ def test_reception_moves_marks_and_annotates_a_booking(
 
 
 def test_moving_onto_a_taken_time_fails_and_keeps_the_old_time(
-    app, client, auth, free_slot, booking_payload
+    app, client, auth, clinic, free_slot, make_booking
 ):
-    first_slot = free_slot(practitioner_id=1)
-    second_slot = free_slot(practitioner_id=1, days_ahead=5)
-    book_online(client, booking_payload, first_slot)
-    book_online(client, booking_payload, second_slot, email="other@example.com")
+    practitioner = clinic.practitioner
+    first_slot = free_slot(practitioner_id=practitioner.id)
+    second_slot = free_slot(practitioner_id=practitioner.id, days_ahead=5)
+    make_booking(first_slot)
+    make_booking(second_slot, email="other@example.com")
     auth.login()
     with app.app_context():
         first = db.session.execute(
@@ -264,7 +259,7 @@ def test_moving_onto_a_taken_time_fails_and_keeps_the_old_time(
         first_id = first.id
     response = client.post(
         f"/staff/bookings/{first_id}/move",
-        data={"start": second_slot.start.isoformat(), "practitioner": "1"},
+        data={"start": second_slot.start.isoformat(), "practitioner": str(practitioner.id)},
         follow_redirects=True,
     )
     assert "just been taken" in response.get_data(as_text=True)
@@ -272,8 +267,8 @@ def test_moving_onto_a_taken_time_fails_and_keeps_the_old_time(
         assert db.session.get(Booking, first_id).start_at == first_slot.start
 
 
-def test_reception_cancels_with_a_reason(app, client, auth, booking_payload):
-    book_online(client, booking_payload)
+def test_reception_cancels_with_a_reason(app, client, auth, make_booking):
+    make_booking()
     booking_id = only_booking(app).id
     auth.login()
     client.post(f"/staff/bookings/{booking_id}/cancel", data={"reason": ""})
@@ -284,8 +279,8 @@ def test_reception_cancels_with_a_reason(app, client, auth, booking_payload):
     assert booking.cancel_reason == "Patient phoned"
 
 
-def test_status_changes_follow_the_allowed_paths(app, client, auth, booking_payload):
-    book_online(client, booking_payload)
+def test_status_changes_follow_the_allowed_paths(app, client, auth, make_booking):
+    make_booking()
     booking_id = only_booking(app).id
     auth.login()
     client.post(f"/staff/bookings/{booking_id}/cancel", data={"reason": "x"})
@@ -310,8 +305,8 @@ def test_impossible_ids_are_not_found_rather_than_errors(client, auth, url):
     assert client.get(url).status_code == 404
 
 
-def test_patient_search_treats_wildcards_as_text(app, client, auth, booking_payload):
-    book_online(client, booking_payload, name="Ann Lee")
+def test_patient_search_treats_wildcards_as_text(app, client, auth, make_booking):
+    make_booking(name="Ann Lee")
     auth.login()
     page = client.get("/staff/patients?q=%25%25").get_data(as_text=True)
     assert "Ann Lee" not in page

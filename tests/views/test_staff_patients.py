@@ -22,7 +22,7 @@ def add_patient(app, name, email, phone):
         return patient.id
 
 
-def add_booking(app, patient_id, slug, days, status, practitioner_id=1):
+def add_booking(app, patient_id, slug, days, status, practitioner_id):
     """A booking `days` from now (negative is past), written straight to the database."""
     with app.app_context():
         service = db.session.execute(db.select(Service).filter_by(slug=slug)).scalar_one()
@@ -107,16 +107,16 @@ def text(html):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
-def test_patient_page_shows_course_so_far_per_condition(app, client, auth, patients):
-    ann = patients["ann"]
+def test_patient_page_shows_course_so_far_per_condition(app, client, auth, clinic, patients):
+    ann, usual, other = patients["ann"], clinic.practitioner.id, clinic.colleague.id
     for days in (-40, -33, -26):
-        add_booking(app, ann, "neck-follow-up", days, "fulfilled")
-    add_booking(app, ann, "neck-follow-up", -19, "noshow")
-    add_booking(app, ann, "neck-follow-up", -12, "cancelled")
-    add_booking(app, ann, "neck-follow-up", 3, "booked")
-    add_booking(app, ann, "neck-follow-up", 10, "booked")
-    add_booking(app, ann, "back-initial", -5, "fulfilled", practitioner_id=2)
-    add_booking(app, patients["bo"], "neck-follow-up", -8, "fulfilled")  # not Ann's
+        add_booking(app, ann, "neck-follow-up", days, "fulfilled", usual)
+    add_booking(app, ann, "neck-follow-up", -19, "noshow", usual)
+    add_booking(app, ann, "neck-follow-up", -12, "cancelled", usual)
+    add_booking(app, ann, "neck-follow-up", 3, "booked", usual)
+    add_booking(app, ann, "neck-follow-up", 10, "booked", usual)
+    add_booking(app, ann, "back-initial", -5, "fulfilled", other)
+    add_booking(app, patients["bo"], "neck-follow-up", -8, "fulfilled", usual)  # not Ann's
     auth.login()
     page = client.get(f"/staff/patients/{ann}").get_data(as_text=True)
 
@@ -134,12 +134,12 @@ def test_patient_page_shows_course_so_far_per_condition(app, client, auth, patie
 
 
 def test_patient_page_lists_every_booking_with_links_and_contact_details(
-    app, client, auth, patients
+    app, client, auth, clinic, patients
 ):
     ann = patients["ann"]
-    past = add_booking(app, ann, "back-initial", -5, "fulfilled", practitioner_id=2)
-    cancelled = add_booking(app, ann, "neck-initial", -2, "cancelled", practitioner_id=3)
-    future = add_booking(app, ann, "neck-follow-up", 4, "booked")
+    past = add_booking(app, ann, "back-initial", -5, "fulfilled", clinic.colleague.id)
+    cancelled = add_booking(app, ann, "neck-initial", -2, "cancelled", clinic.specialist.id)
+    future = add_booking(app, ann, "neck-follow-up", 4, "booked", clinic.practitioner.id)
     auth.login()
     page = client.get(f"/staff/patients/{ann}").get_data(as_text=True)
     assert 'href="tel:2075550100"' in page
@@ -147,9 +147,12 @@ def test_patient_page_lists_every_booking_with_links_and_contact_details(
     for booking_id in (past, cancelled, future):
         assert f'href="/staff/bookings/{booking_id}"' in page
     rows = [text(row) for row in re.findall(r"<tr>(.*?)</tr>", page, re.S) if "<td" in row]
-    assert "Neck pain: follow-up session Mei Lin Booked $75.00" in rows[0]
-    assert any("Neck pain: first consultation Sofia Romero Cancelled $95.00" in r for r in rows)
-    assert any("Back pain: first consultation James Okafor Done $95.00" in r for r in rows)
+    neck_initial, neck_follow_up, back_initial = (
+        clinic.service(slug).name for slug in ("neck-initial", "neck-follow-up", "back-initial")
+    )
+    assert f"{neck_follow_up} {clinic.practitioner.name} Booked $75.00" in rows[0]
+    assert any(f"{neck_initial} {clinic.specialist.name} Cancelled $95.00" in r for r in rows)
+    assert any(f"{back_initial} {clinic.colleague.name} Done $95.00" in r for r in rows)
     # Upcoming comes before past.
     assert page.index(f"/staff/bookings/{future}") < page.index(f"/staff/bookings/{past}")
 
@@ -162,15 +165,9 @@ def test_patient_without_bookings_and_unknown_patients(client, auth, patients):
     assert client.get("/staff/patients/99999999999999999999").status_code == 404
 
 
-def manage_token(client, booking_payload):
-    response = client.post("/api/v1/bookings", json=booking_payload())
-    assert response.status_code == 201
-    return response.get_json()["manage_token"]
-
-
 @pytest.mark.parametrize("path", ["/staff/patients", "/staff/patients?q=ann", "/staff/patients/1"])
-def test_patient_pages_send_the_signed_out_to_sign_in(client, booking_payload, path):
-    token = manage_token(client, booking_payload)
+def test_patient_pages_send_the_signed_out_to_sign_in(client, path, make_booking):
+    token = make_booking()["manage_token"]
     for attempt in (
         client.get(path),
         client.get(f"{path}{'&' if '?' in path else '?'}token={token}"),
