@@ -22,8 +22,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.availability import WeeklyHours
+from booking.forms.fields import strip as _strip
 from booking.forms.fields import text_field
-from booking.forms.public import _strip
 
 # Browsers send "09:00", or "09:00:00" when the input has a step in seconds.
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]

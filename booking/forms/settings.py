@@ -18,7 +18,7 @@ from wtforms.validators import (
 )
 
 from booking.domain.money import SYMBOLS, parse_cents
-from booking.forms.public import _strip
+from booking.forms.fields import strip as _strip
 
 STEPS = (5, 10, 15, 20, 30, 60)
 

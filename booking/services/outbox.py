@@ -25,7 +25,6 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import and_, func, or_, update
 
-from booking.database import write_transaction
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage
 from booking.models.base import utcnow
@@ -38,6 +37,7 @@ from booking.models.outbox import (
     SENT,
     SUPERSEDED,
 )
+from booking.services.commands import command
 
 MAX_BACKOFF_MINUTES = 6 * 60
 
@@ -130,7 +130,7 @@ def claim(now: datetime, size: int, report: Report) -> list[Claimed]:
     token = secrets.token_hex(16)
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     won: list[int] = []
-    with write_transaction():
+    with command(""):
         for row in due_candidates(now, size):
             stale = is_stale(row.kind, row.booking_sequence, row.sequence, row.start_at, now)
             values = (
@@ -170,7 +170,7 @@ def claim(now: datetime, size: int, report: Report) -> list[Claimed]:
 
 def _finish(claimed: Claimed, **values) -> None:
     """End this run's claim; a claim that expired and was taken over is left alone."""
-    with write_transaction():
+    with command(""):
         db.session.execute(
             update(OutboxMessage)
             .where(
@@ -354,7 +354,7 @@ def failed_count() -> int:
 
 def retry_failed(now: datetime | None = None) -> int:
     """Put messages that were given up on back in the queue, e.g. after fixing settings."""
-    with write_transaction():
+    with command(""):
         result = db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.status == FAILED)
