@@ -59,6 +59,51 @@ def create_user_command(email: str, role: str, name: str, password: str) -> None
     click.echo(f"Created {user.role} account for {user.email}.")
 
 
+def _account(email: str):
+    from booking.services.accounts import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No staff account has the email {email.strip().lower()}.")
+    return user
+
+
+@click.command("unlock-user")
+@click.option("--email", required=True, help="The locked account's sign-in email.")
+@with_appcontext
+def unlock_user_command(email: str) -> None:
+    """Lift the lockout that repeated wrong passwords put on an account (audited)."""
+    from booking.services.accounts import unlock
+
+    user = _account(email)
+    if unlock(user, actor=None):
+        click.echo(f"Unlocked {user.email}: they can sign in again.")
+    else:
+        click.echo(f"{user.email} was not locked.")
+
+
+@click.command("reset-password")
+@click.option("--email", required=True, help="The account's sign-in email.")
+@click.option(
+    "--password",
+    prompt="New password",
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted for when not given.",
+)
+@with_appcontext
+def reset_password_command(email: str, password: str) -> None:
+    """Set a new password, lift any lockout and sign the account out everywhere (audited)."""
+    from booking.services.accounts import AccountError, set_password
+
+    user = _account(email)
+    try:
+        set_password(user, password, actor=None)
+    except AccountError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(f"Password changed for {user.email}; any session they had has ended.")
+
+
 @click.command("send-outbox")
 @click.option(
     "--retry-failed",
@@ -93,5 +138,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(unlock_user_command)
+    app.cli.add_command(reset_password_command)
     app.cli.add_command(send_outbox_command)
     app.cli.add_command(send_reminders_command)

@@ -3,6 +3,7 @@
 import pytest
 
 from booking import create_app
+from tests.database import database_uri, fresh_database
 
 
 def test_production_refuses_the_development_secret(tmp_path):
@@ -38,3 +39,63 @@ def test_healthz_says_unavailable_when_the_database_is_gone(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
+
+
+def failing_app(tmp_path):
+    """A non-testing app (so the 500 handler is on) with a route whose SQL fails."""
+    from booking.extensions import db as database
+
+    app = create_app(
+        {
+            "SECRET_KEY": "test-secret",
+            "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+            "SERVER_NAME": "clinic.test",
+        }
+    )
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        fresh_database(app)
+
+    def broken():
+        # A failed flush leaves the session needing a rollback on every engine.
+        from booking.models import Patient
+
+        database.session.add(Patient(name=None, email="no_such_row@x.org", phone="1"))
+        database.session.flush()
+
+    app.add_url_rule("/broken", view_func=broken)
+    app.add_url_rule("/api/v1/broken", endpoint="api_broken", view_func=broken)
+    return app
+
+
+def test_a_failed_query_gives_the_clinic_error_page_not_a_bare_500(tmp_path, caplog):
+    app = failing_app(tmp_path)
+    response = app.test_client().get("/broken")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in page
+    # The page is the clinic's own, phone number included: the session was usable again.
+    assert "(207) 555-0142" in page
+    assert "no_such_row" not in caplog.text
+    with app.app_context():
+        database_engine_dispose(app)
+
+
+def test_a_failed_query_gives_the_json_envelope_to_api_clients(tmp_path):
+    app = failing_app(tmp_path)
+    response = app.test_client().get("/api/v1/broken")
+    assert response.status_code == 500
+    assert response.get_json() == {
+        "error": {
+            "code": "server_error",
+            "message": "Something went wrong on our side. Please try again, or call the clinic.",
+        }
+    }
+    with app.app_context():
+        database_engine_dispose(app)
+
+
+def database_engine_dispose(app):
+    from booking.extensions import db as database
+
+    database.engine.dispose()

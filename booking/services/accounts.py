@@ -96,7 +96,7 @@ def create_account(email: str, name: str, role: str, password: str, *, actor: Us
     return user
 
 
-def set_password(user: User, password: str, *, actor: User) -> None:
+def set_password(user: User, password: str, *, actor: User | None) -> None:
     """Replace the password, lift any lockout and end every session the user has."""
     check_password_strength(password)
     password_hash = generate_password_hash(password)
@@ -108,6 +108,17 @@ def set_password(user: User, password: str, *, actor: User) -> None:
         user.failed_logins = 0
         user.locked_until = None
         user.session_token = new_session_token()
+
+
+def unlock(user: User, *, actor: User | None) -> bool:
+    """Lift a lockout after failed sign-ins; False if the account was not locked."""
+    summary = f"Sign-in unlocked for {user.email}"
+    with command("account.unlock", user, actor=actor, tracks=None, summary=summary) as change:
+        change.before = {"locked": is_locked(user)}
+        change.after = {"locked": False}
+        user.failed_logins = 0
+        user.locked_until = None
+    return change.changed
 
 
 def deactivate(user: User, *, actor: User) -> bool:

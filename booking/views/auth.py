@@ -14,10 +14,22 @@ bp = Blueprint("auth", __name__)
 
 
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: never redirect to another host after sign-in."""
-    if target:
+    """Only a path on this site: never redirect to another host after sign-in.
+
+    A browser reads '//host' (and '/\\host', and either with tabs or newlines inside) as
+    another site, so the path must start with exactly one slash and hold no control
+    characters or backslashes.
+    """
+    if target and len(target) <= 2000:
         parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target:
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and target.startswith("/")
+            and not target.startswith("//")
+            and "\\" not in target
+            and not any(ord(ch) < 32 or ord(ch) == 127 for ch in target)
+        ):
             return target
     return url_for("staff.day")
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from booking.errors import ClinicError
+from booking.extensions import db
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -68,12 +71,26 @@ def handle_clinic_error(error: ClinicError):
     return error_response(error.status, error.code, error.message, error.fields)
 
 
+FALLBACK_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong</title>"
+    f"<h1>{MESSAGES[500]}</h1></html>"
+)
+
+
 def handle_unexpected(error: Exception):
-    # Log the type and place only: request bodies can hold patient details.
+    # Log the type and place only: request bodies and SQL parameters can hold patient details.
     current_app.logger.error(
         "Unhandled %s on %s %s", type(error).__name__, request.method, request.url_rule
     )
-    return error_response(500, "server_error", MESSAGES[500])
+    # The failed transaction must not be asked anything more: end it first.
+    with contextlib.suppress(Exception):  # the database itself may be what failed
+        db.session.rollback()
+    try:
+        return error_response(500, "server_error", MESSAGES[500])
+    except Exception:  # noqa: BLE001  (the page needs the database too: answer without it)
+        if wants_json():
+            return jsonify(error={"code": "server_error", "message": MESSAGES[500]}), 500
+        return FALLBACK_PAGE, 500, {"Content-Type": "text/html; charset=utf-8"}
 
 
 def init_app(app: Flask) -> None:

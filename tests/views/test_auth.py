@@ -1,6 +1,8 @@
-"""Staff sign-in, lockout, sign-out and the create-user command."""
+"""Staff sign-in, lockout, sign-out; the create-user, unlock-user and reset-password commands."""
 
 from datetime import timedelta
+
+import pytest
 
 from booking.extensions import db
 from booking.models import User
@@ -43,11 +45,28 @@ def test_repeated_failures_lock_the_account(app, client, make_user):
     assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
 
 
-def test_next_only_goes_to_this_site(client, make_user):
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/steal",
+        "//evil.example",
+        "////evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_next_only_goes_to_this_site(client, make_user, target):
     email = make_user()
     response = client.post(
-        "/login?next=https://evil.example/steal", data={"email": email, "password": PASSWORD}
+        "/login", query_string={"next": target}, data={"email": email, "password": PASSWORD}
     )
+    assert response.headers["Location"] == "/staff/"
+
+
+def test_a_signed_in_visitor_is_not_sent_off_site_either(client, auth):
+    auth.login()
+    response = client.get("/login", query_string={"next": "////evil.example"})
     assert response.headers["Location"] == "/staff/"
 
 
@@ -138,3 +157,61 @@ def test_accounts_made_on_the_command_line_are_in_the_audit_log(app, runner):
         assert entry.action == "account.create"
         assert entry.user_id is None
         assert "x" * 12 not in str(entry.after)
+
+
+def lock_out(client, email):
+    for _ in range(MAX_FAILURES):
+        client.post("/login", data={"email": email, "password": "wrong password"})
+    refused = client.post("/login", data={"email": email, "password": PASSWORD})
+    assert "Too many failed attempts" in refused.get_data(as_text=True)
+
+
+def test_unlock_user_lets_a_locked_out_colleague_sign_in_again(app, client, runner, make_user):
+    from booking.models import AuditEntry
+
+    email = make_user()
+    lock_out(client, email)
+
+    result = runner.invoke(args=["unlock-user", "--email", email.upper()])
+
+    assert result.exit_code == 0 and f"Unlocked {email}" in result.output
+    assert client.post("/login", data={"email": email, "password": PASSWORD}).status_code == 302
+    with app.app_context():
+        entry = db.session.execute(
+            db.select(AuditEntry).where(AuditEntry.action == "account.unlock")
+        ).scalar_one()
+        assert (entry.before, entry.after, entry.user_id) == (
+            {"locked": True},
+            {"locked": False},
+            None,
+        )
+    again = runner.invoke(args=["unlock-user", "--email", email])
+    assert "was not locked" in again.output
+
+
+def test_unlock_and_reset_refuse_an_unknown_email(runner):
+    unknown = ["--email", "nobody@clinic.test"]
+    for args in (["unlock-user", *unknown], ["reset-password", *unknown, "--password", "x" * 16]):
+        result = runner.invoke(args=args)
+        assert result.exit_code != 0
+        assert "No staff account has the email nobody@clinic.test" in result.output
+
+
+def test_reset_password_replaces_it_lifts_the_lock_and_ends_sessions(app, client, runner, auth):
+    email = auth.login()
+    other = app.test_client()
+    lock_out(other, email)
+
+    result = runner.invoke(
+        args=["reset-password", "--email", email], input="brand-new-password\nbrand-new-password\n"
+    )
+
+    assert result.exit_code == 0 and "Password changed" in result.output
+    # The session that was open has ended, and only the new password works.
+    assert client.get("/staff/").status_code == 302
+    old = other.post("/login", data={"email": email, "password": PASSWORD})
+    assert old.status_code == 401
+    new = other.post("/login", data={"email": email, "password": "brand-new-password"})
+    assert new.status_code == 302
+    short = runner.invoke(args=["reset-password", "--email", email, "--password", "short"])
+    assert short.exit_code != 0 and "at least 10 characters" in short.output
