@@ -99,3 +99,23 @@ def database_engine_dispose(app):
     from booking.extensions import db as database
 
     database.engine.dispose()
+
+
+def test_production_answers_with_hsts(tmp_path):
+    app = create_app(
+        {
+            "PRODUCTION": True,
+            "SECRET_KEY": "x" * 48,
+            "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        }
+    )
+    with app.app_context():
+        fresh_database(app)
+    response = app.test_client().get("/", base_url="https://clinic.test")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    with app.app_context():
+        database_engine_dispose(app)
+
+
+def test_development_sends_no_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/").headers

@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g
+from flask import Flask, current_app, g, request
 
 from booking.domain import clock as wall
 from booking.domain.money import format_money
@@ -88,7 +88,27 @@ CSP = (
 )
 
 
+# Pages anyone may see and any cache may keep: nothing personal, no token. Every
+# other response (staff and owner pages, manage links, bookings, feeds) is no-store.
+SHAREABLE = frozenset(
+    {
+        "static",
+        "public.home",
+        "public.service",
+        "public.times",
+        "api.services",
+        "api.free_times",
+        "api.estimate",
+    }
+)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
 def security_headers(response):
+    if request.endpoint not in SHAREABLE:
+        response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config.get("PRODUCTION"):
+        response.headers.setdefault("Strict-Transport-Security", HSTS)
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     # Manage links carry a secret: never send the URL on to another site.

@@ -61,13 +61,6 @@ FORM_FIELDS = {
 staff_only(bp)
 
 
-@bp.after_request
-def no_store(response):
-    # Patients' details and CSRF tokens: never keep them in a shared cache.
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 def requested_day() -> date:
     """?date=YYYY-MM-DD, clinic-local; today when left out."""
     text = request.args.get("date")

@@ -305,3 +305,22 @@ def test_the_confirmation_shows_where_emails_will_go(client, free_slot):
     manage_url = book_through_pages(client, free_slot())
     page = client.get(manage_url).get_data(as_text=True)
     assert "ann@example.com" in page
+
+
+def test_pages_with_patient_details_or_a_token_are_never_cached(client, auth, make_booking):
+    booked = make_booking()
+    token_pages = [
+        f"/manage/{booked['manage_token']}",
+        f"/manage/{booked['manage_token']}/calendar.ics",
+        f"/api/v1/bookings/{booked['manage_token']}",
+    ]
+    for url in token_pages:
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    auth.login("owner")
+    for url in ("/staff/", "/staff/patients?q=ann", "/admin/", "/admin/reports"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+
+
+def test_the_public_catalogue_may_be_cached(client):
+    for url in ("/", "/services/neck-initial", "/api/v1/services"):
+        assert "no-store" not in client.get(url).headers.get("Cache-Control", ""), url
