@@ -73,14 +73,14 @@ def check_production(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from booking.database import configure_engine
     from booking.extensions import csrf, db, login_manager, migrate
-    from booking.services.auth import load_user
+    from booking.views.auth import load_staff
     from booking.views.errors import unauthorized
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(load_staff)
     login_manager.unauthorized_handler(unauthorized)
     from booking.services import availability_cache
 
@@ -91,10 +91,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from booking.extensions import csrf
-    from booking.views import admin, api, auth, feeds, public, staff, staff_api
+    from booking.views import account, admin, api, auth, feeds, public, staff, staff_api
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_api.bp)
     app.register_blueprint(feeds.bp)

@@ -13,6 +13,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SQLITE_BUSY_TIMEOUT = 15
 # Production mode (BOOKING_PRODUCTION=1, set by booking.wsgi): strict secret, secure cookies.
 PRODUCTION = False
+# Staff sessions end after this long unused, and this long after signing in at the latest.
+STAFF_IDLE_MINUTES = 30
+STAFF_SESSION_HOURS = 12
 # Behind a reverse proxy, how many proxies to trust for X-Forwarded-* headers.
 PROXY_COUNT = 0
 

@@ -16,3 +16,7 @@ class LoginForm(FlaskForm):
     password = PasswordField(
         "Password", validators=[DataRequired("Enter your password."), Length(max=200)]
     )
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """A button: end every other signed-in session of this account."""

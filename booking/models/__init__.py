@@ -8,7 +8,7 @@ from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
 from booking.models.price import PriceChange
 from booking.models.service import Service
-from booking.models.user import User
+from booking.models.user import StaffSession, User
 
 __all__ = [
     "AuditEntry",
@@ -21,6 +21,7 @@ __all__ = [
     "ScheduleVersion",
     "PriceChange",
     "Service",
+    "StaffSession",
     "TimeOff",
     "User",
     "WorkingHours",

@@ -10,8 +10,10 @@ from booking.errors import Unauthorized
 from booking.extensions import db
 from booking.models import User
 from booking.models.base import utcnow
+from booking.services import staff_sessions
 from booking.services.accounts import find_user
 from booking.services.commands import command
+from booking.services.staff_sessions import Limits
 
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
@@ -54,12 +56,18 @@ def authenticate(email: str, password: str, now: datetime | None = None) -> User
     return user
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session token, so old sessions end."""
+def load_user(user_id: str, session_token: str | None, limits: Limits) -> User | None:
+    """Flask-Login's loader: the active user whose browser session is still open.
+
+    The id carries the account's session token (changed to sign it out everywhere at
+    once); `session_token` is this browser's own, ended by signing out or by time.
+    """
     ident, _, token = user_id.partition(":")
-    if not ident.isdigit():
+    if not ident.isdigit() or len(ident) > 10:
         return None
     user = db.session.get(User, int(ident))
     if user is None or not user.active or user.session_token != token:
+        return None
+    if not staff_sessions.check(user, session_token, limits):
         return None
     return user

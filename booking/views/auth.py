@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from booking.forms.auth import LoginForm
-from booking.services.auth import LoginError, authenticate
+from booking.services import staff_sessions
+from booking.services.auth import LoginError, authenticate, load_user
 
 bp = Blueprint("auth", __name__)
+# Where this browser's server-side session token is kept in the (signed) cookie.
+SESSION_KEY = "staff_session"
+
+
+def session_limits() -> staff_sessions.Limits:
+    config = current_app.config
+    return staff_sessions.Limits(
+        idle=timedelta(minutes=float(config["STAFF_IDLE_MINUTES"])),
+        lifetime=timedelta(hours=float(config["STAFF_SESSION_HOURS"])),
+    )
+
+
+def load_staff(user_id: str):
+    """Flask-Login's user loader, with this browser's session token."""
+    return load_user(user_id, session.get(SESSION_KEY), session_limits())
 
 
 def safe_next(target: str | None) -> str:
@@ -48,6 +74,7 @@ def login():
         else:
             session.clear()  # a fresh session for the signed-in user
             login_user(user)
+            session[SESSION_KEY] = staff_sessions.start(user)
             return redirect(safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template("auth/login.html", form=form, error=error), status
@@ -55,6 +82,7 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    staff_sessions.end(session.get(SESSION_KEY))
     logout_user()
     session.clear()
     flash("You are signed out.")

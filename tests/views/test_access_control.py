@@ -8,7 +8,7 @@ import pytest
 
 from booking import create_app
 
-GUARDED_PREFIXES = ("/staff", "/admin", "/api/v1/staff")
+GUARDED_PREFIXES = ("/staff", "/admin", "/api/v1/staff", "/account")
 SAMPLE_VALUES = {"id": "1", "int": "1", "default": "1", "path": "x"}
 
 
