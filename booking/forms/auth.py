@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from booking.services.accounts import MIN_PASSWORD_LENGTH
 
 
 class LoginForm(FlaskForm):
@@ -20,3 +22,31 @@ class LoginForm(FlaskForm):
 
 class SignOutEverywhereForm(FlaskForm):
     """A button: end every other signed-in session of this account."""
+
+
+class ChangePasswordForm(FlaskForm):
+    """A staff member's own new password."""
+
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired("Enter your current password."), Length(max=200)],
+    )
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Enter the new password."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Use a password of {MIN_PASSWORD_LENGTH} to 200 characters.",
+            ),
+        ],
+        description=(
+            f"At least {MIN_PASSWORD_LENGTH} characters and hard to guess: "
+            "three or four unrelated words work well."
+        ),
+    )
+    confirm = PasswordField(
+        "New password again",
+        validators=[EqualTo("password", "The two new passwords are not the same.")],
+    )

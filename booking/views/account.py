@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, session, url_for
-from flask_login import current_user
+from flask_login import current_user, login_user
 
-from booking.forms.auth import SignOutEverywhereForm
-from booking.services import staff_sessions
+from booking.errors import ClinicError
+from booking.forms.auth import ChangePasswordForm, SignOutEverywhereForm
+from booking.services import accounts, staff_sessions
 from booking.views.access import staff_only
 from booking.views.auth import SESSION_KEY, session_limits
 
@@ -14,13 +15,36 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 staff_only(bp)
 
 
-@bp.get("/")
-def index():
+def render_account(password_form: ChangePasswordForm | None = None, status: int = 200):
     return render_template(
         "account/index.html",
         form=SignOutEverywhereForm(),
+        password_form=password_form or ChangePasswordForm(formdata=None),
         open_sessions=staff_sessions.open_count(current_user, session_limits()),
-    )
+    ), status
+
+
+@bp.get("/")
+def index():
+    return render_account()
+
+
+@bp.post("/password")
+def password():
+    form = ChangePasswordForm()
+    if not form.validate_on_submit():
+        return render_account(form, 422)
+    user = current_user._get_current_object()
+    try:
+        accounts.change_own_password(user, form.current_password.data, form.password.data)
+    except ClinicError as error:
+        field = form[next(iter(error.fields), "password")]
+        field.errors = [*field.errors, error.message]
+        return render_account(form, 422)
+    # Every session of the account has ended; this browser carries on with the new token.
+    login_user(user)
+    flash("Your password has been changed; you are signed out everywhere else.")
+    return redirect(url_for("account.index"))
 
 
 @bp.post("/sign-out-everywhere")

@@ -196,7 +196,7 @@ def test_a_generated_password_is_shown_once_and_works(app, client, auth):
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        ({"password": "too short"}, "password", "at least 10 characters"),
+        ({"password": "too short"}, "password", "at least 12 characters"),
         ({}, "password", "Type a password, or tick “generate”"),
         ({"password": NEW_PASSWORD, "generate": "y"}, "password", "not both"),
         ({"password": NEW_PASSWORD, "email": "not-an-email"}, "email", "Check the email address"),
@@ -268,7 +268,7 @@ def test_a_short_password_is_refused_and_the_old_one_still_works(app, client, au
         f"/admin/accounts/{user_id(app, DESK)}/password", data={"password": "short"}
     )
     assert response.status_code == 422
-    assert "at least 10 characters" in text(response)
+    assert "at least 12 characters" in text(response)
     assert sign_in(app, DESK)[1].status_code == 302
 
 

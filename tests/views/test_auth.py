@@ -128,7 +128,7 @@ def test_create_user_command_with_and_without_password(app, runner):
             "short",
         ]
     )
-    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    assert short.exit_code != 0 and "at least 12 characters" in short.output
     duplicate = runner.invoke(
         args=[
             "create-user",
@@ -150,13 +150,21 @@ def test_accounts_made_on_the_command_line_are_in_the_audit_log(app, runner):
     from booking.models import AuditEntry
 
     runner.invoke(
-        args=["create-user", "--email", "o@clinic.test", "--role", "owner", "--password", "x" * 12]
+        args=[
+            "create-user",
+            "--email",
+            "o@clinic.test",
+            "--role",
+            "owner",
+            "--password",
+            "owner password 123",
+        ]
     )
     with app.app_context():
         entry = db.session.execute(db.select(AuditEntry)).scalar_one()
         assert entry.action == "account.create"
         assert entry.user_id is None
-        assert "x" * 12 not in str(entry.after)
+        assert "owner password 123" not in str(entry.after)
 
 
 def lock_out(client, email):
@@ -214,4 +222,60 @@ def test_reset_password_replaces_it_lifts_the_lock_and_ends_sessions(app, client
     new = other.post("/login", data={"email": email, "password": "brand-new-password"})
     assert new.status_code == 302
     short = runner.invoke(args=["reset-password", "--email", email, "--password", "short"])
-    assert short.exit_code != 0 and "at least 10 characters" in short.output
+    assert short.exit_code != 0 and "at least 12 characters" in short.output
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("aaaaaaaaaaaa", "repeats"),
+        ("123456789012", "similar to a commonly used password"),
+        ("password1234", "very common password"),
+        ("harbourside acupuncture", "too easy to guess"),
+    ],
+)
+def test_common_and_guessable_passwords_are_refused(app, runner, password, why):
+    result = runner.invoke(
+        args=["create-user", "--email", "o@clinic.test", "--role", "owner", "--password", password]
+    )
+    assert result.exit_code != 0
+    assert "too easy to guess" in result.output and why in result.output.lower()
+    with app.app_context():
+        assert db.session.execute(db.select(User)).first() is None
+
+
+def test_staff_change_their_own_password_on_their_account_page(app, client, auth):
+    email = auth.login()
+    laptop = app.test_client()
+    laptop.post("/login", data={"email": email, "password": PASSWORD})
+    new = "three unrelated words here"
+
+    wrong = client.post(
+        "/account/password",
+        data={"current_password": "not it at all", "password": new, "confirm": new},
+    )
+    assert wrong.status_code == 422
+    assert "That is not your current password." in wrong.get_data(as_text=True)
+    weak = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": "password1234", "confirm": "password1234"},
+    )
+    assert weak.status_code == 422 and "too easy to guess" in weak.get_data(as_text=True)
+    mismatch = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": new, "confirm": new + "!"},
+    )
+    assert "The two new passwords are not the same." in mismatch.get_data(as_text=True)
+
+    done = client.post(
+        "/account/password",
+        data={"current_password": PASSWORD, "password": new, "confirm": new},
+        follow_redirects=True,
+    )
+
+    assert "Your password has been changed" in done.get_data(as_text=True)
+    assert client.get("/staff/").status_code == 200  # still signed in here
+    assert laptop.get("/staff/").status_code == 302  # signed out elsewhere
+    stranger = app.test_client()
+    assert stranger.post("/login", data={"email": email, "password": PASSWORD}).status_code == 401
+    assert stranger.post("/login", data={"email": email, "password": new}).status_code == 302
