@@ -73,7 +73,7 @@ def check_production(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from booking.database import configure_engine
     from booking.extensions import csrf, db, login_manager, migrate
-    from booking.views.auth import load_staff
+    from booking.views.access import load_staff
     from booking.views.errors import unauthorized
 
     db.init_app(app)

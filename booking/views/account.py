@@ -8,8 +8,7 @@ from flask_login import current_user, login_user
 from booking.errors import ClinicError
 from booking.forms.auth import ChangePasswordForm, SignOutEverywhereForm
 from booking.services import accounts, staff_sessions
-from booking.views.access import staff_only
-from booking.views.auth import SESSION_KEY, session_limits
+from booking.views.access import SESSION_KEY, session_limits, staff_only
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 staff_only(bp)

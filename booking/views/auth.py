@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import (
-    Blueprint,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from booking.forms.auth import LoginForm
 from booking.services import staff_sessions
-from booking.services.auth import LoginError, authenticate, load_user
+from booking.services.auth import LoginError, authenticate
+from booking.views.access import SESSION_KEY
 
 bp = Blueprint("auth", __name__)
-# Where this browser's server-side session token is kept in the (signed) cookie.
-SESSION_KEY = "staff_session"
-
-
-def session_limits() -> staff_sessions.Limits:
-    config = current_app.config
-    return staff_sessions.Limits(
-        idle=timedelta(minutes=float(config["STAFF_IDLE_MINUTES"])),
-        lifetime=timedelta(hours=float(config["STAFF_SESSION_HOURS"])),
-    )
-
-
-def load_staff(user_id: str):
-    """Flask-Login's user loader, with this browser's session token."""
-    return load_user(user_id, session.get(SESSION_KEY), session_limits())
 
 
 def safe_next(target: str | None) -> str:
