@@ -11,7 +11,7 @@ import pytest
 
 from booking import create_app
 from booking.extensions import db
-from booking.models import Practitioner, Service
+from booking.models import ClinicSettings, Practitioner, Service
 from booking.services import availability
 from booking.views.helpers import to_local
 from tests.database import database_uri, fresh_database
@@ -189,6 +189,9 @@ class Clinic:
     specialist: SeededPractitioner
     practitioners: tuple[SeededPractitioner, ...]  # everyone, in the order they were added
     services: Mapping[str, SeededService]  # by slug
+    name: str  # the clinic's own name, phone and address, as its settings hold them
+    phone: str
+    address: str
 
     def service(self, slug: str = "neck-initial") -> SeededService:
         return self.services[slug]
@@ -228,7 +231,17 @@ def seeded_clinic() -> Clinic:
         [p for p in people if "neck-initial" in p.services and "back-initial" not in p.services],
         "practitioner giving neck-initial but not back-initial",
     )
-    return Clinic(practitioner, colleague, specialist, people, MappingProxyType(services))
+    settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
+    return Clinic(
+        practitioner,
+        colleague,
+        specialist,
+        people,
+        MappingProxyType(services),
+        settings.name,
+        settings.phone,
+        settings.address,
+    )
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def test_a_patient_booking_online_gets_a_confirmation_with_a_working_invitation(
     message = received.message
     sender = message["From"].addresses[0]
     assert (sender.display_name, sender.addr_spec) == (
-        "Harbourside Acupuncture",
+        clinic.name,
         "booking@clinic.test",
     )
     assert received.sender == "booking@clinic.test"
