@@ -36,7 +36,7 @@ def test_owner_changes_a_price_and_the_patient_estimate_follows(
     desk.get_by_label("Email").fill("owner@clinic.test")
     desk.get_by_label("Password").fill(PASSWORD)
     desk.get_by_role("button", name="Sign in").click()
-    desk.get_by_role("link", name="Owner").click()
+    desk.get_by_role("link", name="Owner", exact=True).click()
     desk.get_by_role("link", name="Services and prices").first.click()
     neck = re.escape(clinic.service("neck-initial").name)
     desk.get_by_role("link", name=re.compile(neck)).first.click()
