@@ -16,6 +16,18 @@ PRODUCTION = False
 # Staff sessions end after this long unused, and this long after signing in at the latest.
 STAFF_IDLE_MINUTES = 30
 STAFF_SESSION_HOURS = 12
+# Sign-in throttling: wrong passwords allowed per account from one address, and from
+# one address over all accounts, in each window of this many minutes.
+SIGN_IN_ATTEMPTS = 5
+SIGN_IN_ADDRESS_ATTEMPTS = 30
+SIGN_IN_WINDOW_MINUTES = 15
+# Limits on anonymous clients (sign-in and online booking). False turns every limit
+# off: for load tests only; production mode warns. The values for online booking are
+# the owner's, on the settings page.
+RATE_LIMITS = True
+# Where the limits' counters live: empty for the database, or a Redis URL
+# (redis://host:6379/0) to keep them in Redis instead.
+RATE_LIMIT_STORE = ""
 # Behind a reverse proxy, how many proxies to trust for X-Forwarded-* headers.
 PROXY_COUNT = 0
 

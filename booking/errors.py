@@ -72,3 +72,17 @@ class SlotTaken(Conflict):
 class Unauthorized(ClinicError):
     code = "unauthorized"
     status = 401
+
+
+class RateLimited(ClinicError):
+    """Too many of something from one client, address or patient: try again later.
+
+    `retry_after` is whole seconds until the limit lifts, sent as `Retry-After`.
+    """
+
+    code = "rate_limited"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))

@@ -56,6 +56,18 @@ class SettingsForm(FlaskForm):
         "Patients can cancel or move online until (hours before)",
         validators=[InputRequired("Give a number of hours."), NumberRange(0, 14 * 24)],
     )
+    bookings_per_address_hour = IntegerField(
+        "Online bookings one internet address may make in an hour",
+        validators=[InputRequired("Give a number of bookings."), NumberRange(1, 1000)],
+    )
+    future_bookings_per_patient = IntegerField(
+        "Upcoming online bookings one patient (email or phone) may hold",
+        validators=[InputRequired("Give a number of bookings."), NumberRange(1, 100)],
+    )
+    emails_per_recipient_day = IntegerField(
+        "Emails a patient's own online actions may send one address in a day",
+        validators=[InputRequired("Give a number of emails."), NumberRange(1, 1000)],
+    )
     price_min = StringField("Lowest allowed session price", validators=[_money])
     price_max = StringField("Highest allowed session price", validators=[_money])
     disclaimer = TextAreaField(

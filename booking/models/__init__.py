@@ -3,6 +3,7 @@
 from booking.models.audit import AuditEntry
 from booking.models.booking import Booking
 from booking.models.clinic import ClinicSettings, Disclaimer, ScheduleVersion
+from booking.models.limits import RateCounter
 from booking.models.outbox import OutboxMessage
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
@@ -20,6 +21,7 @@ __all__ = [
     "Practitioner",
     "ScheduleVersion",
     "PriceChange",
+    "RateCounter",
     "Service",
     "StaffSession",
     "TimeOff",

@@ -12,9 +12,11 @@ from booking.domain.statuses import (  # noqa: F401  (re-exported for the app)
     ARRIVED,
     BOOKED,
     CANCELLED,
+    ENTERED_IN_ERROR,
     FULFILLED,
     NOSHOW,
     STATUSES,
+    VOIDED_STATUSES,
 )
 from booking.models.base import Base, UTCDateTime, one_of, quoted, utcnow
 from booking.models.patient import Patient
@@ -29,6 +31,7 @@ STATUS_LABELS = {
     FULFILLED: "Done",
     CANCELLED: "Cancelled",
     NOSHOW: "No-show",
+    ENTERED_IN_ERROR: "Voided",
 }
 
 # The buttons that set each status on a booking's staff page.
@@ -53,6 +56,7 @@ class Booking(Base):
         CheckConstraint(one_of("source", SOURCES), name="source"),
         Index("ix_booking_practitioner_start", "practitioner_id", "start_at"),
         Index("ix_booking_start", "start_at"),
+        Index("ix_booking_created", "created_at"),
     )
 
     __audit_name__ = "booking"
@@ -77,7 +81,7 @@ class Booking(Base):
     end_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # end_at plus the service's buffer: the span the practitioner is held for.
     blocked_until: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(12), default=BOOKED)
+    status: Mapped[str] = mapped_column(String(16), default=BOOKED)
     price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     disclaimer_version: Mapped[int] = mapped_column(ForeignKey("disclaimer.version"))
@@ -86,6 +90,8 @@ class Booking(Base):
     disclaimer_acknowledged_by: Mapped[str] = mapped_column(String(10), default="patient")
     screening: Mapped[dict] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(10), default="online")
+    # The client address an online booking came from, for finding and voiding a flood.
+    client_address: Mapped[str | None] = mapped_column(String(64))
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     # With the app secret, this re-creates the manage token for later emails
     # (booking.services.tokens); empty for bookings made before emails existed.

@@ -28,6 +28,9 @@ class ClinicSettings(Base):
         "cancellation_notice_hours",
         "price_min_cents",
         "price_max_cents",
+        "bookings_per_address_hour",
+        "future_bookings_per_patient",
+        "emails_per_recipient_day",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +47,12 @@ class ClinicSettings(Base):
     # The owner's allowed range for a session price; prices outside it are refused.
     price_min_cents: Mapped[int] = mapped_column(default=5_000)
     price_max_cents: Mapped[int] = mapped_column(default=15_000)
+    # Limits on online booking (never on staff): bookings one client address may make
+    # in an hour, future online bookings one email or phone may hold, and emails one
+    # address may be sent in a day by patients' own actions.
+    bookings_per_address_hour: Mapped[int] = mapped_column(default=10)
+    future_bookings_per_patient: Mapped[int] = mapped_column(default=3)
+    emails_per_recipient_day: Mapped[int] = mapped_column(default=6)
 
 
 class Disclaimer(Base):

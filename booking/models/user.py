@@ -35,8 +35,6 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Part of the login session's id: changing it signs the user out everywhere.
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

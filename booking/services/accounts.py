@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -14,11 +15,14 @@ from booking.extensions import db
 from booking.models import ClinicSettings, User
 from booking.models.base import utcnow
 from booking.models.user import OWNER, ROLES, new_session_token
+from booking.services import limits
 from booking.services.commands import command
 
 # 12 random bytes are 16 URL-safe characters: above the minimum length, easy to type.
 GENERATED_PASSWORD_BYTES = 12
 MAX_EMAIL_LENGTH = 254
+# The sign-in counter kind: one count per account and client address (services/auth.py).
+SIGN_IN_ACCOUNT = "sign-in-account"
 
 
 MIN_PASSWORD_LENGTH = 12
@@ -72,8 +76,34 @@ def list_accounts() -> list[User]:
     )
 
 
+def sign_in_settings() -> tuple[int, int, timedelta]:
+    """Wrong passwords allowed per account from one address, per address, and the window."""
+    config = current_app.config
+    return (
+        config["SIGN_IN_ATTEMPTS"],
+        config["SIGN_IN_ADDRESS_ATTEMPTS"],
+        timedelta(minutes=config["SIGN_IN_WINDOW_MINUTES"]),
+    )
+
+
+def paused_until(user: User, now: datetime | None = None) -> datetime | None:
+    """When the last sign-in pause on this account lifts (from any address); None if none."""
+    if not limits.enabled():
+        return None
+    per_account, _, _ = sign_in_settings()
+    start = limits.prefix(SIGN_IN_ACCOUNT, user.email)
+    counts = limits.counters().reached(start, per_account, now or utcnow())
+    return max((count.resets_at for count in counts), default=None)
+
+
 def is_locked(user: User, now: datetime | None = None) -> bool:
-    return user.locked_until is not None and user.locked_until > (now or utcnow())
+    return paused_until(user, now) is not None
+
+
+def _lift_pauses(user: User) -> None:
+    """Clear this account's sign-in counts from every address (inside a command)."""
+    if limits.enabled():
+        limits.counters().clear_prefix(limits.prefix(SIGN_IN_ACCOUNT, user.email))
 
 
 def _active_owners() -> int:
@@ -125,8 +155,7 @@ def set_password(user: User, password: str, *, actor: User | None) -> None:
         change.before, change.after = {"locked": is_locked(user)}, {"locked": False}
         change.summary = summary
         user.password_hash = password_hash
-        user.failed_logins = 0
-        user.locked_until = None
+        _lift_pauses(user)
         user.session_token = new_session_token()
 
 
@@ -143,13 +172,12 @@ def change_own_password(user: User, current: str, new: str) -> None:
 
 
 def unlock(user: User, *, actor: User | None) -> bool:
-    """Lift a lockout after failed sign-ins; False if the account was not locked."""
+    """Lift the pause wrong passwords put on sign-in, from every address; False if none."""
     summary = f"Sign-in unlocked for {user.email}"
     with command("account.unlock", user, actor=actor, tracks=None, summary=summary) as change:
         change.before = {"locked": is_locked(user)}
         change.after = {"locked": False}
-        user.failed_logins = 0
-        user.locked_until = None
+        _lift_pauses(user)
     return change.changed
 
 

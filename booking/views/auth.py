@@ -7,10 +7,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from booking.errors import RateLimited
 from booking.forms.auth import LoginForm
 from booking.services import staff_sessions
 from booking.services.auth import LoginError, authenticate
 from booking.views.access import SESSION_KEY
+from booking.views.helpers import client_address
 
 bp = Blueprint("auth", __name__)
 
@@ -44,7 +46,10 @@ def login():
     error = None
     if form.validate_on_submit():
         try:
-            user = authenticate(form.email.data, form.password.data)
+            user = authenticate(form.email.data, form.password.data, client_address())
+        except RateLimited as failure:
+            page = render_template("auth/login.html", form=form, error=failure.message)
+            return page, 429, {"Retry-After": str(failure.retry_after)}
         except LoginError as failure:
             error = failure.message
         else:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import contextlib
 
-from flask import Flask, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from booking.errors import ClinicError
+from booking.errors import ClinicError, RateLimited
 from booking.extensions import db
 
 MESSAGES = {
@@ -18,6 +28,7 @@ MESSAGES = {
     404: "We could not find that page.",
     405: "That action is not allowed here.",
     413: "The request was too large.",
+    429: "Too many requests. Please wait a little and try again.",
     500: "Something went wrong on our side. Please try again, or call the clinic.",
 }
 CODES = {
@@ -27,6 +38,7 @@ CODES = {
     404: "not_found",
     405: "method_not_allowed",
     413: "too_large",
+    429: "rate_limited",
     500: "server_error",
 }
 
@@ -68,7 +80,10 @@ def handle_csrf(error: CSRFError):
 
 def handle_clinic_error(error: ClinicError):
     """Anything a person or client caused, answered with its own status, code and message."""
-    return error_response(error.status, error.code, error.message, error.fields)
+    response = make_response(error_response(error.status, error.code, error.message, error.fields))
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 FALLBACK_PAGE = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from datetime import date, datetime
@@ -102,6 +103,23 @@ SHAREABLE = frozenset(
     }
 )
 HSTS = "max-age=31536000; includeSubDomains"
+
+
+def client_address() -> str:
+    """Who is asking, for the limits: the remote address (ProxyFix sets it behind proxies).
+
+    An IPv6 client usually holds a whole /64, so that is counted as one address.
+    """
+    raw = request.remote_addr or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64] or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def security_headers(response):

@@ -10,6 +10,7 @@ from booking.extensions import db
 from booking.models import AuditEntry, ClinicSettings, Practitioner, PriceChange, Service, User
 from booking.services import catalogue
 from booking.services.catalogue import CatalogueError, ServiceDetails
+from tests.audit import changes
 from tests.conftest import seeded_clinic
 
 BOUNDS = "Prices must be between $50.00 and $150.00 (set in Clinic settings)."
@@ -29,7 +30,7 @@ def service(slug: str = "neck-initial") -> Service:
 def entries(action: str) -> list[AuditEntry]:
     return list(
         db.session.execute(
-            db.select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id)
+            changes().where(AuditEntry.action == action).order_by(AuditEntry.id)
         ).scalars()
     )
 
@@ -287,13 +288,13 @@ def test_a_refused_edit_changes_nothing_at_all(owner):
         catalogue.update_service(item, wanted, actor=owner)
 
     assert catalogue.details_of(service()) == before
-    assert history(item) == [] and db.session.execute(db.select(AuditEntry)).first() is None
+    assert history(item) == [] and db.session.execute(changes()).first() is None
 
 
 def test_an_unchanged_edit_records_nothing(owner):
     item = service()
     assert catalogue.update_service(item, catalogue.details_of(item), actor=owner) is False
-    assert db.session.execute(db.select(AuditEntry)).first() is None
+    assert db.session.execute(changes()).first() is None
 
 
 def test_a_price_outside_narrowed_bounds_does_not_block_other_edits(owner):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from booking.extensions import db
 from booking.models import AuditEntry, Booking, Practitioner, Service
 from booking.models.base import utcnow
+from tests.audit import changes
 
 NY = ZoneInfo("America/New_York")
 ALL_FOUR = ["neck-initial", "neck-follow-up", "back-initial", "back-follow-up"]
@@ -71,9 +72,7 @@ def audit_entries(app, prefix: str = "practitioner.") -> list[AuditEntry]:
     with app.app_context():
         entries = list(
             db.session.execute(
-                db.select(AuditEntry)
-                .where(AuditEntry.action.startswith(prefix))
-                .order_by(AuditEntry.id)
+                changes().where(AuditEntry.action.startswith(prefix)).order_by(AuditEntry.id)
             ).scalars()
         )
         db.session.expunge_all()

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 
 from booking.extensions import db
-from booking.models import AuditEntry, Booking, PriceChange, Service
+from booking.models import Booking, PriceChange, Service
+from tests.audit import changes
 
 BOUNDS = "Prices must be between $50.00 and $150.00 (set in Clinic settings)."
 
@@ -105,7 +106,7 @@ def test_reception_is_refused(app, client, auth, clinic, method, url):
     response = getattr(client, method)(url.format(service=clinic.service().id))
     assert response.status_code == 403
     with app.app_context():
-        assert db.session.execute(db.select(AuditEntry)).first() is None
+        assert db.session.execute(changes()).first() is None
 
 
 @pytest.mark.parametrize("url", GET_URLS)
@@ -179,7 +180,7 @@ def test_a_price_outside_the_bounds_is_refused_and_nothing_changes(app, client, 
         item = db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one()
         assert item.description != "Changed too"
         assert db.session.execute(db.select(PriceChange)).first() is None
-        assert db.session.execute(db.select(AuditEntry)).first() is None
+        assert db.session.execute(changes()).first() is None
 
 
 @pytest.mark.parametrize(
@@ -212,16 +213,11 @@ def test_a_new_price_is_recorded_with_who_when_old_and_new(app, client, auth):
     with app.app_context():
         [change] = db.session.execute(db.select(PriceChange)).scalars()
         assert (change.user.email, change.old_cents, change.new_cents) == (email, 9500, 9050)
-        [entry] = db.session.execute(
-            db.select(AuditEntry).filter_by(action="service.price")
-        ).scalars()
+        [entry] = db.session.execute(changes().filter_by(action="service.price")).scalars()
         assert entry.user.email == email
         assert (entry.before, entry.after) == ({"price": "95.00"}, {"price": "90.50"})
         # Nothing else changed, so no "service.update" entry.
-        assert (
-            db.session.execute(db.select(AuditEntry).filter_by(action="service.update")).first()
-            is None
-        )
+        assert db.session.execute(changes().filter_by(action="service.update")).first() is None
 
 
 def test_a_new_price_applies_at_once_but_a_booking_already_made_keeps_its_price(
@@ -264,9 +260,7 @@ def test_course_plan_changes_show_in_the_estimate(app, client, auth):
     estimate = client.get("/api/v1/estimate?service=neck-initial").get_json()
     assert estimate["sessions"] == {"min": 4, "typical": 6, "max": 10}
     with app.app_context():
-        [entry] = db.session.execute(
-            db.select(AuditEntry).filter_by(action="service.update")
-        ).scalars()
+        [entry] = db.session.execute(changes().filter_by(action="service.update")).scalars()
         assert (entry.before, entry.after) == ({"course_plan": "5/8/12"}, {"course_plan": "4/6/10"})
 
 
@@ -418,9 +412,7 @@ def test_owner_changes_the_details_and_who_gives_it(app, client, auth, free_slot
     )
     assert found.status_code == 422  # the specialist no longer gives it
     with app.app_context():
-        [entry] = db.session.execute(
-            db.select(AuditEntry).filter_by(action="service.update")
-        ).scalars()
+        [entry] = db.session.execute(changes().filter_by(action="service.update")).scalars()
         assert entry.after["practitioners"] == clinic.practitioner.name
         assert entry.after["duration_minutes"] == 50
 
@@ -449,7 +441,7 @@ def test_other_mistakes_are_explained_without_saving(app, client, auth, fields, 
     assert response.status_code == 422
     assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', text(response))
     with app.app_context():
-        assert db.session.execute(db.select(AuditEntry)).first() is None
+        assert db.session.execute(changes()).first() is None
 
 
 def test_saving_without_changes_says_so(app, client, auth):
@@ -474,9 +466,7 @@ def test_owner_adds_a_service_patients_can_book_at_once(app, client, auth, new_s
     assert "Back pain: short follow-up" in text(client.get("/"))
     assert client.get("/services/back-short").status_code == 200
     with app.app_context():
-        [entry] = db.session.execute(
-            db.select(AuditEntry).filter_by(action="service.create")
-        ).scalars()
+        [entry] = db.session.execute(changes().filter_by(action="service.create")).scalars()
         assert entry.after["price"] == "60.00"
 
 
@@ -558,9 +548,7 @@ def test_retiring_hides_a_service_from_patients_but_keeps_its_bookings(
     assert kept["status"] == "booked" and kept["price"]["amount"] == "95.00"
     assert client.get(f"/manage/{made['manage_token']}").status_code == 200
     with app.app_context():
-        [entry] = db.session.execute(
-            db.select(AuditEntry).filter_by(action="service.retire")
-        ).scalars()
+        [entry] = db.session.execute(changes().filter_by(action="service.retire")).scalars()
         assert entry.subject_id == item
 
 

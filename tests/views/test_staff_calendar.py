@@ -10,6 +10,7 @@ import pytest
 from booking.extensions import db
 from booking.models import AuditEntry, Booking
 from booking.views.helpers import to_local
+from tests.audit import changes
 
 
 def only_booking(app):
@@ -108,7 +109,7 @@ def test_reception_books_a_phone_patient_inside_the_minimum_notice(app, client, 
     assert booking.source == "phone"
     assert booking.disclaimer_acknowledged_by == "reception"
     with app.app_context():
-        entry = db.session.execute(db.select(AuditEntry)).scalar_one()
+        entry = db.session.execute(changes()).scalar_one()
         assert entry.action == "booking.create"
         assert entry.user.email == "reception@clinic.test"
 
@@ -232,13 +233,10 @@ def test_reception_moves_marks_and_annotates_a_booking(app, client, auth, start_
     assert "No-show" in page and "Called twice, no answer" in page
     with app.app_context():
         actions = [
-            e.action
-            for e in db.session.execute(db.select(AuditEntry).order_by(AuditEntry.id)).scalars()
+            e.action for e in db.session.execute(changes().order_by(AuditEntry.id)).scalars()
         ]
         assert actions == ["booking.move", "booking.status", "booking.note"]
-        status_entry = db.session.execute(
-            db.select(AuditEntry).filter_by(action="booking.status")
-        ).scalar_one()
+        status_entry = db.session.execute(changes().filter_by(action="booking.status")).scalar_one()
         assert status_entry.before["status"] == "booked"
         assert status_entry.after["status"] == "noshow"
 

@@ -22,7 +22,7 @@ def render_accounts(form: AccountForm, status: int = 200):
         "admin/accounts/index.html",
         users=account_service.list_accounts(),
         form=form,
-        is_locked=account_service.is_locked,
+        paused_until=account_service.paused_until,
     ), status
 
 
@@ -42,7 +42,7 @@ def render_account(
             role_form=RoleForm(formdata=None, role=user.role),
             is_self=user.id == current_user.id,
             is_last_owner=account_service.is_last_active_owner(user),
-            locked=account_service.is_locked(user),
+            paused_until=account_service.paused_until(user),
             error=error,
             new_password=new_password,
         ),
@@ -103,6 +103,18 @@ def account_password(user_id: int):
         flash(f"Password changed for {user.email}; any session they had has ended.")
     if form.generate.data:
         return render_account(user, new_password=password)
+    return redirect(url_for("admin.account", user_id=user.id))
+
+
+@bp.post("/accounts/<id:user_id>/unlock")
+def account_unlock(user_id: int):
+    user = account_or_404(user_id)
+    changed = account_service.unlock(user, actor=current_user)
+    flash(
+        f"{user.email} can try their password again from anywhere."
+        if changed
+        else f"Sign-in for {user.email} was not paused."
+    )
     return redirect(url_for("admin.account", user_id=user.id))
 
 

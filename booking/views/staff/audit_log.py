@@ -28,6 +28,7 @@ AREAS = {
     "service": "Services and prices",
     "practitioner": "Practitioners",
     "account": "Staff accounts",
+    "sign_in": "Sign-ins",
     "settings": "Clinic settings",
     "disclaimer": "Disclaimer",
 }
