@@ -62,6 +62,11 @@ def check_production(app: Flask) -> None:
         app.logger.warning(
             "BOOKING_BASE_URL is not set: links in emails will point to %s.", DEV_BASE_URL
         )
+    if not app.config.get("RATE_LIMITS", True):
+        app.logger.warning(
+            "BOOKING_RATE_LIMITS is off: nothing limits sign-in attempts or online bookings. "
+            "Use this for load tests only, never on a clinic's public site."
+        )
     app.config.update(
         SESSION_COOKIE_SECURE=True,
         REMEMBER_COOKIE_SECURE=True,

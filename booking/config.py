@@ -25,6 +25,9 @@ SIGN_IN_WINDOW_MINUTES = 15
 # off: for load tests only; production mode warns. The values for online booking are
 # the owner's, on the settings page.
 RATE_LIMITS = True
+# The booking form is refused if sent back sooner than this after it was shown
+# (a person reads and fills it in far longer; form-filling programs do not).
+BOT_MIN_FILL_SECONDS = 3
 # Where the limits' counters live: empty for the database, or a Redis URL
 # (redis://host:6379/0) to keep them in Redis instead.
 RATE_LIMIT_STORE = ""

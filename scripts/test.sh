@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need (Python packages, Debian's Chromium and PostgreSQL),
+# Install what the tests need (Python packages, Debian's Chromium, PostgreSQL and Redis),
 # run the linters, then the whole suite on SQLite and again on a throwaway PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,6 +8,7 @@ sudo=""
 [ "$(id -u)" = 0 ] || sudo="sudo"
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql postgresql-contrib)
 if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -27,6 +27,21 @@ def test_production_sends_cookies_over_https_only():
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
 
 
+def test_production_warns_when_the_limits_are_off(caplog):
+    create_app({"PRODUCTION": True, "SECRET_KEY": "x" * 48, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    assert "BOOKING_RATE_LIMITS is off" not in caplog.text
+    create_app(
+        {
+            "PRODUCTION": True,
+            "SECRET_KEY": "x" * 48,
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "RATE_LIMITS": False,
+        }
+    )
+    assert "BOOKING_RATE_LIMITS is off" in caplog.text
+    assert "load tests only" in caplog.text
+
+
 def test_healthz_reports_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from booking.domain.screening import QUESTIONS
+from booking.forms.bot_check import BotCheck
 from booking.forms.fields import email_address_field, strip, text_field
 
 # At least six digits; spaces, brackets, dots, dashes and a leading + allowed.
@@ -77,8 +78,8 @@ def add_screening_questions(form_class: type, unanswered: str) -> None:
         )
 
 
-class DetailsForm(ScreeningQuestions, FlaskForm):
-    """The details page: the patient, the screening questions and the disclaimer."""
+class DetailsForm(ScreeningQuestions, BotCheck, FlaskForm):
+    """The details page: the patient, the screening questions, the disclaimer, a bot check."""
 
     name = name_field()
     email = email_field()

@@ -92,7 +92,7 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
     if not user.active:
         raise LoginError("This account has been deactivated. Please speak to the clinic owner.")
     summary = f"Signed in from {address}"
-    with command("sign_in.success", user, actor=user, summary=summary, always=True):
+    with command("sign_in.success", user, actor=user, tracks=None, summary=summary, always=True):
         user.last_login_at = now
         if limits.enabled():
             store = limits.counters()

@@ -16,7 +16,7 @@ from booking.extensions import db
 from booking.models import Booking, Patient, Service, User
 from booking.models.base import utcnow
 from booking.models.booking import format_reference  # noqa: F401  (re-exported for the views)
-from booking.services import emails
+from booking.services import booking_limits, emails
 from booking.services.availability import slots_at
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
@@ -62,6 +62,9 @@ class BookingRequest:
     answers: Mapping[str, bool]
     source: str = "online"
     patient_id: int | None = None
+    # The address an anonymous patient booked from: the online limits apply to it.
+    # None for staff, who are never limited.
+    client_address: str | None = None
 
 
 def new_reference() -> str:
@@ -144,6 +147,7 @@ def _new_booking(
         created_by_id=actor.id if actor else None,
         screening={key: bool(request.answers[key]) for key in screening.KEYS},
         source=request.source,
+        client_address=request.client_address,
         manage_token_hash=hash_token(token),
         manage_token_salt=salt,
     )
@@ -168,6 +172,10 @@ def create_booking(
     now = now or utcnow()
     token, salt = new_manage_token()
     with command("booking.create" if actor else "", actor=actor, tracks=None) as change:
+        if request.client_address and actor is None:
+            booking_limits.new_online_booking(
+                request.client_address, request.email, request.phone, now
+            )
         free = slots_at(
             request.service,
             request.start,
@@ -213,14 +221,25 @@ def check_patient_can_change(booking: Booking, now: datetime) -> None:
 
 
 def cancel_booking(
-    booking: Booking, *, reason: str = "", now: datetime | None = None, actor: User | None = None
+    booking: Booking,
+    *,
+    reason: str = "",
+    now: datetime | None = None,
+    actor: User | None = None,
+    client: str | None = None,
 ) -> Booking:
-    """Cancel; patients only outside the cancellation window, staff at any time."""
+    """Cancel; patients only outside the cancellation window, staff at any time.
+
+    With a `client` (an anonymous patient online), the email it sends is counted
+    against the day's limit for that inbox.
+    """
     now = now or utcnow()
     action = "booking.cancel" if actor else ""
     with command(action, booking, actor=actor, summary=reason[:300], lock=True) as change:
         if actor is None:
             check_patient_can_change(booking, now)
+            if client:
+                booking_limits.patient_email(booking.patient.email, now)
         elif booking.status == CANCELLED:
             raise NotChangeable("This booking is already cancelled.")
         elif booking.status not in (BOOKED, ARRIVED):
@@ -240,17 +259,21 @@ def reschedule_booking(
     practitioner_id: int | None = None,
     now: datetime | None = None,
     actor: User | None = None,
+    client: str | None = None,
 ) -> Booking:
     """Move a booking to another free time, keeping the price it was booked at.
 
     Without a practitioner, the current one is kept when free, else any free one.
-    Staff (an actor) may move inside the notice windows; the move is audited.
+    Staff (an actor) may move inside the notice windows; the move is audited. With a
+    `client`, the email it sends counts against the day's limit for that inbox.
     """
     now = now or utcnow()
     by_patient = actor is None
     with command("" if by_patient else "booking.move", booking, actor=actor, lock=True) as change:
         if by_patient:
             check_patient_can_change(booking, now)
+            if client:
+                booking_limits.patient_email(booking.patient.email, now)
         elif booking.status != BOOKED:
             raise NotChangeable("Only a booking that is still booked can be moved.")
         free = slots_at(

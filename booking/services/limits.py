@@ -173,7 +173,7 @@ class RedisCounters:
 
 
 def _remember_give_back(store: RedisCounters, name: str) -> None:
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         db.session.info.setdefault(_GIVE_BACK, []).append((store, name))
 
 

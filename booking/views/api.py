@@ -22,7 +22,7 @@ from booking.services.bookings import (
 )
 from booking.services.catalogue import offered_services
 from booking.services.clinic import current_disclaimer
-from booking.views.helpers import clinic
+from booking.views.helpers import clinic, public_client
 from booking.views.params import (
     ParamError,
     check_practitioner,
@@ -118,6 +118,7 @@ def book():
             start=start,
             practitioner_id=practitioner_id,
             answers=answers,
+            client_address=public_client(),
             **patient,
         )
     )
@@ -139,7 +140,7 @@ def cancel(token: str):
     reason = body.get("reason", "") if isinstance(body, dict) else ""
     if not isinstance(reason, str) or len(reason) > 300:
         raise invalid({"reason": "Give the reason as text of at most 300 characters."})
-    return jsonify(booking_json(cancel_booking(booking, reason=reason)))
+    return jsonify(booking_json(cancel_booking(booking, reason=reason, client=public_client())))
 
 
 @bp.post("/bookings/<token>/reschedule")
@@ -147,5 +148,9 @@ def reschedule(token: str):
     booking = booking_for(token)
     start, practitioner_id = new_time(booking.service, json_body())
     return jsonify(
-        booking_json(reschedule_booking(booking, start, practitioner_id=practitioner_id))
+        booking_json(
+            reschedule_booking(
+                booking, start, practitioner_id=practitioner_id, client=public_client()
+            )
+        )
     )

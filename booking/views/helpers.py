@@ -122,6 +122,13 @@ def client_address() -> str:
     return str(address)
 
 
+def public_client() -> str | None:
+    """The anonymous client the online limits count, or None for signed-in staff."""
+    from flask_login import current_user
+
+    return None if current_user.is_authenticated else client_address()
+
+
 def security_headers(response):
     if request.endpoint not in SHAREABLE:
         response.headers.setdefault("Cache-Control", "no-store")

@@ -20,7 +20,7 @@ from flask import (
 from booking.domain import screening
 from booking.domain.availability import Slot
 from booking.domain.estimates import course_estimate
-from booking.errors import ClinicError
+from booking.errors import ClinicError, RateLimited
 from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
 from booking.models import Booking, Service
 from booking.models.base import utcnow
@@ -40,7 +40,7 @@ from booking.services.bookings import (
 from booking.services.calendar import booking_calendar
 from booking.services.catalogue import offered_service, offered_services
 from booking.services.clinic import current_disclaimer, database_answers
-from booking.views.helpers import clinic, to_local
+from booking.views.helpers import clinic, public_client, to_local
 from booking.views.params import ParamError, parse_date, parse_id, parse_start
 
 bp = Blueprint("public", __name__)
@@ -208,8 +208,10 @@ def details(slug: str):
         # A stale link, or someone else was quicker: say so before any typing.
         context["taken"] = "Sorry, that time is no longer free. Please pick another."
         context["alternatives"] = alternatives(service, to_local(start).date(), practitioner_id)
-    if not form.validate_on_submit():
-        return render_template("public/details.html", **context), 422 if form.errors else 200
+    if not (form.validate_on_submit() and form.check_for_bots()):
+        form.prepare()
+        status = 422 if form.errors or form.bot_problem else 200
+        return render_template("public/details.html", **context), status
     try:
         booking, token = create_booking(
             BookingRequest(
@@ -220,6 +222,7 @@ def details(slug: str):
                 email=form.email.data,
                 phone=form.phone.data,
                 answers=form.screening_answers(),
+                client_address=public_client(),
             )
         )
     except RedFlag as red_flag:
@@ -230,6 +233,10 @@ def details(slug: str):
             advice=red_flag,
             urgent_advice=screening.URGENT_ADVICE,
         )
+    except RateLimited as limited:
+        # Nothing is stored; the page says why and gives the clinic's number.
+        page = render_template("public/limited.html", service=service, message=limited.message)
+        return page, 429, {"Retry-After": str(limited.retry_after)}
     except SlotTaken as taken:
         context["taken"] = taken.message
         context["alternatives"] = alternatives(service, to_local(start).date(), practitioner_id)
@@ -302,7 +309,7 @@ def cancel(token: str):
         return refused
     if form.validate_on_submit():
         try:
-            cancel_booking(booking, reason=form.reason.data or "")
+            cancel_booking(booking, reason=form.reason.data or "", client=public_client())
         except ClinicError as error:
             flash(error.message)
             return redirect(url_for(".manage", token=token))
@@ -346,7 +353,9 @@ def reschedule_confirm(token: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            reschedule_booking(booking, start, practitioner_id=practitioner_id)
+            reschedule_booking(
+                booking, start, practitioner_id=practitioner_id, client=public_client()
+            )
         except ClinicError as error:
             flash(error.message)
             return redirect(url_for(".reschedule", token=token, **{"from": to_local(start).date()}))

@@ -156,7 +156,9 @@ def test_two_runs_at_once_send_each_message_exactly_once(
     app, mail_server, monkeypatch, make_booking
 ):
     for n, slot in enumerate(free_slots(app, 6)):
-        make_booking(slot, name=f"Patient {n}", email=f"p{n}@example.com")
+        make_booking(
+            slot, name=f"Patient {n}", email=f"p{n}@example.com", phone=f"207 555 01{n:02d}"
+        )
     app.config["OUTBOX_BATCH_SIZE"] = 4
     # Both runs pick their first batch before either claims it: the worst interleaving.
     # (SQLite lets only one in at a time, so there the other waits, then moves on.)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import urlencode
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from booking import create_app
 from booking.extensions import db
+from booking.forms import bot_check
 from booking.models import Booking, ClinicSettings, Patient
 from tests.database import database_uri, fresh_database
 
@@ -22,8 +25,21 @@ ALL_NO = {
 }
 
 
+def started(seconds_ago: int = 0) -> str:
+    """The booking form's signed 'shown at' stamp, as the page would carry it."""
+
+    class Earlier(URLSafeTimedSerializer):
+        def make_signer(self, salt=None):
+            signer = super().make_signer(salt)
+            signer.get_timestamp = lambda: int(time.time()) - seconds_ago
+            return signer
+
+    return Earlier("test-secret", salt=bot_check.SALT).dumps(1)
+
+
 def details_form(**overrides):
     form = {
+        "started": started(),
         "name": "Ann Lee",
         "email": "ann@example.com",
         "phone": "207 555 0100",

@@ -1,0 +1,106 @@
+"""The limits on online booking, so one client cannot empty the calendar or flood an inbox.
+
+Each is checked inside the booking's own command, so a refused booking stores nothing
+and a booking that fails for another reason counts for nothing. The owner sets the
+values (`ClinicSettings`); staff are never limited (their views pass no client).
+
+- per client address: online bookings in the last hour;
+- per patient identity (email, and phone): upcoming online bookings held at once;
+- per recipient: emails that patients' own online actions send one address in a day.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+
+from booking.domain.statuses import BOOKED
+from booking.errors import RateLimited
+from booking.extensions import db
+from booking.models import Booking, ClinicSettings, Patient
+from booking.services import limits
+from booking.services.clinic import get_settings
+
+HOUR, DAY = timedelta(hours=1), timedelta(days=1)
+
+
+def _digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone or "")
+
+
+def new_online_booking(client: str, email: str, phone: str, now: datetime) -> None:
+    """Refuse (RateLimited) an online booking past any limit; count it otherwise."""
+    if not limits.enabled():
+        return
+    settings = get_settings()
+    limits.spend(
+        limits.key("booking-address", client),
+        settings.bookings_per_address_hour,
+        HOUR,
+        now,
+        "Many bookings have just been made from this internet connection, so we cannot "
+        f"take another online for a while. Please call the clinic on {settings.phone}.",
+    )
+    # The email's counter comes before the count of its bookings: on PostgreSQL its
+    # row lock makes two bookings for one email take turns, so both cannot slip under.
+    patient_email(email, now, settings)
+    _check_upcoming(email, phone, now, settings)
+
+
+def patient_email(email: str, now: datetime, settings: ClinicSettings | None = None) -> None:
+    """Count one email a patient's own action sends; refuse it past the day's limit."""
+    if not limits.enabled() or not email:
+        return
+    settings = settings or get_settings()
+    limits.spend(
+        limits.key("email-recipient", email),
+        settings.emails_per_recipient_day,
+        DAY,
+        now,
+        "We have already sent several emails about bookings to this address today, so "
+        f"we cannot make more changes online until tomorrow. Please call the clinic on "
+        f"{settings.phone}.",
+    )
+
+
+def _check_upcoming(email: str, phone: str, now: datetime, settings: ClinicSettings) -> None:
+    ceiling = settings.future_bookings_per_patient
+    starts = upcoming_online(email, phone, now)
+    if len(starts) >= ceiling:
+        # The limit lifts when the soonest of them has happened.
+        raise RateLimited(
+            f"You already have {len(starts)} upcoming appointments booked online, the most "
+            f"we take online at once. To book more, please call the clinic on "
+            f"{settings.phone}.",
+            int((min(starts) - now).total_seconds()),
+        )
+
+
+def upcoming_online(email: str, phone: str, now: datetime) -> list[datetime]:
+    """Start times of the still-booked future online bookings for this email or phone."""
+    digits = _digits(phone)
+    matches = [func.lower(Patient.email) == email.strip().lower()] if email else []
+    if len(digits) >= 6:
+        # Narrowed in SQL by the last four digits, then compared on every digit.
+        matches.append(Patient.phone.contains(digits[-4:], autoescape=True))
+    if not matches:
+        return []
+    rows = db.session.execute(
+        db.select(Booking.start_at, Patient.email, Patient.phone)
+        .join(Patient, Booking.patient_id == Patient.id)
+        .where(
+            Booking.start_at > now,
+            Booking.status == BOOKED,
+            Booking.source == "online",
+            db.or_(*matches),
+        )
+    )
+    wanted = email.strip().lower()
+    return [
+        start
+        for start, their_email, their_phone in rows
+        if (wanted and their_email.lower() == wanted)
+        or (len(digits) >= 6 and _digits(their_phone) == digits)
+    ]
