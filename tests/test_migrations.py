@@ -90,3 +90,46 @@ def test_downgrading_below_the_outbox_keeps_the_double_booking_guard(empty_app):
     assert "outbox_message" not in inspect(db.engine).get_table_names()
     upgrade()
     assert "outbox_message" in inspect(db.engine).get_table_names()
+
+
+def test_two_factor_columns_arrive_and_leave_without_losing_accounts(empty_app):
+    upgrade(revision="9995dc72f830")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO clinic_settings (id, name, address, phone, email, timezone, currency,"
+                " min_notice_minutes, horizon_days, slot_step_minutes, cancellation_notice_hours,"
+                " price_min_cents, price_max_cents) VALUES (1, 'Clinic', '', '', '',"
+                " 'America/New_York', 'USD', 120, 60, 15, 24, 5000, 15000)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO staff_user (id, email, name, password_hash, role, active,"
+                " session_token, failed_logins, created_at) VALUES (1, 'desk@clinic.test',"
+                " 'Desk', 'x', 'reception', true, 'token', 0, '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO staff_session (token_hash, user_id, created_at, last_seen_at)"
+                " VALUES ('abc', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    upgrade()
+    with db.engine.connect() as connection:
+        assert connection.execute(
+            text("SELECT two_factor_failures, totp_secret FROM staff_user")
+        ).one() == (0, None)
+        assert connection.execute(
+            text("SELECT require_two_factor FROM clinic_settings")
+        ).scalar() in (
+            False,
+            0,
+        )
+    # On SQLite a downgrade that copied staff_user would drop its sessions with the old copy.
+    downgrade(revision="9995dc72f830")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM staff_user")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM staff_session")).scalar() == 1
+    assert "recovery_code" not in inspect(db.engine).get_table_names()

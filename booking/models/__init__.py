@@ -8,7 +8,7 @@ from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
 from booking.models.price import PriceChange
 from booking.models.service import Service
-from booking.models.user import StaffSession, User
+from booking.models.user import RecoveryCode, StaffSession, User
 
 __all__ = [
     "AuditEntry",
@@ -20,6 +20,7 @@ __all__ = [
     "Practitioner",
     "ScheduleVersion",
     "PriceChange",
+    "RecoveryCode",
     "Service",
     "StaffSession",
     "TimeOff",

@@ -28,6 +28,7 @@ class ClinicSettings(Base):
         "cancellation_notice_hours",
         "price_min_cents",
         "price_max_cents",
+        "require_two_factor",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,6 +45,8 @@ class ClinicSettings(Base):
     # The owner's allowed range for a session price; prices outside it are refused.
     price_min_cents: Mapped[int] = mapped_column(default=5_000)
     price_max_cents: Mapped[int] = mapped_column(default=15_000)
+    # Every staff account must use two-step sign-in (an authenticator app's codes).
+    require_two_factor: Mapped[bool] = mapped_column(default=False)
 
 
 class Disclaimer(Base):
