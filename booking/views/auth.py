@@ -102,6 +102,7 @@ def two_factor():
             return start_again(failure.message)
         except TwoFactorError as failure:
             error = failure.message
+            form.code.data = ""  # a fresh code is needed, and a recovery code stays off the page
         else:
             response = sign_in(user)
             if left is not None:
