@@ -56,9 +56,7 @@ def test_enrol_then_sign_in_with_a_code_and_with_a_recovery_code(page: Page, liv
     # so the app's next one (still inside the window) is typed.
     sign_in_with_password(page)
     expect(page).to_have_url(re.compile(r"/login/two-factor"))
-    page.get_by_label("6-digit code from your authenticator app").fill(
-        totp.at(time.time() + 30)
-    )
+    page.get_by_label("6-digit code from your authenticator app").fill(totp.at(time.time() + 30))
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/staff/$"))
     expect(page.get_by_role("link", name="Robin (reception)")).to_be_visible()
