@@ -90,10 +90,6 @@ def required() -> bool:
     return bool(db.session.execute(db.select(ClinicSettings.require_two_factor).limit(1)).scalar())
 
 
-def needs_enrolment(user: User) -> bool:
-    return not user.two_factor_enabled and required()
-
-
 def _clinic_name() -> str:
     return db.session.execute(db.select(ClinicSettings.name).limit(1)).scalar() or "Clinic"
 

@@ -91,7 +91,7 @@ def two_factor():
     )
     if user is None:
         return start_again(
-            "Please sign in again: more than five minutes passed." if pending else None
+            "Please sign in again: a sign-in waits five minutes for its code." if pending else None
         )
     form = SignInCodeForm()
     error = None

@@ -250,7 +250,7 @@ def test_a_pending_sign_in_expires_after_five_minutes(client, enrolled):
     response = code_step(client, code_next(secret))
 
     assert response.status_code == 302 and response.headers["Location"] == "/login"
-    assert "more than five minutes" in text(client.get("/login"))
+    assert "waits five minutes for its code" in text(client.get("/login"))
     assert client.get("/staff/").status_code == 302
 
 
