@@ -104,6 +104,20 @@ def reset_password_command(email: str, password: str) -> None:
     click.echo(f"Password changed for {user.email}; any session they had has ended.")
 
 
+@click.command("reset-two-factor")
+@click.option("--email", required=True, help="The account's sign-in email.")
+@with_appcontext
+def reset_two_factor_command(email: str) -> None:
+    """Turn off two-step sign-in for an account whose phone is lost (audited)."""
+    from booking.services.two_factor import reset
+
+    user = _account(email)
+    if reset(user, actor=None):
+        click.echo(f"Two-step sign-in reset for {user.email}: their password alone signs them in.")
+    else:
+        click.echo(f"{user.email} did not have two-step sign-in on.")
+
+
 @click.command("send-outbox")
 @click.option(
     "--retry-failed",
@@ -140,5 +154,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(unlock_user_command)
     app.cli.add_command(reset_password_command)
+    app.cli.add_command(reset_two_factor_command)
     app.cli.add_command(send_outbox_command)
     app.cli.add_command(send_reminders_command)

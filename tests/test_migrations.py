@@ -5,11 +5,15 @@ from __future__ import annotations
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from flask import g
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
 from booking import create_app
+from booking.errors import SlotTaken
 from booking.extensions import db
+from booking.services.bookings import create_booking
+from booking.services.demo import seed_demo
 from tests.database import POSTGRES_URL, database_uri
 
 
@@ -90,3 +94,100 @@ def test_downgrading_below_the_outbox_keeps_the_double_booking_guard(empty_app):
     assert "outbox_message" not in inspect(db.engine).get_table_names()
     upgrade()
     assert "outbox_message" in inspect(db.engine).get_table_names()
+
+
+def test_two_factor_columns_arrive_and_leave_without_losing_accounts(empty_app):
+    upgrade(revision="9995dc72f830")
+    with db.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO clinic_settings (id, name, address, phone, email, timezone, currency,"
+                " min_notice_minutes, horizon_days, slot_step_minutes, cancellation_notice_hours,"
+                " price_min_cents, price_max_cents) VALUES (1, 'Clinic', '', '', '',"
+                " 'America/New_York', 'USD', 120, 60, 15, 24, 5000, 15000)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO staff_user (id, email, name, password_hash, role, active,"
+                " session_token, failed_logins, created_at) VALUES (1, 'desk@clinic.test',"
+                " 'Desk', 'x', 'reception', true, 'token', 3, '2026-01-01 00:00:00')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO staff_session (token_hash, user_id, created_at, last_seen_at)"
+                " VALUES ('abc', 1, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+            )
+        )
+    upgrade()
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT totp_secret FROM staff_user")).one() == (None,)
+        assert connection.execute(
+            text(
+                "SELECT bookings_per_address_hour, future_bookings_per_patient FROM clinic_settings"
+            )
+        ).one() == (10, 3)
+        assert connection.execute(
+            text("SELECT require_two_factor FROM clinic_settings")
+        ).scalar() in (
+            False,
+            0,
+        )
+    # On SQLite a downgrade that copied staff_user would drop its sessions with the old copy.
+    downgrade(revision="9995dc72f830")
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM staff_user")).scalar() == 1
+        assert connection.execute(text("SELECT count(*) FROM staff_session")).scalar() == 1
+    assert "recovery_code" not in inspect(db.engine).get_table_names()
+
+
+def test_bookings_and_their_emails_survive_the_step_that_adds_voided_bookings(empty_app):
+    """The status list changes without copying `booking`, which outbox rows refer to."""
+    upgrade()
+    seed_demo()
+    request = booking_request()
+    create_booking(request)
+    emails = count_rows("outbox_message")
+    assert emails >= 1
+    db.session.execute(text("UPDATE booking SET status = 'entered-in-error'"))
+    db.session.commit()
+    db.session.remove()
+    g.pop("clinic", None)  # the email's settings, cached for this context
+
+    # The older schema has no voided status: those bookings go back as cancelled.
+    downgrade(revision="9995dc72f830")
+    with db.engine.connect() as connection:
+        statuses = connection.execute(text("SELECT DISTINCT status FROM booking")).scalars()
+        assert list(statuses) == ["cancelled"]
+    assert count_rows("outbox_message") == emails
+
+    upgrade()
+    # The guard still holds after the round trip: the time is free again, once.
+    request = booking_request()
+    create_booking(request)
+    with pytest.raises(SlotTaken):
+        create_booking(request)
+
+
+def count_rows(table: str) -> int:
+    with db.engine.connect() as connection:
+        return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()  # noqa: S608
+
+
+def booking_request():
+    from datetime import timedelta
+
+    from booking.domain import screening
+    from booking.models import Service
+    from booking.models.base import utcnow
+    from booking.services.availability import free_slots
+    from booking.services.bookings import BookingRequest
+
+    service = db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one()
+    day = utcnow().date() + timedelta(days=3)
+    slot = free_slots(service, day, day + timedelta(days=10))[0]
+    answers = dict.fromkeys(screening.KEYS, False)
+    return BookingRequest(
+        service, slot.start, slot.practitioner_id, "Ann Lee", "ann@x.org", "207 555 0100", answers
+    )

@@ -5,7 +5,14 @@ from __future__ import annotations
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -70,6 +77,13 @@ class SettingsForm(FlaskForm):
     )
     price_min = StringField("Lowest allowed session price", validators=[_money])
     price_max = StringField("Highest allowed session price", validators=[_money])
+    require_two_factor = BooleanField(
+        "Require two-step sign-in for every staff account",
+        description=(
+            "Everyone then types a code from an authenticator app on their phone after their "
+            "password. Colleagues who have not set it up are asked to at their next page."
+        ),
+    )
     disclaimer = TextAreaField(
         "GP disclaimer shown to every patient before booking",
         filters=[_strip],

@@ -9,7 +9,7 @@ from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
 from booking.models.price import PriceChange
 from booking.models.service import Service
-from booking.models.user import StaffSession, User
+from booking.models.user import RecoveryCode, StaffSession, User
 
 __all__ = [
     "AuditEntry",
@@ -22,6 +22,7 @@ __all__ = [
     "ScheduleVersion",
     "PriceChange",
     "RateCounter",
+    "RecoveryCode",
     "Service",
     "StaffSession",
     "TimeOff",

@@ -31,6 +31,7 @@ class ClinicSettings(Base):
         "bookings_per_address_hour",
         "future_bookings_per_patient",
         "emails_per_recipient_day",
+        "require_two_factor",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -53,6 +54,8 @@ class ClinicSettings(Base):
     bookings_per_address_hour: Mapped[int] = mapped_column(default=10)
     future_bookings_per_patient: Mapped[int] = mapped_column(default=3)
     emails_per_recipient_day: Mapped[int] = mapped_column(default=6)
+    # Every staff account must use two-step sign-in (an authenticator app's codes).
+    require_two_factor: Mapped[bool] = mapped_column(default=False)
 
 
 class Disclaimer(Base):

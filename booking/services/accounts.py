@@ -97,13 +97,19 @@ def paused_until(user: User, now: datetime | None = None) -> datetime | None:
 
 
 def is_locked(user: User, now: datetime | None = None) -> bool:
-    return paused_until(user, now) is not None
+    """Paused by wrong passwords from some address, or by wrong two-step codes."""
+    from booking.services.two_factor import codes_locked
+
+    return paused_until(user, now) is not None or codes_locked(user, now)
 
 
 def _lift_pauses(user: User) -> None:
-    """Clear this account's sign-in counts from every address (inside a command)."""
+    """Clear this account's sign-in counts from every address, and its wrong codes."""
+    from booking.services.two_factor import clear_code_count
+
     if limits.enabled():
         limits.counters().clear_prefix(limits.prefix(SIGN_IN_ACCOUNT, user.email))
+        clear_code_count(user)
 
 
 def _active_owners() -> int:

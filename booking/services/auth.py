@@ -91,14 +91,19 @@ def authenticate(email: str, password: str, address: str, now: datetime | None =
         raise LoginError(NO_MATCH)
     if not user.active:
         raise LoginError("This account has been deactivated. Please speak to the clinic owner.")
-    summary = f"Signed in from {address}"
-    with command("sign_in.success", user, actor=user, tracks=None, summary=summary, always=True):
-        user.last_login_at = now
-        if limits.enabled():
+    if limits.enabled():
+        with command(""):
             store = limits.counters()
             store.clear(attempt.account_key)
             store.give_back(attempt.address_key)
     return user
+
+
+def signed_in(user: User, address: str, how: str = "", now: datetime | None = None) -> None:
+    """Record a completed sign-in (after the second step, if the account has one)."""
+    summary = f"Signed in from {address}{how}"
+    with command("sign_in.success", user, actor=user, tracks=None, summary=summary, always=True):
+        user.last_login_at = now or utcnow()
 
 
 def _failed(user: User | None, attempt: Attempt) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import ClinicSettings, Disclaimer, Service, User
 from booking.services.commands import command
@@ -23,6 +24,8 @@ def save_settings(values: dict, disclaimer_text: str, *, actor: User) -> Saved:
     """Apply the values and, if its text changed, add a disclaimer version; one transaction."""
     new_version = None
     settings = db.session.execute(db.select(ClinicSettings).limit(1)).scalar_one()
+    if values["require_two_factor"] and not settings.require_two_factor:
+        check_can_require_two_factor(actor)
     with command("settings.update", settings, actor=actor, only_changed=True) as change:
         for field in FIELDS:
             setattr(settings, field, values[field])
@@ -48,6 +51,15 @@ def save_settings(values: dict, disclaimer_text: str, *, actor: User) -> Saved:
             ).scalars()
         )
     return Saved(tuple(change.after), new_version, outside)
+
+
+def check_can_require_two_factor(actor: User) -> None:
+    """The owner who requires two-step sign-in of everyone uses it first, so they know it."""
+    if not actor.two_factor_enabled:
+        raise ValidationError.field(
+            "require_two_factor",
+            "Set up two-step sign-in on your own account page first, then require it of everyone.",
+        )
 
 
 def disclaimer_versions() -> list[Disclaimer]:

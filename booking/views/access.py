@@ -10,11 +10,32 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import wraps
 
-from flask import Blueprint, abort, current_app, session
+from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from booking.services import staff_sessions
 from booking.services.auth import load_user
+from booking.services.two_factor import EnrolmentRequired
+from booking.views.errors import wants_json
+from booking.views.helpers import clinic
+
+# What an account may still open when the owner requires two-step sign-in and it has
+# not been set up: the set-up itself (signing out is not behind these guards).
+ENROLMENT = frozenset(
+    {"account.two_factor", "account.two_factor_start", "account.two_factor_confirm"}
+)
+
+
+def enrolment_first():
+    """Send an account that must set up two-step sign-in to do that before anything else."""
+    if request.endpoint in ENROLMENT or current_user.two_factor_enabled:
+        return None
+    if not clinic().require_two_factor:
+        return None
+    if wants_json():
+        raise EnrolmentRequired("Set up two-step sign-in on your account page first.")
+    flash("The clinic asks every staff account to use two-step sign-in. Set it up to carry on.")
+    return redirect(url_for("account.two_factor"))
 
 
 def staff_only(bp: Blueprint) -> None:
@@ -24,6 +45,7 @@ def staff_only(bp: Blueprint) -> None:
     @login_required
     def require_staff():
         """Anonymous visitors are sent to sign in (JSON clients get 401)."""
+        return enrolment_first()
 
 
 def owners_only(bp: Blueprint) -> None:
@@ -34,6 +56,7 @@ def owners_only(bp: Blueprint) -> None:
     def require_owner():
         if not current_user.is_owner:
             abort(403)
+        return enrolment_first()
 
 
 def owner_required(view):

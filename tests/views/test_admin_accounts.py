@@ -75,6 +75,7 @@ EVERY_URL = [
     pytest.param("post", f"{DESK_URL}/role", {"role": "owner"}, id="role"),
     pytest.param("post", f"{DESK_URL}/deactivate", {}, id="deactivate"),
     pytest.param("post", f"{DESK_URL}/reactivate", {}, id="reactivate"),
+    pytest.param("post", f"{DESK_URL}/two-factor/reset", {}, id="two-factor-reset"),
 ]
 
 
@@ -128,7 +129,7 @@ def test_an_unknown_account_is_404(client, auth):
 # The list
 
 
-def test_list_shows_each_account_with_role_status_lock_and_last_sign_in(app, client, auth):
+def test_list_shows_each_account_with_role_status_two_step_lock_and_last_sign_in(app, client, auth):
     owner = auth.login("owner")
     client.post("/admin/accounts", data=new_account(password=NEW_PASSWORD))
     client.post(
@@ -145,12 +146,12 @@ def test_list_shows_each_account_with_role_status_lock_and_last_sign_in(app, cli
         re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", row)).strip()
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", page.split("<tbody>")[1], re.S)
     }
-    assert any(r.startswith(f"Owner (you) {owner} Owner Active No ") for r in rows), rows
+    assert any(r.startswith(f"Owner (you) {owner} Owner Active Off No ") for r in rows), rows
     assert not any("Never" in r for r in rows if owner in r)
     assert any(
-        r.startswith("Robin Desk robin@example.com Reception Active Paused until") for r in rows
+        r.startswith("Robin Desk robin@example.com Reception Active Off Paused until") for r in rows
     )
-    assert "Lee Gone lee@example.com Reception Deactivated No Never" in rows
+    assert "Lee Gone lee@example.com Reception Deactivated Off No Never" in rows
     # Active accounts first.
     assert page.index("robin@example.com") < page.index("lee@example.com")
 

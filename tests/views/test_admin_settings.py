@@ -1,5 +1,7 @@
 """The owner's clinic settings and the versioned disclaimer."""
 
+import re
+
 import pytest
 
 from booking.extensions import db
@@ -137,3 +139,29 @@ def test_narrowing_the_bounds_warns_about_services_now_outside(app, client, auth
     page = response.get_data(as_text=True)
     follow_up = clinic.service("neck-follow-up").name
     assert f"{follow_up} costs $75.00, outside the new bounds" in page
+
+
+def test_the_owner_requires_two_step_sign_in_once_they_use_it_themselves(app, client, auth):
+    from tests.views.test_two_factor import enrol
+
+    auth.login("owner")
+    form = settings_form(disclaimer=current_text(app), require_two_factor="y")
+    refused = client.post("/admin/settings", data=form)
+    assert refused.status_code == 422
+    assert "Set up two-step sign-in on your own account page first" in refused.get_data(
+        as_text=True
+    )
+
+    enrol(client)
+    response = client.post("/admin/settings", data=form)
+
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.execute(db.select(ClinicSettings)).scalar_one().require_two_factor
+        entry = db.session.execute(changes().filter_by(action="settings.update")).scalar_one()
+        assert (entry.before, entry.after) == (
+            {"require_two_factor": False},
+            {"require_two_factor": True},
+        )
+    page = client.get("/admin/settings").get_data(as_text=True)
+    assert re.search(r'<input[^>]* checked[^>]* id="require_two_factor"', page)

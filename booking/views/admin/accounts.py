@@ -9,7 +9,9 @@ from booking.extensions import db
 from booking.forms.accounts import AccountForm, PasswordForm, RoleForm
 from booking.models import User
 from booking.services import accounts as account_service
+from booking.services import two_factor as two_factor_service
 from booking.services.accounts import AccountError
+from booking.services.two_factor import TwoFactorConflict
 from booking.views.admin import bp
 
 
@@ -156,4 +158,23 @@ def account_reactivate(user_id: int):
         if changed
         else f"{user.email} was already active."
     )
+    return redirect(url_for("admin.account", user_id=user.id))
+
+
+@bp.post("/accounts/<id:user_id>/two-factor/reset")
+def account_two_factor_reset(user_id: int):
+    user = account_or_404(user_id)
+    try:
+        changed = two_factor_service.reset(user, actor=current_user)
+    except TwoFactorConflict as error:
+        return render_account(user, error=error.message, status=error.status)
+    if not changed:
+        flash(f"{user.email} did not have two-step sign-in on.")
+    elif two_factor_service.required():
+        flash(
+            f"Two-step sign-in reset for {user.email}: they sign in with their password and "
+            "set it up again on a new phone before anything else."
+        )
+    else:
+        flash(f"Two-step sign-in reset for {user.email}: their password alone signs them in.")
     return redirect(url_for("admin.account", user_id=user.id))

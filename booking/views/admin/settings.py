@@ -6,6 +6,7 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from booking.domain.money import amount, format_money
+from booking.errors import ValidationError
 from booking.forms.settings import SettingsForm
 from booking.services.clinic import current_disclaimer, get_settings
 from booking.services.settings import FIELDS, disclaimer_versions, save_settings
@@ -27,7 +28,12 @@ def settings():
         values["email"] = values.get("email") or ""
         values["price_min_cents"] = form.price_min.cents
         values["price_max_cents"] = form.price_max.cents
-        saved = save_settings(values, form.disclaimer.data, actor=current_user)
+        try:
+            saved = save_settings(values, form.disclaimer.data, actor=current_user)
+        except ValidationError as error:
+            for name, message in error.fields.items():
+                form[name].errors = [*form[name].errors, message]
+            return render_settings(form)
         if saved.disclaimer_version:
             flash(
                 f"Disclaimer saved as version {saved.disclaimer_version}; "
@@ -40,6 +46,9 @@ def settings():
                 "outside the new bounds: patients still see that price until you change it."
             )
         return redirect(url_for("admin.settings"))
-    versions = disclaimer_versions()
+    return render_settings(form)
+
+
+def render_settings(form: SettingsForm):
     status = 422 if form.errors else 200
-    return render_template("admin/settings.html", form=form, versions=versions), status
+    return render_template("admin/settings.html", form=form, versions=disclaimer_versions()), status
