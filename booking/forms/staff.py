@@ -12,6 +12,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
@@ -88,3 +89,22 @@ class NoteForm(FlaskForm):
 class MoveForm(FlaskForm):
     start = HiddenField(validators=[InputRequired()])
     practitioner = HiddenField(validators=[InputRequired()])
+
+
+class VoidForm(FlaskForm):
+    """Bookings ticked on the void page (the choices are the ones listed) and why."""
+
+    booking = SelectMultipleField(
+        "Bookings to void",
+        coerce=int,
+        validate_choice=True,
+        validators=[DataRequired("Tick at least one booking to void.")],
+    )
+    reason = TextAreaField(
+        "Why these bookings are being voided",
+        filters=[_strip],
+        validators=[
+            DataRequired("Say why these bookings are being voided."),
+            Length(max=300, message="Keep the reason under 300 characters."),
+        ],
+    )

@@ -10,7 +10,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import func
 
 from booking.domain import screening
-from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, FULFILLED, NOSHOW, STATUSES
+from booking.domain.statuses import (
+    ARRIVED,
+    BOOKED,
+    CANCELLED,
+    ENTERED_IN_ERROR,
+    FULFILLED,
+    NOSHOW,
+    STATUSES,
+)
 from booking.errors import ClinicError, Conflict, SlotTaken
 from booking.extensions import db
 from booking.models import Booking, Patient, Service, User
@@ -309,11 +317,12 @@ TRANSITIONS = {
     FULFILLED: (ARRIVED,),
     NOSHOW: (BOOKED, ARRIVED),
     CANCELLED: (),
+    ENTERED_IN_ERROR: (),  # voided in bulk (services/void.py): nothing more happens to it
 }
 
 
 # The statuses staff can set directly (cancelling has its own path, with a reason).
-MARKABLE = tuple(status for status in STATUSES if status != CANCELLED)
+MARKABLE = tuple(status for status in STATUSES if status not in (CANCELLED, ENTERED_IN_ERROR))
 
 
 # How early a patient can be marked as arrived; done and no-show wait for the start.

@@ -7,7 +7,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from booking.domain.money import format_money
 from booking.models import Booking, ClinicSettings
 from booking.models.base import utcnow
-from booking.models.booking import CANCELLED
+from booking.models.booking import CANCELLED, VOIDED_STATUSES
 
 PRODID = "-//Acupuncture booking//EN"
 # iTIP methods (RFC 5546): PUBLISH for a file to import, REQUEST to add or update the
@@ -54,7 +54,7 @@ def booking_calendar(
     event.add("sequence", booking.sequence)
     event.add("summary", f"{booking.service.name} at {settings.name}")
     event.add("location", vText(settings.address))
-    cancelled = method == CANCEL or booking.status == CANCELLED
+    cancelled = method == CANCEL or booking.status in (CANCELLED, *VOIDED_STATUSES)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     change = (
         f"Change or cancel: {manage_url}"

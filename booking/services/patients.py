@@ -11,6 +11,7 @@ from booking.domain.course import CourseSoFar, Visit, course_so_far
 from booking.domain.estimates import CoursePlan
 from booking.extensions import db
 from booking.models import Booking, Patient, Service
+from booking.models.booking import VOIDED_STATUSES
 
 
 def find_patients(query: str, limit: int = 20) -> list[Patient]:
@@ -42,7 +43,7 @@ def bookings_for(patient: Patient) -> list[Booking]:
     return list(
         db.session.execute(
             db.select(Booking)
-            .where(Booking.patient_id == patient.id)
+            .where(Booking.patient_id == patient.id, Booking.status.not_in(VOIDED_STATUSES))
             .options(joinedload(Booking.practitioner), joinedload(Booking.service))
             .order_by(Booking.start_at.desc())
         ).scalars()

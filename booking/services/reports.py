@@ -21,9 +21,12 @@ from booking.domain.reports import (
 from booking.extensions import db
 from booking.models import Booking, Practitioner, Service, TimeOff
 from booking.models.base import utcnow
-from booking.models.booking import CANCELLED
+from booking.models.booking import CANCELLED, VOIDED_STATUSES
 from booking.models.service import CONDITIONS
 from booking.services.clinic import get_settings, local
+
+# Bookings that do not make a patient 'seen': cancelled ones and voided ones.
+NOT_SEEN = (CANCELLED, *VOIDED_STATUSES)
 
 
 def last_full_weeks(now: datetime | None = None) -> tuple[date, date]:
@@ -45,7 +48,11 @@ def _facts(start: datetime, end: datetime) -> list[BookingFact]:
             Booking.currency,
         )
         .join(Service, Booking.service_id == Service.id)
-        .where(Booking.start_at >= start, Booking.start_at < end)
+        .where(
+            Booking.start_at >= start,
+            Booking.start_at < end,
+            Booking.status.not_in(VOIDED_STATUSES),
+        )
     )
     return [BookingFact(*row) for row in rows]
 
@@ -54,12 +61,12 @@ def _first_seen(start: datetime, end: datetime) -> dict[int, datetime]:
     """When each patient with a booking in the dates first booked (cancellations aside)."""
     in_range = (
         db.select(Booking.patient_id)
-        .where(Booking.start_at >= start, Booking.start_at < end, Booking.status != CANCELLED)
+        .where(Booking.start_at >= start, Booking.start_at < end, Booking.status.not_in(NOT_SEEN))
         .scalar_subquery()
     )
     rows = db.session.execute(
         db.select(Booking.patient_id, func.min(Booking.start_at))
-        .where(Booking.status != CANCELLED, Booking.patient_id.in_(in_range))
+        .where(Booking.status.not_in(NOT_SEEN), Booking.patient_id.in_(in_range))
         .group_by(Booking.patient_id)
     )
     return {patient_id: first for patient_id, first in rows}

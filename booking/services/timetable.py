@@ -15,7 +15,7 @@ from booking.domain.timetable import Block, Column, Grid, build_grid
 from booking.extensions import db
 from booking.models import Booking, Practitioner, TimeOff
 from booking.models.base import utcnow
-from booking.models.booking import CANCELLED
+from booking.models.booking import CANCELLED, VOIDED_STATUSES
 from booking.services.clinic import get_settings
 
 
@@ -72,6 +72,8 @@ def _columns(practitioners: list[Practitioner], days: list[date]) -> tuple[list[
     by_cell: dict[tuple[int, date], list[Block]] = defaultdict(list)
     cancelled = []
     for booking in bookings:
+        if booking.status in VOIDED_STATUSES:
+            continue
         if booking.status == CANCELLED:
             cancelled.append(booking)
             continue

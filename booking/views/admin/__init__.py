@@ -18,10 +18,11 @@ def index():
 # The views register themselves on bp.
 from booking.views.admin import (  # noqa: E402
     accounts,
+    bursts,
     catalogue,
     practitioners,
     reports,
     settings,
 )
 
-__all__ = ["accounts", "bp", "catalogue", "practitioners", "reports", "settings"]
+__all__ = ["accounts", "bp", "bursts", "catalogue", "practitioners", "reports", "settings"]

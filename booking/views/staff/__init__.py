@@ -17,6 +17,7 @@ from booking.views.staff import (  # noqa: E402
     calendar,
     patients,
     practitioners,
+    void,
 )
 
-__all__ = ["audit_log", "bookings", "bp", "calendar", "patients", "practitioners"]
+__all__ = ["audit_log", "bookings", "bp", "calendar", "patients", "practitioners", "void"]
