@@ -71,10 +71,11 @@ def _check_upcoming(email: str, phone: str, now: datetime, settings: ClinicSetti
     if len(starts) >= ceiling:
         # The limit lifts when the soonest of them has happened.
         raise RateLimited(
-            f"You already have {len(starts)} upcoming appointments booked online, the most "
-            f"we take online at once. To book more, please call the clinic on "
+            f"You already have {len(starts)} upcoming appointment{'s' if len(starts) != 1 else ''}"
+            " booked online, the most we take online at once. To book more, please call the "
+            f"clinic on "
             f"{settings.phone}.",
-            int((min(starts) - now).total_seconds()),
+            int((min(starts) - now).total_seconds()) if starts else int(HOUR.total_seconds()),
         )
 
 
