@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import subprocess
-import sys
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -16,7 +12,7 @@ import pytest
 from booking.extensions import db
 from booking.models import Booking
 from tests.conftest import NO_FLAGS
-from tests.net import free_port
+from tests.gunicorn import serve
 
 ATTEMPTS = 100
 WORKERS = 4
@@ -24,49 +20,8 @@ WORKERS = 4
 
 @pytest.fixture
 def gunicorn(app):
-    """The app under gunicorn sync workers on 127.0.0.1, sharing the test's database."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "BOOKING_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "BOOKING_SECRET_KEY": "concurrency-test-secret-" + "x" * 32,
-        "BOOKING_PRODUCTION": "0",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(WORKERS),
-            "--worker-class",
-            "sync",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--backlog",
-            "512",
-            "booking.wsgi:app",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            process.kill()
-            pytest.fail("gunicorn did not start: " + process.stderr.read().decode()[-2000:])
-        time.sleep(0.2)
-    yield port
-    process.terminate()
-    process.wait(timeout=15)
+    with serve(app, WORKERS) as port:
+        yield port
 
 
 def post(port: int, body: dict) -> int:
