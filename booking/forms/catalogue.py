@@ -18,8 +18,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.money import amount, parse_cents
+from booking.forms.fields import lines, text_field
 from booking.forms.fields import strip as _strip
-from booking.forms.fields import text_field
 from booking.models import Practitioner, Service
 from booking.models.service import CONDITIONS, KINDS
 from booking.services.catalogue import NAME_MAX, SLUG_MAX, ServiceDetails
@@ -128,7 +128,8 @@ class ServiceForm(FlaskForm):
             Length(
                 max=DESCRIPTION_MAX,
                 message=f"Keep the description to {DESCRIPTION_MAX} characters or fewer.",
-            )
+            ),
+            lines(),
         ],
     )
     duration_minutes = WholeNumberField(
