@@ -36,6 +36,7 @@ def app(tmp_path):
             "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "clinic.test",
+            "BASE_URL": "http://clinic.test",
         }
     )
     # Files the app writes (emails without an SMTP server) stay out of the repository.
