@@ -88,6 +88,18 @@ def email_address_field(label: str, required: str, check: str) -> EmailField:
     )
 
 
+def row_id(value) -> int:
+    """`coerce` for choices of rows: an id from 1 to MAX_ID, else ValueError.
+
+    A choice outside the column is refused as the form reads it, before any check
+    that looks the chosen rows up.
+    """
+    number = int(value)
+    if not 0 < number <= MAX_ID:
+        raise ValueError("No such record.")
+    return number
+
+
 class IdField(IntegerField):
     """A row's id: a whole number from 1 to MAX_ID, else None with the field's error.
 

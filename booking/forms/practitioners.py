@@ -22,7 +22,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.availability import WeeklyHours
-from booking.forms.fields import in_calendar, lines, one_line, text_field
+from booking.forms.fields import in_calendar, lines, one_line, row_id, text_field
 from booking.forms.fields import strip as _strip
 
 # Browsers send "09:00", or "09:00:00" when the input has a step in seconds.
@@ -220,7 +220,7 @@ class PractitionerForm(FlaskForm):
     )
     services = SelectMultipleField(
         "Consultations they give",
-        coerce=int,
+        coerce=row_id,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         validate_choice=True,
