@@ -309,7 +309,7 @@ def cancel(token: str):
             return redirect(url_for(".manage", token=token))
         flash("Your booking is cancelled. Nothing more to do.")
         return redirect(url_for(".manage", token=token))
-    return render_template("public/cancel.html", form=form, **context)
+    return render_template("public/cancel.html", form=form, **context), 422 if form.errors else 200
 
 
 @bp.get("/manage/<token>/reschedule")
