@@ -37,6 +37,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.from_prefixed_env("BOOKING")
     if test_config:
         app.config.update(test_config)
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):
+        # BOOKING_TRUSTED_HOSTS=book.example.com,www.example.com (or a JSON list).
+        app.config["TRUSTED_HOSTS"] = [h.strip() for h in hosts.split(",") if h.strip()]
     if app.config.get("PRODUCTION"):
         check_production(app)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):

@@ -44,8 +44,11 @@ SMTP_PASSWORD = ""
 SMTP_TIMEOUT = 10
 # The sender address; empty means the clinic's own email from its settings.
 MAIL_FROM = ""
-# Where links in emails point: the address patients reach the site at.
+# Where every absolute link points (emails, calendar files, the manage and feed links
+# pages show): the address patients reach the site at. Never the request's Host.
 BASE_URL = "http://127.0.0.1:5000"
+# Host names requests may arrive for; others are answered 400. None accepts any.
+TRUSTED_HOSTS = None
 # How long before an appointment the reminder goes out.
 REMINDER_HOURS = 24
 # Delivery: messages claimed per batch, how long a claim holds, attempts before giving up.

@@ -37,6 +37,7 @@ def app(tmp_path):
             "WTF_CSRF_ENABLED": False,
             "SERVER_NAME": "clinic.test",
             "BOT_MIN_FILL_SECONDS": 0,
+            "BASE_URL": "http://clinic.test",
         }
     )
     # Files the app writes (emails without an SMTP server) stay out of the repository.

@@ -12,6 +12,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 WEEK = 7
+# The days the clinic's calendar covers, for every date and time read from a person:
+# wide enough for any clinic's history and future, narrow enough that date arithmetic
+# and time zone conversions never overflow (year 1 minus a day, or 9999 plus one, do).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def outside_calendar(day: date) -> str | None:
+    """Why a date cannot be used, or None when it is inside FIRST_DAY..LAST_DAY."""
+    if FIRST_DAY <= day <= LAST_DAY:
+        return None
+    return (
+        f"Choose dates from {FIRST_DAY.year} to {LAST_DAY.year}; {day.isoformat()} is outside them."
+    )
 
 
 def at(day: date, moment: time, tz: ZoneInfo) -> datetime:

@@ -32,8 +32,6 @@ REALISED_REVENUE = frozenset({FULFILLED})
 
 MAX_REPORT_DAYS = 400
 DEFAULT_WEEKS = 8
-# Wide enough for any clinic's history, narrow enough that date arithmetic never overflows.
-EARLIEST_DAY, LATEST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 MINUTE = timedelta(minutes=1)
 
 
@@ -44,13 +42,10 @@ class ReportRangeError(ValidationError):
 
 
 def check_range(first_day: date, last_day: date) -> None:
-    """Refuse dates out of order, too far apart or outside the years reports cover."""
+    """Refuse dates out of order, too far apart or outside the calendar's years."""
     for day in (first_day, last_day):
-        if not EARLIEST_DAY <= day <= LATEST_DAY:
-            raise ReportRangeError(
-                f"Choose dates from {EARLIEST_DAY.year} to {LATEST_DAY.year}; "
-                f"{day.isoformat()} is outside them."
-            )
+        if problem := clock.outside_calendar(day):
+            raise ReportRangeError(problem)
     if last_day < first_day:
         raise ReportRangeError(
             f"The end date ({last_day.isoformat()}) is before the start date "

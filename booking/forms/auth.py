@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from booking.forms.fields import strip
+from booking.forms.fields import one_line, strip
 from booking.services.accounts import MIN_PASSWORD_LENGTH
 
 
@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
     email = EmailField(
         "Email",
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
-        validators=[DataRequired("Enter your email address."), Length(max=254)],
+        validators=[DataRequired("Enter your email address."), Length(max=254), one_line()],
     )
     password = PasswordField(
         "Password", validators=[DataRequired("Enter your password."), Length(max=200)]

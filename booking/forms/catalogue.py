@@ -18,8 +18,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.money import amount, parse_cents
+from booking.forms.fields import lines, row_id, text_field
 from booking.forms.fields import strip as _strip
-from booking.forms.fields import text_field
 from booking.models import Practitioner, Service
 from booking.models.service import CONDITIONS, KINDS
 from booking.services.catalogue import NAME_MAX, SLUG_MAX, ServiceDetails
@@ -128,7 +128,8 @@ class ServiceForm(FlaskForm):
             Length(
                 max=DESCRIPTION_MAX,
                 message=f"Keep the description to {DESCRIPTION_MAX} characters or fewer.",
-            )
+            ),
+            lines(),
         ],
     )
     duration_minutes = WholeNumberField(
@@ -174,7 +175,7 @@ class ServiceForm(FlaskForm):
         validators=[Optional()],
         invalid_message="Enter the percentage off as a whole number, e.g. 10.",
     )
-    practitioner_ids = CheckboxesField("Who gives it", coerce=int, validate_choice=True)
+    practitioner_ids = CheckboxesField("Who gives it", coerce=row_id, validate_choice=True)
 
     @classmethod
     def for_service(cls, service: Service, practitioner_ids: Iterable[int]) -> ServiceForm:

@@ -22,8 +22,8 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.availability import WeeklyHours
+from booking.forms.fields import in_calendar, lines, one_line, row_id, text_field
 from booking.forms.fields import strip as _strip
-from booking.forms.fields import text_field
 
 # Browsers send "09:00", or "09:00:00" when the input has a step in seconds.
 TIME_FORMATS = ["%H:%M", "%H:%M:%S"]
@@ -157,12 +157,12 @@ class TimeOffForm(FlaskForm):
 
     first_day = DateField(
         "Date",
-        validators=[InputRequired("Enter the date of the time off.")],
+        validators=[InputRequired("Enter the date of the time off."), in_calendar],
         invalid_value_message="Enter the date like 2026-12-01.",
     )
     last_day = DateField(
         "Last day (optional)",
-        validators=[Optional()],
+        validators=[Optional(), in_calendar],
         invalid_value_message="Enter the last day like 2026-12-04.",
     )
     start = time_field("From (optional)")
@@ -170,7 +170,7 @@ class TimeOffForm(FlaskForm):
     reason = StringField(
         "Reason (optional, staff only)",
         filters=[_strip],
-        validators=[Length(max=200, message="Keep the reason under 200 characters.")],
+        validators=[Length(max=200, message="Keep the reason under 200 characters."), one_line()],
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -210,17 +210,17 @@ class PractitionerForm(FlaskForm):
     title = StringField(
         "Title (optional)",
         filters=[_strip],
-        validators=[Length(max=120, message="Keep the title under 120 characters.")],
+        validators=[Length(max=120, message="Keep the title under 120 characters."), one_line()],
         description="For example: Licensed acupuncturist.",
     )
     bio = TextAreaField(
         "About them (optional)",
         filters=[_strip],
-        validators=[Length(max=2000, message="Keep the bio under 2,000 characters.")],
+        validators=[Length(max=2000, message="Keep the bio under 2,000 characters."), lines()],
     )
     services = SelectMultipleField(
         "Consultations they give",
-        coerce=int,
+        coerce=row_id,
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
         validate_choice=True,

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from booking.domain.screening import QUESTIONS
 from booking.forms.bot_check import BotCheck
-from booking.forms.fields import email_address_field, strip, text_field
+from booking.forms.fields import email_address_field, lines, strip, text_field
 
 # At least six digits; spaces, brackets, dots, dashes and a leading + allowed.
 PHONE_PATTERN = r"^(?=(?:\D*\d){6})\+?[0-9 ()\-.]{6,30}$"
@@ -97,7 +97,10 @@ class CancelForm(FlaskForm):
     reason = TextAreaField(
         "Reason (optional)",
         filters=[_strip],
-        validators=[Length(max=300, message="Please keep the reason under 300 characters.")],
+        validators=[
+            Length(max=300, message="Please keep the reason under 300 characters."),
+            lines(),
+        ],
     )
 
 

@@ -25,6 +25,7 @@ from wtforms.validators import (
 )
 
 from booking.domain.money import SYMBOLS, parse_cents
+from booking.forms.fields import lines, one_line
 from booking.forms.fields import strip as _strip
 
 STEPS = (5, 10, 15, 20, 30, 60)
@@ -39,11 +40,17 @@ def _money(form, field):
 
 class SettingsForm(FlaskForm):
     name = StringField(
-        "Clinic name", filters=[_strip], validators=[DataRequired(), Length(max=120)]
+        "Clinic name", filters=[_strip], validators=[DataRequired(), Length(max=120), one_line()]
     )
-    address = StringField("Address", filters=[_strip], validators=[DataRequired(), Length(max=300)])
-    phone = StringField("Phone", filters=[_strip], validators=[DataRequired(), Length(max=40)])
-    email = EmailField("Email", filters=[_strip], validators=[Optional(), Length(max=254), Email()])
+    address = StringField(
+        "Address", filters=[_strip], validators=[DataRequired(), Length(max=300), one_line()]
+    )
+    phone = StringField(
+        "Phone", filters=[_strip], validators=[DataRequired(), Length(max=40), one_line()]
+    )
+    email = EmailField(
+        "Email", filters=[_strip], validators=[Optional(), Length(max=254), one_line(), Email()]
+    )
     timezone = SelectField("Timezone", validators=[InputRequired()])
     currency = SelectField("Currency", choices=[SelectChoice(code, code) for code in SYMBOLS])
     min_notice_minutes = IntegerField(
@@ -90,6 +97,7 @@ class SettingsForm(FlaskForm):
         validators=[
             DataRequired("The disclaimer cannot be empty."),
             Length(min=40, max=2000, message="Write the disclaimer in 40 to 2,000 characters."),
+            lines(),
         ],
     )
 

@@ -9,7 +9,6 @@ from wtforms import (
     BooleanField,
     EmailField,
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -20,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from booking.forms.fields import IdField, lines, one_line
 from booking.forms.public import (
     PHONE_MESSAGE,
     PHONE_PATTERN,
@@ -39,14 +39,16 @@ class StaffBookingForm(ScreeningQuestions, FlaskForm):
         default="phone",
         validators=[InputRequired("Say whether this is a phone or walk-in booking.")],
     )
-    patient_id = IntegerField("Existing patient", validators=[Optional()])
+    patient_id = IdField("Existing patient", validators=[Optional()])
     name = StringField(
-        "Full name", filters=[_strip], validators=[Length(max=120, message="Keep under 120.")]
+        "Full name",
+        filters=[_strip],
+        validators=[Length(max=120, message="Keep under 120."), one_line()],
     )
     email = EmailField(
         "Email (optional)",
         filters=[_strip],
-        validators=[Optional(), Length(max=254), Email("Check the email address.")],
+        validators=[Optional(), Length(max=254), one_line(), Email("Check the email address.")],
     )
     phone = TelField("Phone", filters=[_strip])
     disclaimer_read = BooleanField(
@@ -74,7 +76,11 @@ class StaffCancelForm(FlaskForm):
     reason = TextAreaField(
         "Reason for cancelling",
         filters=[_strip],
-        validators=[DataRequired("Give a reason."), Length(max=300)],
+        validators=[
+            DataRequired("Give a reason to cancel the booking."),
+            Length(max=300, message="Keep the reason under 300 characters."),
+            lines(),
+        ],
     )
 
 
@@ -83,7 +89,11 @@ class StatusForm(FlaskForm):
 
 
 class NoteForm(FlaskForm):
-    note = TextAreaField("Note", filters=[_strip], validators=[Length(max=2000)])
+    note = TextAreaField(
+        "Note",
+        filters=[_strip],
+        validators=[Length(max=2000, message="Notes can be up to 2,000 characters."), lines()],
+    )
 
 
 class MoveForm(FlaskForm):

@@ -16,6 +16,10 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
+# Ids are Integer columns: 32-bit signed on PostgreSQL. A larger one names no row, and
+# SQLite cannot even look up one beyond 64 bits, so readers of ids refuse them first.
+MAX_ID = 2**31 - 1
+
 
 def utcnow() -> datetime:
     """The current time, aware, in UTC (a callable for column defaults)."""

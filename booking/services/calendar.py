@@ -5,6 +5,7 @@ from __future__ import annotations
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from booking.domain.money import format_money
+from booking.domain.text import one_line
 from booking.models import Booking, ClinicSettings
 from booking.models.base import utcnow
 from booking.models.booking import CANCELLED, VOIDED_STATUSES
@@ -23,8 +24,8 @@ def event_uid(booking: Booking) -> str:
 
 
 def _address(email: str, name: str, **params: str) -> vCalAddress:
-    address = vCalAddress(f"mailto:{email}")
-    address.params["cn"] = name
+    address = vCalAddress(f"mailto:{one_line(email)}")
+    address.params["cn"] = one_line(name)
     address.params.update(params)
     return address
 
@@ -52,8 +53,10 @@ def booking_calendar(
     event.add("dtstart", booking.start_at)
     event.add("dtend", booking.end_at)
     event.add("sequence", booking.sequence)
-    event.add("summary", f"{booking.service.name} at {settings.name}")
-    event.add("location", vText(settings.address))
+    # Names are checked as they are typed, but older rows may hold control characters:
+    # none is ever written into the file.
+    event.add("summary", one_line(f"{booking.service.name} at {settings.name}"))
+    event.add("location", vText(one_line(settings.address)))
     cancelled = method == CANCEL or booking.status in (CANCELLED, *VOIDED_STATUSES)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     change = (
@@ -61,18 +64,14 @@ def booking_calendar(
         if manage_url
         else "Change or cancel: use the link in your confirmation email, or call the clinic."
     )
-    event.add(
-        "description",
-        "\n".join(
-            [
-                f"{booking.service.name} with {booking.practitioner.name}.",
-                f"Price: {format_money(booking.price_cents, booking.currency)} per session.",
-                f"Reference: {booking.reference}",
-                change,
-                f"Clinic phone: {settings.phone}",
-            ]
-        ),
-    )
+    lines = [
+        f"{booking.service.name} with {booking.practitioner.name}.",
+        f"Price: {format_money(booking.price_cents, booking.currency)} per session.",
+        f"Reference: {booking.reference}",
+        change,
+        f"Clinic phone: {settings.phone}",
+    ]
+    event.add("description", "\n".join(one_line(line) for line in lines))
     if manage_url:
         event.add("url", manage_url)
     if organizer and method in (REQUEST, CANCEL):

@@ -89,7 +89,7 @@ def slug_problem(slug: str) -> str | None:
         return "Enter the web address name, e.g. neck-initial."
     if len(slug) > SLUG_MAX:
         return f"Keep the web address name to {SLUG_MAX} characters or fewer."
-    if not SLUG_RE.match(slug):
+    if not SLUG_RE.fullmatch(slug):
         return (
             "Use lowercase letters, digits and single hyphens only, "
             "starting and ending with a letter or digit, e.g. neck-initial."
@@ -194,8 +194,8 @@ def offered_services() -> list[Service]:
 
 def offered_service(slug: str) -> Service | None:
     """The service patients book under this web address name, if it is offered."""
-    if not 0 < len(slug) <= SLUG_MAX:
-        return None
+    if not 0 < len(slug) <= SLUG_MAX or not SLUG_RE.fullmatch(slug):
+        return None  # no service has it, and the database need not be asked
     return db.session.execute(
         db.select(Service).where(Service.slug == slug, Service.active.is_(True))
     ).scalar_one_or_none()

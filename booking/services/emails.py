@@ -13,12 +13,12 @@ from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from sqlalchemy.exc import IntegrityError
 
 from booking.domain.estimates import course_estimate
+from booking.domain.text import has_control, one_line
 from booking.extensions import db
 from booking.models import Booking, ClinicSettings, OutboxMessage, Patient
 from booking.models.booking import BOOKED, format_reference
@@ -33,6 +33,7 @@ from booking.models.outbox import (
 from booking.services import calendar
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
+from booking.services.links import absolute_url
 from booking.services.tokens import manage_token
 
 log = logging.getLogger(__name__)
@@ -44,15 +45,6 @@ PATIENT_METHODS = {
     REMINDER: calendar.REQUEST,
     CANCELLATION: calendar.CANCEL,
 }
-
-
-def link(endpoint: str, **values) -> str:
-    """An absolute URL under BASE_URL, the same inside a request or a cron job."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(
-        base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "http"
-    )
-    return adapter.build(endpoint, values, force_external=True)
 
 
 def mail_from(settings: ClinicSettings) -> str:
@@ -71,11 +63,15 @@ def _compose(
 ) -> EmailMessage:
     sender = mail_from(settings)
     message = EmailMessage()
-    message["From"] = Address(display_name=settings.name, addr_spec=sender)
+    message["From"] = Address(display_name=one_line(settings.name), addr_spec=sender)
     message["To"] = to
     if settings.email:
-        message["Reply-To"] = Address(display_name=settings.name, addr_spec=settings.email)
-    message["Subject"] = render_template("email/subject.txt", kind=kind, **context).strip()
+        message["Reply-To"] = Address(
+            display_name=one_line(settings.name), addr_spec=settings.email
+        )
+    # Names are checked as they are typed; older rows may still hold a line break.
+    subject = render_template("email/subject.txt", kind=kind, **context)
+    message["Subject"] = one_line(subject).strip()
     message["Date"] = format_datetime(now)
     # Set once here, so a retry re-sends the very same message and mail clients can
     # recognise a duplicate should one ever slip through.
@@ -120,6 +116,10 @@ def _queue(
 def _can_email(address: str) -> bool:
     if not address:
         return False
+    if has_control(address):
+        # Never reaches a header: refused as typed, so only an old row can hold one.
+        log.warning("Email not queued: the address holds a control character.")
+        return False
     if not address.isascii():
         # Needs SMTPUTF8, which not every server offers; the patient still has the page.
         log.warning("Email not queued: the address is not ASCII.")
@@ -141,13 +141,13 @@ def _patient_email(
         return None
     settings = get_settings()
     token = token or manage_token(booking)
-    manage_url = link("public.manage", token=token) if token else None
+    manage_url = absolute_url("public.manage", token=token) if token else None
     context = {
         "booking": booking,
         "settings": settings,
         "reference": format_reference(booking.reference),
         "manage_url": manage_url,
-        "book_url": link("public.service", slug=booking.service.slug),
+        "book_url": absolute_url("public.service", slug=booking.service.slug),
         "estimate": course_estimate(
             booking.price_cents, booking.currency, booking.service.course_plan
         ),
@@ -160,7 +160,7 @@ def _patient_email(
     ics = calendar.booking_calendar(
         booking, settings, manage_url=manage_url, method=method, organizer=mail_from(settings)
     )
-    to = Address(display_name=patient.name, addr_spec=patient.email)
+    to = Address(display_name=one_line(patient.name), addr_spec=patient.email)
     message = _compose(kind, context, to, settings, ics, method, now)
     return _queue(message, kind=kind, booking=booking, key=key, now=now)
 
@@ -173,11 +173,11 @@ def _clinic_email(kind: str, booking: Booking, *, key: str, now: datetime) -> No
         "booking": booking,
         "settings": settings,
         "reference": format_reference(booking.reference),
-        "staff_url": link("staff.booking", booking_id=booking.id),
+        "staff_url": absolute_url("staff.booking", booking_id=booking.id),
     }
     # A file to import, not an invitation: the clinic is the organiser, not a guest.
     ics = calendar.booking_calendar(booking, settings, manage_url=None, method=calendar.PUBLISH)
-    to = Address(display_name=settings.name, addr_spec=settings.email)
+    to = Address(display_name=one_line(settings.name), addr_spec=settings.email)
     message = _compose(kind, context, to, settings, ics, calendar.PUBLISH, now)
     _queue(message, kind=kind, booking=booking, key=key, now=now)
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from booking.domain.course import CourseSoFar, Visit, course_so_far
 from booking.domain.estimates import CoursePlan
+from booking.domain.text import one_line
 from booking.extensions import db
 from booking.models import Booking, Patient, Service
 from booking.models.booking import VOIDED_STATUSES
@@ -16,7 +17,8 @@ from booking.models.booking import VOIDED_STATUSES
 
 def find_patients(query: str, limit: int = 20) -> list[Patient]:
     """Patients whose name, email or phone contains the query (phone digits only)."""
-    query = query.strip()
+    # Nothing typed holds control characters (and PostgreSQL cannot even compare a NUL).
+    query = one_line(query).strip()
     if len(query) < 2:
         return []
     escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -5,7 +5,7 @@ This is a stable contract: field names and codes change only with a new version.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request
 
 from booking.domain.estimates import MAX_SESSIONS
 from booking.errors import NotFound
@@ -22,6 +22,7 @@ from booking.services.bookings import (
 )
 from booking.services.catalogue import offered_services
 from booking.services.clinic import current_disclaimer
+from booking.services.links import absolute_url
 from booking.views.helpers import clinic, public_client
 from booking.views.params import (
     ParamError,
@@ -33,6 +34,7 @@ from booking.views.params import (
     new_time,
     parse_start,
     patient_fields,
+    reason_text,
     screened_answers,
 )
 from booking.views.serializers import booking_json, estimate_json, service_json, slots_json
@@ -124,7 +126,7 @@ def book():
     )
     body = booking_json(booking)
     body["manage_token"] = token
-    body["manage_url"] = url_for("public.manage", token=token, _external=True)
+    body["manage_url"] = absolute_url("public.manage", token=token)
     return jsonify(body), 201
 
 
@@ -136,10 +138,7 @@ def show_booking(token: str):
 @bp.post("/bookings/<token>/cancel")
 def cancel(token: str):
     booking = booking_for(token)
-    body = request.get_json(silent=True) if request.data else {}
-    reason = body.get("reason", "") if isinstance(body, dict) else ""
-    if not isinstance(reason, str) or len(reason) > 300:
-        raise invalid({"reason": "Give the reason as text of at most 300 characters."})
+    reason = reason_text(json_body(optional=True), required=False)
     return jsonify(booking_json(cancel_booking(booking, reason=reason, client=public_client())))
 
 

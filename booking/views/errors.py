@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
 
 from booking.errors import ClinicError, RateLimited
 from booking.extensions import db
@@ -64,9 +64,24 @@ def unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
+def bare_response(status: int, code: str, message: str):
+    """The error without the page around it, for when the page itself cannot be built."""
+    if wants_json():
+        return jsonify(error={"code": code, "message": message}), status
+    page = (
+        "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong</title>"
+        f"<h1>{message}</h1></html>"
+    )
+    return page, status, {"Content-Type": "text/html; charset=utf-8"}
+
+
 def handle_http(error: HTTPException):
     status = error.code or 500
-    return error_response(status, CODES.get(status, "error"), MESSAGES.get(status, error.name))
+    code, message = CODES.get(status, "error"), MESSAGES.get(status, error.name)
+    if isinstance(error, SecurityError):
+        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page with links.
+        return bare_response(status, code, message)
+    return error_response(status, code, message)
 
 
 def handle_csrf(error: CSRFError):
@@ -86,12 +101,6 @@ def handle_clinic_error(error: ClinicError):
     return response
 
 
-FALLBACK_PAGE = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong</title>"
-    f"<h1>{MESSAGES[500]}</h1></html>"
-)
-
-
 def handle_unexpected(error: Exception):
     # Log the type and place only: request bodies and SQL parameters can hold patient details.
     current_app.logger.error(
@@ -103,9 +112,7 @@ def handle_unexpected(error: Exception):
     try:
         return error_response(500, "server_error", MESSAGES[500])
     except Exception:  # noqa: BLE001  (the page needs the database too: answer without it)
-        if wants_json():
-            return jsonify(error={"code": "server_error", "message": MESSAGES[500]}), 500
-        return FALLBACK_PAGE, 500, {"Content-Type": "text/html; charset=utf-8"}
+        return bare_response(500, "server_error", MESSAGES[500])
 
 
 def init_app(app: Flask) -> None:

@@ -14,6 +14,7 @@ from booking.domain import clock as wall
 from booking.domain.money import format_money
 from booking.models.booking import STATUS_LABELS
 from booking.services.clinic import get_settings
+from booking.services.links import absolute_url
 
 TOKEN_IN_PATH = re.compile(r"(/(?:manage|api/v1/bookings|feeds)/)[A-Za-z0-9_\-]{20,}")
 
@@ -151,6 +152,8 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(to_local, "local")
     app.add_template_global(zone_label)
     app.add_template_global(clinic)
+    # Absolute links come from BASE_URL only, never from the request's Host.
+    app.add_template_global(absolute_url)
     app.add_template_global(STATUS_LABELS, "status_names")
     app.after_request(security_headers)
     logging.getLogger("werkzeug").addFilter(RedactTokens())

@@ -1,6 +1,9 @@
 """Reading dates, times, ids and JSON bodies from requests, with messages for people.
 
-Every problem is a ValidationError whose `fields` name what to correct.
+Every problem is a ValidationError whose `fields` name what to correct. Dates and
+times outside the calendar's years (domain/clock.FIRST_DAY..LAST_DAY), ids beyond
+the columns (MAX_ID) and bodies nested deeper than MAX_JSON_DEPTH are refused here,
+before anything does arithmetic with them or asks the database.
 """
 
 from __future__ import annotations
@@ -14,19 +17,22 @@ from werkzeug.routing import IntegerConverter
 
 from booking.domain import screening
 from booking.domain.availability import MAX_RANGE_DAYS
+from booking.domain.clock import outside_calendar
+from booking.domain.text import has_control
 from booking.errors import ValidationError
 from booking.forms.public import PatientForm
 from booking.models import Service
+from booking.models.base import MAX_ID
 from booking.services import availability
 from booking.services.bookings import BookingError, RedFlag
 from booking.services.catalogue import offered_service
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OFFSET_AS_SPACE = re.compile(r" (\d{2}:\d{2})$")
-
-
-# Ids fit a 32-bit signed column everywhere; a larger one cannot name a row.
-MAX_ID = 2**31 - 1
+# The bodies both APIs take are two levels deep; ten leaves room and stops a body of
+# thousands of nested brackets before it reaches the parser's recursion limit.
+MAX_JSON_DEPTH = 10
+START_MESSAGE = "Give the start time in ISO 8601 with a UTC offset."
 
 
 class IdConverter(IntegerConverter):
@@ -44,9 +50,12 @@ def parse_date(text: str | None, name: str = "date") -> date:
     if not text or not DATE_RE.match(text):
         raise ParamError(f"Give {name} as YYYY-MM-DD.")
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise ParamError(f"{text} is not a real date.") from exc
+    if problem := outside_calendar(day):
+        raise ParamError(problem)
+    return day
 
 
 def date_range(args) -> tuple[dict[str, date], dict[str, str]]:
@@ -70,15 +79,18 @@ def date_range(args) -> tuple[dict[str, date], dict[str, str]]:
 def parse_start(text: object) -> datetime:
     """An ISO 8601 time that carries a UTC offset, returned in UTC."""
     if not isinstance(text, str) or not text or len(text) > 40:
-        raise ParamError("Give the start time in ISO 8601 with a UTC offset.")
+        raise ParamError(START_MESSAGE)
     try:
         # An unencoded "+" in a query string arrives as a space.
         text = OFFSET_AS_SPACE.sub(r"+\1", text.strip())
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ParamError("Give the start time in ISO 8601 with a UTC offset.") from exc
+        raise ParamError(START_MESSAGE) from exc
     if moment.tzinfo is None:
         raise ParamError("The start time needs a UTC offset, e.g. 2026-12-01T09:00:00-05:00.")
+    if problem := outside_calendar(moment.date()):
+        raise ParamError(problem)
+    # Inside the calendar's years the conversion cannot overflow.
     return moment.astimezone(UTC)
 
 
@@ -134,11 +146,53 @@ def new_time(service: Service, body: dict) -> tuple:
     return start, check_practitioner(service, body.get("practitioner"))
 
 
-def json_body() -> dict:
-    body = request.get_json(silent=True)
+def too_deep(value: object, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects nest more than `limit` levels deep (without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+def nested_too_deeply() -> BookingError:
+    return BookingError(
+        f"The request body is nested too deeply: at most {MAX_JSON_DEPTH} levels.",
+        code="too_deep",
+    )
+
+
+def json_body(*, optional: bool = False) -> dict:
+    """The request's JSON object; with `optional`, an empty body reads as {}."""
+    if optional and not request.get_data(cache=True):
+        return {}
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # deeper than the parser itself goes
+        raise nested_too_deeply() from None
+    if too_deep(body):
+        raise nested_too_deeply()
     if not isinstance(body, dict):
         raise BookingError("The request body must be a JSON object.")
     return body
+
+
+def reason_text(body: dict, *, required: bool) -> str:
+    """A cancellation's reason from a JSON body: text of at most 300 characters."""
+    reason = body.get("reason", "")
+    if (
+        not isinstance(reason, str)
+        or len(reason) > 300
+        or has_control(reason, lines=True)
+        or (required and not reason.strip())
+    ):
+        raise invalid({"reason": "Give the reason as text of at most 300 characters."})
+    return reason.strip()
 
 
 def patient_fields(patient: object) -> tuple[dict, dict]:

@@ -40,6 +40,7 @@ from booking.services.bookings import (
 from booking.services.calendar import booking_calendar
 from booking.services.catalogue import offered_service, offered_services
 from booking.services.clinic import current_disclaimer, database_answers
+from booking.services.links import absolute_url
 from booking.views.helpers import clinic, public_client, to_local
 from booking.views.params import ParamError, parse_date, parse_id, parse_start
 
@@ -289,7 +290,7 @@ def manage(token: str):
 def calendar(token: str):
     booking = booking_or_404(token)
     body = booking_calendar(
-        booking, clinic(), manage_url=url_for(".manage", token=token, _external=True)
+        booking, clinic(), manage_url=absolute_url("public.manage", token=token)
     )
     return Response(
         body,
@@ -315,7 +316,7 @@ def cancel(token: str):
             return redirect(url_for(".manage", token=token))
         flash("Your booking is cancelled. Nothing more to do.")
         return redirect(url_for(".manage", token=token))
-    return render_template("public/cancel.html", form=form, **context)
+    return render_template("public/cancel.html", form=form, **context), 422 if form.errors else 200
 
 
 @bp.get("/manage/<token>/reschedule")

@@ -43,6 +43,7 @@ from booking.views.params import (
     parse_date,
     parse_id,
     parse_start,
+    reason_text,
     screened_answers,
 )
 from booking.views.serializers import booking_detail, calendar_json, patient_json
@@ -204,12 +205,8 @@ def move(booking_id: int):
 @bp.post("/bookings/<id:booking_id>/cancel")
 def cancel(booking_id: int):
     booking = booking_or_404(booking_id)
-    reason = json_body().get("reason")
-    if not isinstance(reason, str) or not reason.strip() or len(reason) > 300:
-        raise invalid({"reason": "Give the reason as text of at most 300 characters."})
-    return jsonify(
-        booking_detail(cancel_booking(booking, reason=reason.strip(), actor=current_user))
-    )
+    reason = reason_text(json_body(), required=True)
+    return jsonify(booking_detail(cancel_booking(booking, reason=reason, actor=current_user)))
 
 
 @bp.post("/bookings/<id:booking_id>/status")

@@ -15,7 +15,7 @@ from booking.services.bookings import (
     create_booking,
     reschedule_booking,
 )
-from booking.services.emails import link, queue_reminders
+from booking.services.emails import queue_reminders
 from tests.conftest import CLINIC_EMAIL, NO_FLAGS
 
 ANN = "ann@example.com"
@@ -159,12 +159,6 @@ def test_a_moved_booking_is_reminded_of_its_new_time_only(app, book_ahead, free_
     assert statuses["reminder"] == "superseded"
     assert statuses["reschedule"] == "sent"
     assert reminders(app, later.start - timedelta(hours=20)) == 1
-
-
-def test_links_use_the_configured_base_url_outside_a_request(app):
-    app.config["BASE_URL"] = "https://book.example.org/clinic"
-    with app.app_context():
-        assert link("public.manage", token="abc") == "https://book.example.org/clinic/manage/abc"
 
 
 def test_an_address_beyond_ascii_gets_no_email_but_the_booking_stands(app, book_ahead):

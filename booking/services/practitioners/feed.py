@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from icalendar import Calendar, Event
 from sqlalchemy.orm import joinedload
 
+from booking.domain.text import one_line
 from booking.extensions import db
 from booking.models import Booking, Practitioner, User
 from booking.models.base import utcnow
@@ -74,7 +75,8 @@ def feed_calendar(practitioner: Practitioner, *, now: datetime | None = None) ->
     feed = Calendar()
     feed.add("prodid", PRODID)
     feed.add("version", "2.0")
-    feed.add("x-wr-calname", f"{practitioner.name} – {get_settings().name}")
+    # Names are checked as they are typed; older rows may hold control characters.
+    feed.add("x-wr-calname", one_line(f"{practitioner.name} – {get_settings().name}"))
     for booking in bookings:
         event = Event()
         event.add("uid", feed_uid(booking))
@@ -84,6 +86,6 @@ def feed_calendar(practitioner: Practitioner, *, now: datetime | None = None) ->
         event.add("sequence", booking.sequence)
         event.add("status", "CONFIRMED")
         first_name = booking.patient.first_name or "Patient"
-        event.add("summary", f"{first_name} – {booking.service.name}")
+        event.add("summary", one_line(f"{first_name} – {booking.service.name}"))
         feed.add_component(event)
     return feed.to_ical()

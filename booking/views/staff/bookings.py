@@ -140,7 +140,7 @@ def booking_cancel(booking_id: int):
     item = booking_or_404(booking_id)
     form = StaffCancelForm()
     if not form.validate_on_submit():
-        flash("Give a reason to cancel the booking.")
+        flash(form.reason.errors[0] if form.reason.errors else "Please try again.")
         return redirect(url_for("staff.booking", booking_id=booking_id))
     try:
         cancel_booking(item, reason=form.reason.data, actor=current_user)
@@ -158,7 +158,7 @@ def booking_note(booking_id: int):
         set_note(item, form.note.data or "", actor=current_user)
         flash("Note saved.")
     else:
-        flash("Notes can be up to 2,000 characters.")
+        flash(form.note.errors[0] if form.note.errors else "Please try again.")
     return redirect(url_for("staff.booking", booking_id=booking_id))
 
 
@@ -166,6 +166,7 @@ def booking_note(booking_id: int):
 def booking_move(booking_id: int):
     item = booking_or_404(booking_id)
     form = MoveForm()
+    status = 200
     if form.validate_on_submit():
         try:
             start = parse_start(form.start.data)
@@ -173,8 +174,10 @@ def booking_move(booking_id: int):
             reschedule_booking(item, start, practitioner_id=practitioner_id, actor=current_user)
         except ParamError:
             flash("Choose one of the free times shown.")
+            status = 422
         except ClinicError as error:
             flash(error.message)
+            status = error.status
         else:
             flash("Booking moved.")
             return redirect(url_for("staff.booking", booking_id=booking_id))
@@ -200,4 +203,4 @@ def booking_move(booking_id: int):
         by_practitioner=by_practitioner,
         practitioners=practitioners,
         form=MoveForm(),
-    )
+    ), status

@@ -12,7 +12,7 @@ from booking.models import Practitioner
 from booking.models.base import utcnow
 from booking.services.timetable import active_practitioners, day_grid, week_grid
 from booking.views.helpers import to_local
-from booking.views.params import ParamError, parse_date
+from booking.views.params import ParamError, parse_date, parse_id
 from booking.views.staff import bp
 
 
@@ -54,7 +54,10 @@ def week():
     practitioners = active_practitioners()
     if not practitioners:
         abort(404)
-    practitioner_id = request.args.get("practitioner", type=int)
+    try:
+        practitioner_id = parse_id(request.args.get("practitioner"))
+    except ParamError:
+        abort(404)  # no practitioner has an id like that
     practitioner = (
         db.session.get(Practitioner, practitioner_id) if practitioner_id else practitioners[0]
     )

@@ -15,6 +15,7 @@ from booking.extensions import db
 from booking.forms.practitioners import HoursForm, TimeOffForm
 from booking.models import Practitioner, TimeOff
 from booking.services import practitioners as service
+from booking.services.links import absolute_url
 from booking.services.timetable import active_practitioners
 from booking.views.helpers import clock, short_date, to_local
 from booking.views.staff import bp
@@ -98,7 +99,7 @@ def render_practitioner(practitioner: Practitioner, time_off_form: TimeOffForm, 
     new_feed = session.pop(NEW_FEED_KEY, None)
     feed_url = None
     if new_feed and new_feed[0] == practitioner.id and practitioner.feed_token_hash:
-        feed_url = url_for("feeds.calendar", token=new_feed[1], _external=True)
+        feed_url = absolute_url("feeds.calendar", token=new_feed[1])
     hours = practitioner.weekly_hours
     return render_template(
         "staff/practitioners/show.html",
