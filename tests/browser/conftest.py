@@ -75,6 +75,8 @@ def live_server(tmp_path):
     with app.app_context():
         fresh_database(app)
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # Links in pages and emails are built from BASE_URL, as in production.
+    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield LiveServer(url=f"http://127.0.0.1:{server.server_port}", app=app)

@@ -232,3 +232,24 @@ def test_keyboard_user_can_skip_to_content_and_pick_a_time(page: Page, live_serv
     expect(page.get_by_role("heading", level=1)).to_have_text("Your details")
     clock, day = label.split(", ")
     expect(page.get_by_text(f"{day} at {clock}")).to_be_visible()
+
+
+def test_a_form_sent_back_at_once_is_checked_again_then_books(page: Page, live_server):
+    """The bot check: a form filled faster than a person could is shown once more."""
+    live_server.app.config["BOT_MIN_FILL_SECONDS"] = 3
+    page.goto("/")
+    choose_condition(page, "Back pain")
+    page.get_by_role("link", name="Choose a time").first.click()
+    choose_first_time_next_week(page)
+    fill_details(page)
+    # The box a program would fill is in the page but never shown to a person.
+    assert page.locator("input[name=fax_only]").count() == 1
+    expect(page.locator("input[name=fax_only]")).not_to_be_in_viewport()
+    press_book_this_time(page)
+
+    expect(page.get_by_role("alert")).to_contain_text("That was quicker than we expected")
+    # Everything typed is still there; a person reads the message and presses again.
+    expect(page.get_by_label("Full name")).to_have_value("Ann Lee")
+    page.wait_for_timeout(3000)
+    press_book_this_time(page)
+    expect(page.get_by_role("heading", name="You're booked")).to_be_visible()
