@@ -30,6 +30,12 @@ def _digits(phone: str) -> str:
     return re.sub(r"\D", "", phone or "")
 
 
+def same_phone(first: str, second: str) -> bool:
+    """The same number however typed: every digit, or one with a country code in front."""
+    a, b = sorted((_digits(first), _digits(second)), key=len)
+    return len(a) >= 7 and b.endswith(a)
+
+
 def new_online_booking(client: str, email: str, phone: str, now: datetime) -> None:
     """Refuse (RateLimited) an online booking past any limit; count it otherwise."""
     if not limits.enabled():
@@ -84,8 +90,9 @@ def upcoming_online(email: str, phone: str, now: datetime) -> list[datetime]:
     digits = _digits(phone)
     matches = [func.lower(Patient.email) == email.strip().lower()] if email else []
     if len(digits) >= 6:
-        # Narrowed in SQL by the last four digits, then compared on every digit.
-        matches.append(Patient.phone.contains(digits[-4:], autoescape=True))
+        # Narrowed in SQL by the last four digits (whatever is typed between them),
+        # then compared on every digit.
+        matches.append(Patient.phone.like("%" + "%".join(digits[-4:]) + "%"))
     if not matches:
         return []
     rows = db.session.execute(
@@ -103,5 +110,5 @@ def upcoming_online(email: str, phone: str, now: datetime) -> list[datetime]:
         start
         for start, their_email, their_phone in rows
         if (wanted and their_email.lower() == wanted)
-        or (len(digits) >= 6 and _digits(their_phone) == digits)
+        or (len(digits) >= 6 and same_phone(their_phone, digits))
     ]
