@@ -102,19 +102,35 @@ class MoveForm(FlaskForm):
 
 
 class VoidForm(FlaskForm):
-    """Bookings ticked on the void page (the choices are the ones listed) and why."""
+    """Bookings ticked on the void page (the choices are the ones listed), or all, and why.
 
-    booking = SelectMultipleField(
-        "Bookings to void",
-        coerce=int,
-        validate_choice=True,
-        validators=[DataRequired("Tick at least one booking to void.")],
-    )
+    Nothing starts ticked: voiding is a choice made row by row, or for the whole list
+    with its own box, so a day of real appointments is never one click away.
+    """
+
+    booking = SelectMultipleField("Bookings to void", coerce=int, validate_choice=True)
+    every = BooleanField("Void every booking listed")
     reason = TextAreaField(
         "Why these bookings are being voided",
         filters=[_strip],
         validators=[
             DataRequired("Say why these bookings are being voided."),
             Length(max=300, message="Keep the reason under 300 characters."),
+            lines(),
         ],
     )
+
+    def chosen(self) -> list[int]:
+        """The ids to void: every listed one with `every`, else the ones ticked."""
+        if self.every.data:
+            return [value for value, _label in self.booking.choices]
+        return list(self.booking.data or [])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if ok and not self.chosen():
+            self.booking.errors = [
+                "Tick the bookings to void, or tick “Void every booking listed”."
+            ]
+            return False
+        return ok

@@ -140,7 +140,7 @@ def load_user(user_id: str, session_token: str | None, session_limits: Limits) -
     once); `session_token` is this browser's own, ended by signing out or by time.
     """
     ident, _, token = user_id.partition(":")
-    if not ident.isdigit() or len(ident) > 10:
+    if not (ident.isascii() and ident.isdigit()) or len(ident) > 10:
         return None
     user = db.session.get(User, int(ident))
     if user is None or not user.active or user.session_token != token:

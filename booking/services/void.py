@@ -1,10 +1,12 @@
 """Voiding bookings that should never have existed (a flood, a test), many at once.
 
 Staff narrow the bookings down (a day of appointments, a patient, the online bookings
-from one client address since a date), tick the ones to void and give a reason. All of
-them become `entered-in-error` (the FHIR status) in one command: one audit entry, no
-email to anyone, their times free at once, and they drop out of reports, calendars
-and patient records.
+from one client address since a date), tick the ones to void and give a reason. Only
+bookings still `booked` can be voided: a visit that happened, a no-show or a
+cancellation is part of the clinic's record and stays as it is. The chosen ones all
+become `entered-in-error` (the FHIR status) in one command: one audit entry, no email
+to anyone, their times free at once, and they drop out of reports, calendars and
+patient records.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sqlalchemy import func, update
 from sqlalchemy.orm import joinedload
 
 from booking.domain.clock import range_bounds
-from booking.domain.statuses import ENTERED_IN_ERROR, VOIDED_STATUSES
+from booking.domain.statuses import BOOKED, ENTERED_IN_ERROR
 from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Patient, User
@@ -46,13 +48,13 @@ class Selection:
 
 
 def select(selection: Selection) -> list[Booking]:
-    """The bookings that match, not yet voided, by start time (at most MAX_AT_ONCE + 1)."""
+    """The still-booked bookings that match, by start time (at most MAX_AT_ONCE + 1)."""
     if selection.empty:
         return []
     zone = get_settings().timezone
     statement = (
         db.select(Booking)
-        .where(Booking.status.not_in(VOIDED_STATUSES))
+        .where(Booking.status == BOOKED)
         .options(
             joinedload(Booking.patient),
             joinedload(Booking.service),
@@ -99,7 +101,7 @@ def void_bookings(
         bookings = list(
             db.session.execute(
                 db.select(Booking)
-                .where(Booking.id.in_(wanted), Booking.status.not_in(VOIDED_STATUSES))
+                .where(Booking.id.in_(wanted), Booking.status == BOOKED)
                 .order_by(Booking.start_at, Booking.id)
                 .with_for_update()
             ).scalars()
@@ -107,8 +109,8 @@ def void_bookings(
         if len(bookings) != len(wanted):
             raise ValidationError.field(
                 "booking",
-                "Some of those bookings have just been voided or no longer exist. "
-                "Look at the list again and choose once more.",
+                "Some of those bookings have just changed (voided, cancelled, marked "
+                "arrived) or no longer exist. Look at the list again and choose once more.",
             )
         change.before = {"bookings": {b.reference: b.status for b in bookings}}
         for booking in bookings:

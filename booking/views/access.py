@@ -11,7 +11,7 @@ from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from booking.services import staff_sessions
 from booking.services.auth import load_user
@@ -38,22 +38,31 @@ def enrolment_first():
     return redirect(url_for("account.two_factor"))
 
 
+def signed_in_first():
+    """Anonymous visitors are sent to sign in (JSON clients get 401), whatever the method.
+
+    Flask-Login's `login_required` lets OPTIONS through unchecked; these guards do not.
+    """
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    return None
+
+
 def staff_only(bp: Blueprint) -> None:
     """Every view of the blueprint needs a signed-in, active staff member."""
 
     @bp.before_request
-    @login_required
     def require_staff():
-        """Anonymous visitors are sent to sign in (JSON clients get 401)."""
-        return enrolment_first()
+        return signed_in_first() or enrolment_first()
 
 
 def owners_only(bp: Blueprint) -> None:
     """Every view of the blueprint needs a signed-in owner; reception is refused (403)."""
 
     @bp.before_request
-    @login_required
     def require_owner():
+        if refused := signed_in_first():
+            return refused
         if not current_user.is_owner:
             abort(403)
         return enrolment_first()
@@ -64,6 +73,8 @@ def owner_required(view):
 
     @wraps(view)
     def wrapped(*args, **kwargs):
+        if refused := signed_in_first():
+            return refused
         if not current_user.is_owner:
             abort(403)
         return view(*args, **kwargs)

@@ -78,7 +78,7 @@ def estimate():
     sessions = None
     raw = request.args.get("sessions")
     if raw is not None:
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_SESSIONS:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_SESSIONS:
             raise invalid(
                 {"sessions": f"Give a whole number of sessions from 1 to {MAX_SESSIONS}."}
             )

@@ -15,8 +15,9 @@ from flask import (
     request,
     url_for,
 )
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.exceptions import HTTPException
 
 from booking.errors import ClinicError, RateLimited
 from booking.extensions import db
@@ -53,6 +54,10 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
         if fields:
             body["fields"] = fields
         return jsonify(error=body), status
+    if request_ctx.url_adapter is None:
+        # The Host could not be read (outside TRUSTED_HOSTS, or not a host name at all):
+        # no URL can be built for it, so no page with links.
+        return bare_response(status, code, message)
     return render_template("errors/error.html", status=status, message=message), status
 
 
@@ -78,9 +83,6 @@ def bare_response(status: int, code: str, message: str):
 def handle_http(error: HTTPException):
     status = error.code or 500
     code, message = CODES.get(status, "error"), MESSAGES.get(status, error.name)
-    if isinstance(error, SecurityError):
-        # A Host outside TRUSTED_HOSTS: no URL can be built for it, so no page with links.
-        return bare_response(status, code, message)
     return error_response(status, code, message)
 
 

@@ -102,7 +102,7 @@ def parse_id(text: object) -> int | None:
         raise ParamError("Give a practitioner id.")
     if isinstance(text, int):
         value = text
-    elif isinstance(text, str) and text.isdigit() and len(text) < 10:
+    elif isinstance(text, str) and text.isascii() and text.isdigit() and len(text) < 10:
         value = int(text)
     else:
         raise ParamError("Give a practitioner id.")

@@ -50,6 +50,10 @@ def void_url(**query) -> str:
     return "/staff/void?" + urlencode(query)
 
 
+def listed(page: str) -> list[str]:
+    return re.findall(r'name="booking" value="(\d+)"', page)
+
+
 def ticked(page: str) -> list[str]:
     return re.findall(r'name="booking" value="(\d+)"[^>]*\n?\s*checked', page)
 
@@ -69,10 +73,9 @@ def test_the_owner_sees_the_burst_and_reception_voids_it_in_one_step(
     auth.login("reception")
     page = text(client.get(link))
     assert "12 bookings match" in page
-    ids = ticked(page)
-    assert len(ids) == 12  # every one ticked to start with
+    assert len(listed(page)) == 12 and ticked(page) == []  # nothing is ticked for you
     emails_before = _outbox(app)
-    response = client.post(link, data={"booking": ids, "reason": "A flood from one address"})
+    response = client.post(link, data={"every": "y", "reason": "A flood from one address"})
 
     assert response.status_code == 302
     assert "Voided 12 bookings as entered in error" in text(
@@ -154,7 +157,7 @@ def test_voided_bookings_drop_out_of_reports_calendars_and_patient_records(
 def test_a_reason_is_needed_and_nothing_changes_without_one(app, client, auth, flood):
     auth.login("reception")
     url = void_url(address=FLOOD)
-    ids = ticked(text(client.get(url)))
+    ids = listed(text(client.get(url)))
     response = client.post(url, data={"booking": ids, "reason": "  "})
     assert response.status_code == 422
     assert "Say why these bookings are being voided." in text(response)
@@ -219,3 +222,38 @@ def test_bursts_also_group_by_email_and_ignore_small_numbers(app, client, auth, 
     page = text(client.get("/admin/bursts"))
     assert "Email same@example.com" in page
     assert "Address 203.0.113" not in page
+
+
+def test_only_ticked_bookings_are_voided_and_only_while_still_booked(app, client, auth, flood):
+    slots, made = flood
+    with app.app_context():
+        ids = list(db.session.execute(db.select(Booking.id).order_by(Booking.id)).scalars())
+        db.session.get(Booking, ids[0]).status = "fulfilled"
+        db.session.get(Booking, ids[1]).status = "noshow"
+        db.session.commit()
+    auth.login("reception")
+    url = void_url(address=FLOOD)
+    page = text(client.get(url))
+    # A visit that happened and a no-show are the clinic's record: not offered.
+    assert "10 bookings match" in page and str(ids[0]) not in listed(page)
+    nothing = client.post(url, data={"reason": "Oops"})
+    assert nothing.status_code == 422 and "Tick the bookings to void" in text(nothing)
+    done = client.post(url, data={"booking": [str(ids[0])], "reason": "Oops"})
+    assert done.status_code == 422
+    two = client.post(url, data={"booking": [str(ids[2]), str(ids[3])], "reason": "Two of them"})
+    assert two.status_code == 302
+    assert statuses(app)[:5] == [
+        "fulfilled",
+        "noshow",
+        "entered-in-error",
+        "entered-in-error",
+        "booked",
+    ]
+
+
+def test_control_characters_are_refused_in_the_reason(app, client, auth, flood):
+    auth.login("reception")
+    url = void_url(address=FLOOD)
+    response = client.post(url, data={"every": "y", "reason": "nul\x00here\x1b[31m"})
+    assert response.status_code == 422
+    assert "entered-in-error" not in statuses(app)

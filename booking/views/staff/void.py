@@ -48,14 +48,10 @@ def void():
     bookings = bookings[: void_service.MAX_AT_ONCE]
     form = VoidForm()
     form.booking.choices = [(b.id, format_reference(b.reference)) for b in bookings]
-    if request.method == "GET":
-        form.booking.data = [b.id for b in bookings]
     status = 200
     if form.validate_on_submit():
         try:
-            voided = void_service.void_bookings(
-                form.booking.data, form.reason.data, actor=current_user
-            )
+            voided = void_service.void_bookings(form.chosen(), form.reason.data, actor=current_user)
         except ValidationError as error:
             form.booking.errors = [*form.booking.errors, error.message]
         else:
