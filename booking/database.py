@@ -32,11 +32,19 @@ def configure_engine(engine: Engine, busy_timeout: float) -> None:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            # SQLite's own lower() folds ASCII only: 'Émilie' would never match 'émilie'
+            # as it does on PostgreSQL. Python's folds every letter.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
 @contextmanager

@@ -14,6 +14,8 @@ a patient program that passes both can do.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import HiddenField, StringField
@@ -48,29 +50,30 @@ class BotCheck:
 
     def check_for_bots(self) -> bool:
         """Whether the submission looks like a person's; sets `bot_problem` if not."""
-        self.bot_problem = self._problem()
+        self.bot_problem, stamp_ok = self._problem()
         if self.bot_problem:
             self.fax_only.data = ""
-            self.started.data = started_token()
+            if not stamp_ok:
+                # A good stamp is kept: the time a person has already spent still counts.
+                self.started.data = started_token()
         return self.bot_problem is None
 
-    def _problem(self) -> str | None:
-        if self.fax_only.data:
-            return HONEYPOT
-        minimum = current_app.config.get("BOT_MIN_FILL_SECONDS", 3)
+    def _problem(self) -> tuple[str | None, bool]:
+        """What gave a program away (or None), and whether the stamp itself was good."""
         try:
             _, signed_at = _serializer().loads(
                 self.started.data or "", max_age=MAX_AGE, return_timestamp=True
             )
         except SignatureExpired:
-            return EXPIRED
+            return EXPIRED, False
         except BadSignature:
-            return TOO_QUICK
-        from booking.models.base import utcnow
-
-        if (utcnow() - signed_at).total_seconds() < minimum:
-            return TOO_QUICK
-        return None
+            return TOO_QUICK, False
+        if self.fax_only.data:
+            return HONEYPOT, True
+        minimum = current_app.config.get("BOT_MIN_FILL_SECONDS", 3)
+        if (datetime.now(UTC) - signed_at).total_seconds() < minimum:
+            return TOO_QUICK, True
+        return None, True
 
     def prepare(self) -> None:
         """Stamp a freshly shown form with the moment it was shown."""

@@ -47,7 +47,8 @@ def new_online_booking(client: str, email: str, phone: str, now: datetime) -> No
         HOUR,
         now,
         "Many bookings have just been made from this internet connection, so we cannot "
-        f"take another online for a while. Please call the clinic on {settings.phone}.",
+        "take another online for now. Please try again {wait}, or call the clinic on "
+        f"{settings.phone}.",
     )
     # The email's counter comes before the count of its bookings: on PostgreSQL its
     # row lock makes two bookings for one email take turns, so both cannot slip under.
@@ -55,20 +56,39 @@ def new_online_booking(client: str, email: str, phone: str, now: datetime) -> No
     _check_upcoming(email, phone, now, settings)
 
 
-def patient_email(email: str, now: datetime, settings: ClinicSettings | None = None) -> None:
-    """Count one email a patient's own action sends; refuse it past the day's limit."""
+def inbox(email: str) -> str:
+    """The mailbox an address reaches: name+tag@ and (at Gmail) dots are the same inbox."""
+    local, _, domain = email.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def patient_email(
+    email: str, now: datetime, settings: ClinicSettings | None = None, *, refuse: bool = True
+) -> bool:
+    """Count one email a patient's own action sends to this inbox; False past the day's limit.
+
+    With `refuse` (booking, moving) the action is refused instead (RateLimited).
+    """
     if not limits.enabled() or not email:
-        return
+        return True
     settings = settings or get_settings()
+    name = limits.key("email-recipient", inbox(email))
+    ceiling = settings.emails_per_recipient_day
+    if not refuse:
+        return limits.counters().hit(name, DAY, now).hits <= ceiling
     limits.spend(
-        limits.key("email-recipient", email),
-        settings.emails_per_recipient_day,
+        name,
+        ceiling,
         DAY,
         now,
-        "We have already sent several emails about bookings to this address today, so "
-        f"we cannot make more changes online until tomorrow. Please call the clinic on "
-        f"{settings.phone}.",
+        "We have already sent several emails about bookings to this address in the last "
+        "day, so we cannot make more changes online for now. Please try again {wait}, or "
+        f"call the clinic on {settings.phone}.",
     )
+    return True
 
 
 def _check_upcoming(email: str, phone: str, now: datetime, settings: ClinicSettings) -> None:

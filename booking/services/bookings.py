@@ -102,11 +102,13 @@ def _unavailable(
     )
 
 
-def _find_or_add_patient(name: str, email: str, phone: str) -> Patient:
+def _find_or_add_patient(name: str, email: str, phone: str, *, online: bool) -> Patient:
     """The patient with this name and email, or a new one.
 
     Without an email nothing identifies a person safely, so a new record is made;
-    reception picks an existing patient by searching instead.
+    reception picks an existing patient by searching instead. Reception may update the
+    phone number; an anonymous booking never changes a stored patient's details, so one
+    with another phone number makes a new record for staff to look at.
     """
     patient = None
     if email:
@@ -119,10 +121,12 @@ def _find_or_add_patient(name: str, email: str, phone: str) -> Patient:
             .order_by(Patient.id)
             .limit(1)
         ).scalar_one_or_none()
+    if patient is not None and online and not booking_limits.same_phone(patient.phone, phone):
+        patient = None
     if patient is None:
         patient = Patient(name=name, email=email, phone=phone)
         db.session.add(patient)
-    else:
+    elif not online:
         patient.phone = phone
     return patient
 
@@ -134,7 +138,7 @@ def _new_booking(
     patient = (
         db.session.get(Patient, request.patient_id)
         if request.patient_id
-        else _find_or_add_patient(request.name, request.email, request.phone)
+        else _find_or_add_patient(request.name, request.email, request.phone, online=actor is None)
     )
     if patient is None:
         raise BookingError("That patient record no longer exists.", {"patient": "Unknown"})
@@ -244,10 +248,15 @@ def cancel_booking(
     now = now or utcnow()
     action = "booking.cancel" if actor else ""
     with command(action, booking, actor=actor, summary=reason[:300], lock=True) as change:
+        tell_patient = True
         if actor is None:
             check_patient_can_change(booking, now)
             if client:
-                booking_limits.patient_email(booking.patient.email, now)
+                # A patient freeing a time is never refused; past the inbox's limit
+                # for the day, only the email is left out.
+                tell_patient = booking_limits.patient_email(
+                    booking.patient.email, now, refuse=False
+                )
         elif booking.status == CANCELLED:
             raise NotChangeable("This booking is already cancelled.")
         elif booking.status not in (BOOKED, ARRIVED):
@@ -256,7 +265,13 @@ def cancel_booking(
         booking.cancelled_at = now
         booking.cancel_reason = reason[:300]
         booking.sequence += 1
-        change.send(emails.booking_cancelled, booking, now=now, by_patient=actor is None)
+        change.send(
+            emails.booking_cancelled,
+            booking,
+            now=now,
+            by_patient=actor is None,
+            tell_patient=tell_patient,
+        )
     return booking
 
 

@@ -206,12 +206,19 @@ def booking_moved(booking: Booking, *, previous_start: datetime, now: datetime) 
     )
 
 
-def booking_cancelled(booking: Booking, *, now: datetime, by_patient: bool) -> None:
-    """A cancellation that removes the event; a notice to the clinic when the patient cancelled."""
+def booking_cancelled(
+    booking: Booking, *, now: datetime, by_patient: bool, tell_patient: bool = True
+) -> None:
+    """A cancellation that removes the event; a notice to the clinic when the patient cancelled.
+
+    Without `tell_patient` (their inbox has had its emails for the day) only the clinic
+    hears of it.
+    """
     key = f"{booking.id}:{booking.sequence}"
-    _patient_email(
-        CANCELLATION, booking, key=f"{CANCELLATION}:{key}", now=now, by_clinic=not by_patient
-    )
+    if tell_patient:
+        _patient_email(
+            CANCELLATION, booking, key=f"{CANCELLATION}:{key}", now=now, by_clinic=not by_patient
+        )
     if by_patient:
         _clinic_email(CLINIC_CANCELLATION, booking, key=f"{CLINIC_CANCELLATION}:{key}", now=now)
 

@@ -204,11 +204,14 @@ def enabled() -> bool:
 def spend(name: str, ceiling: int, window: timedelta, now: datetime, message: str) -> Count:
     """Count one use of `name`; past `ceiling` in the window, RateLimited with `message`.
 
+    "{wait}" in the message becomes when the limit lifts ("in 12 minutes").
+
     Call it inside the change's command, so that a change that fails counts for nothing.
     """
     count = counters().hit(name, window, now)
     if count.hits > ceiling:
-        raise RateLimited(message, count.retry_after(now))
+        retry = count.retry_after(now)
+        raise RateLimited(message.replace("{wait}", wait_phrase(retry)), retry)
     return count
 
 

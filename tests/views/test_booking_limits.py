@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from booking import create_app
 from booking.extensions import db
-from booking.models import Booking, ClinicSettings, OutboxMessage, RateCounter
+from booking.models import Booking, ClinicSettings, OutboxMessage, Patient, RateCounter
 from booking.models.base import utcnow
 from booking.services import availability, limits
 from booking.services.commands import command
@@ -190,16 +190,33 @@ def test_patients_own_actions_send_an_inbox_only_so_many_emails_a_day(app, clien
         json={"start": second.start.isoformat(), "practitioner": second.practitioner_id},
     )
     assert moved.status_code == 200
+    # Moving again would send a third: refused, and nothing half-done.
     emails_before = count(app, OutboxMessage)
-    refused = client.post(f"{API}/{token}/cancel", json={})
+    refused = client.post(
+        f"{API}/{token}/reschedule",
+        json={"start": third.start.isoformat(), "practitioner": third.practitioner_id},
+    )
     assert_limited(refused)
     assert "already sent several emails" in refused.get_json()["error"]["message"]
-    # Nothing half-done: still booked at the moved time, and no email queued.
-    assert client.get(f"{API}/{token}").get_json()["status"] == "booked"
+    assert "Please try again in about 24 hours" in refused.get_json()["error"]["message"]
+    kept = client.get(f"{API}/{token}").get_json()
+    assert kept["status"] == "booked"
+    assert datetime.fromisoformat(kept["start"]) == second.start
     assert count(app, OutboxMessage) == emails_before
-    # A new booking to that inbox is refused too, however it is spelt.
-    again = body(third, 2, email="P1@EXAMPLE.COM", phone="207 555 9999")
-    assert_limited(client.post(API, json=again))
+    # A new booking to that inbox is refused too, however the address is spelt.
+    for spelling in ("P1@EXAMPLE.COM", "p1+again@example.com"):
+        again = body(third, 2, email=spelling, phone="207 555 9999")
+        assert_limited(client.post(API, json=again))
+    # Cancelling is never refused: the time is freed, only the patient's email is left out.
+    cancelled = client.post(f"{API}/{token}/cancel", json={})
+    assert cancelled.status_code == 200 and cancelled.get_json()["status"] == "cancelled"
+    with app.app_context():
+        kinds = list(
+            db.session.execute(
+                db.select(OutboxMessage.kind).order_by(OutboxMessage.id.desc()).limit(1)
+            ).scalars()
+        )
+    assert kinds == ["clinic_cancellation"]
 
 
 # Staff, and switching the limits off
@@ -325,3 +342,27 @@ def test_redis_counters_hold_the_same_limits(app, client, redis_url):  # noqa: F
 
     keys = redis.Redis.from_url(redis_url).keys("booking:limit:*")
     assert keys and all(b"127.0.0.1" not in key for key in keys)
+
+
+def test_an_online_booking_never_changes_a_stored_patients_phone(app, client):
+    first, second = far_apart_slots(app, 2)
+    ann = {"name": "Ann Test", "email": "ann@example.com", "phone": "207 555 0142"}
+    assert client.post(API, json=body(first, 1, **ann)).status_code == 201
+    other_phone = {**ann, "email": "ANN@Example.com", "phone": "999 999 9999"}
+    assert client.post(API, json=body(second, 2, **other_phone)).status_code == 201
+    with app.app_context():
+        phones = sorted(db.session.execute(db.select(Patient.phone)).scalars())
+    # The first record keeps its number; the second booking made a record of its own.
+    assert phones == ["207 555 0142", "999 999 9999"]
+
+
+def test_accented_names_and_emails_match_the_same_patient_on_every_engine(app, client):
+    slots = far_apart_slots(app, 5)
+    emilie = {"name": "Émilie Dubois", "email": "Émilie@example.com", "phone": "207 555 0177"}
+    for n, slot in enumerate(slots[:3]):
+        details = {**emilie, "name": "ÉMILIE DUBOIS"} if n == 2 else emilie
+        assert client.post(API, json=body(slot, n, **details)).status_code == 201
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 1
+    lower_case = {**emilie, "email": "émilie@example.com", "phone": "207 555 0999"}
+    assert_limited(client.post(API, json=body(slots[3], 3, **lower_case)))
