@@ -23,6 +23,8 @@ GENERATED_PASSWORD_BYTES = 12
 MAX_EMAIL_LENGTH = 254
 # The sign-in counter kind: one count per account and client address (services/auth.py).
 SIGN_IN_ACCOUNT = "sign-in-account"
+# Wrong passwords typed by a signed-in user to confirm a change, per account.
+PASSWORD_CHECK = "password-check"  # noqa: S105 (a counter kind, not a password)
 
 
 MIN_PASSWORD_LENGTH = 12
@@ -165,9 +167,35 @@ def set_password(user: User, password: str, *, actor: User | None) -> None:
         user.session_token = new_session_token()
 
 
+def password_is_right(user: User, password: str) -> bool:
+    """Whether this is the signed-in user's own password, for a change that asks for it.
+
+    Counted like sign-in (before the check, on the shared counters), so someone at a
+    screen left signed in cannot guess it: after five wrong ones in 15 minutes,
+    RateLimited until the window passes.
+    """
+    if not limits.enabled():
+        return check_password_hash(user.password_hash, password)
+    name = limits.key(PASSWORD_CHECK, str(user.id))
+    per_account, _, window = sign_in_settings()
+    with command(""):
+        limits.spend(
+            name,
+            per_account,
+            window,
+            utcnow(),
+            "Too many wrong passwords. Please try again {wait}, or sign out and sign in again.",
+        )
+    if not check_password_hash(user.password_hash, password):
+        return False
+    with command(""):
+        limits.counters().clear(name)
+    return True
+
+
 def change_own_password(user: User, current: str, new: str) -> None:
     """A staff member's new password, once they have shown they know the current one."""
-    if not check_password_hash(user.password_hash, current):
+    if not password_is_right(user, current):
         raise ValidationError.field("current_password", "That is not your current password.")
     if new == current:
         raise ValidationError.field("password", "Choose a password different from the current one.")

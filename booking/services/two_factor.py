@@ -21,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 import pyotp
 import segno
 from sqlalchemy import delete, func
-from werkzeug.security import check_password_hash
 
 from booking.errors import ClinicError, Conflict, Unauthorized, ValidationError
 from booking.extensions import db
 from booking.models import ClinicSettings, RecoveryCode, User
 from booking.models.base import utcnow
 from booking.services import limits
+from booking.services.accounts import password_is_right
 from booking.services.commands import command
 from booking.services.tokens import hash_token
 
@@ -333,7 +333,7 @@ def _check_proof(user: User, proof: str, now: datetime) -> None:
     """The password, or a current code from the app (a password is never 6 digits)."""
     proof = proof.strip()
     if not _looks_like_totp(proof):
-        if not check_password_hash(user.password_hash, proof):
+        if not password_is_right(user, proof):
             raise ValidationError.field("proof", "That is not your password or a current code.")
         return
     if codes_locked(user, now):
@@ -383,7 +383,7 @@ def disable(user: User, password: str) -> None:
             "The clinic requires two-step sign-in for every account, so it stays on. "
             "Lost your phone? Sign in with a recovery code, or ask the owner to reset it."
         )
-    if not check_password_hash(user.password_hash, password):
+    if not password_is_right(user, password):
         raise ValidationError.field("password", "That is not your password.")
     summary = f"Two-step sign-in turned off for {user.email}"
     with command(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_login import current_user, login_user
 
-from booking.errors import ClinicError, ValidationError
+from booking.errors import ClinicError, RateLimited, ValidationError
 from booking.forms.auth import (
     ChangePasswordForm,
     ConfirmTwoFactorForm,
@@ -151,7 +151,7 @@ def recovery_codes():
         return render_account(codes_form=form, status=422)
     try:
         codes = two_factor_service.regenerate_recovery_codes(me(), form.proof.data)
-    except ValidationError as error:
+    except (ValidationError, RateLimited) as error:
         add_error(form, error, "proof")
         return render_account(codes_form=form, status=422)
     except TwoFactorConflict as error:
@@ -168,7 +168,7 @@ def two_factor_disable():
         return render_account(disable_form=form, status=422)
     try:
         two_factor_service.disable(me(), form.password.data)
-    except ValidationError as error:
+    except (ValidationError, RateLimited) as error:
         add_error(form, error, "password")
         return render_account(disable_form=form, status=422)
     except TwoFactorConflict as error:

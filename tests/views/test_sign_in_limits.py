@@ -167,3 +167,20 @@ def test_redis_keeps_the_same_sign_in_limits(app, client, make_user, redis_url):
         assert unlock(user, actor=None)
         assert paused_until(user) is None
     assert attempt(client, email, PASSWORD, STRANGER).status_code == 302
+
+
+def test_a_screen_left_signed_in_cannot_be_used_to_guess_the_password(app, client, auth):
+    auth.login("reception")
+    new = "three unrelated words here"
+    for _ in range(5):
+        wrong = client.post(
+            "/account/password", data={"current_password": GUESS, "password": new, "confirm": new}
+        )
+        assert "That is not your current password." in wrong.get_data(as_text=True)
+    paused = client.post(
+        "/account/password", data={"current_password": PASSWORD, "password": new, "confirm": new}
+    )
+    assert paused.status_code == 422
+    assert "Too many wrong passwords. Please try again in 15 minutes" in paused.get_data(
+        as_text=True
+    )
