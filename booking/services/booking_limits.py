@@ -108,7 +108,8 @@ def _check_upcoming(email: str, phone: str, now: datetime, settings: ClinicSetti
 def upcoming_online(email: str, phone: str, now: datetime) -> list[datetime]:
     """Start times of the still-booked future online bookings for this email or phone."""
     digits = _digits(phone)
-    matches = [func.lower(Patient.email) == email.strip().lower()] if email else []
+    wanted = email.strip().lower()
+    matches = [Patient.email == wanted, func.lower(Patient.email) == wanted] if email else []
     if len(digits) >= 6:
         # Narrowed in SQL by the last four digits (whatever is typed between them),
         # then compared on every digit.
@@ -125,7 +126,6 @@ def upcoming_online(email: str, phone: str, now: datetime) -> list[datetime]:
             db.or_(*matches),
         )
     )
-    wanted = email.strip().lower()
     return [
         start
         for start, their_email, their_phone in rows

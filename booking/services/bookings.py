@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 
 from booking.domain import screening
 from booking.domain.statuses import (
@@ -111,16 +111,17 @@ def _find_or_add_patient(name: str, email: str, phone: str, *, online: bool) -> 
     with another phone number makes a new record for staff to look at.
     """
     patient = None
+    # Emails are kept in lower case, so they match on any engine and in any database
+    # locale; names are compared here, in Python, for the same reason.
+    email = email.strip().lower()
     if email:
-        patient = db.session.execute(
+        same_email = db.session.execute(
             db.select(Patient)
-            .where(
-                func.lower(Patient.email) == email.lower(),
-                func.lower(Patient.name) == name.lower(),
-            )
+            .where(or_(Patient.email == email, func.lower(Patient.email) == email))
             .order_by(Patient.id)
-            .limit(1)
-        ).scalar_one_or_none()
+        ).scalars()
+        wanted = name.strip().casefold()
+        patient = next((p for p in same_email if p.name.strip().casefold() == wanted), None)
     if patient is not None and online and not booking_limits.same_phone(patient.phone, phone):
         patient = None
     if patient is None:
