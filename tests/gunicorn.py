@@ -16,11 +16,12 @@ from tests.net import free_port
 
 
 @contextmanager
-def serve(app, workers: int = 4, **env: str) -> Iterator[int]:
+def serve(app, workers: int = 4, *, args: tuple[str, ...] = (), **env: str) -> Iterator[int]:
     """The app under gunicorn sync workers on 127.0.0.1, sharing the test's database.
 
-    `env` adds BOOKING_* settings (e.g. BOOKING_PROXY_COUNT="1" to trust X-Forwarded-For,
-    so one test can speak from many client addresses). Yields the port.
+    `args` go to gunicorn as they are (e.g. `-c gunicorn.conf.py`). `env` adds BOOKING_*
+    settings (e.g. BOOKING_PROXY_COUNT="1" to trust X-Forwarded-For, so one test can
+    speak from many client addresses). Yields the port.
     """
     port = free_port()
     environment = {
@@ -43,6 +44,7 @@ def serve(app, workers: int = 4, **env: str) -> Iterator[int]:
             f"127.0.0.1:{port}",
             "--backlog",
             "512",
+            *args,
             "booking.wsgi:app",
         ],
         env=environment,

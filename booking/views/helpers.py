@@ -10,13 +10,12 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
 
+from booking.access_log import RedactTokens
 from booking.domain import clock as wall
 from booking.domain.money import format_money
 from booking.models.booking import STATUS_LABELS
 from booking.services.clinic import get_settings
 from booking.services.links import absolute_url
-
-TOKEN_IN_PATH = re.compile(r"(/(?:manage|api/v1/bookings|feeds)/)[A-Za-z0-9_\-]{20,}")
 
 
 def clinic():
@@ -69,19 +68,6 @@ def tel(number: str) -> str:
 
 def money(cents: int, currency: str | None = None) -> str:
     return format_money(cents, currency or clinic().currency)
-
-
-class RedactTokens(logging.Filter):
-    """Keep patients' secret manage tokens out of access logs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                TOKEN_IN_PATH.sub(r"\1[token]", a) if isinstance(a, str) else a for a in record.args
-            )
-        if isinstance(record.msg, str):
-            record.msg = TOKEN_IN_PATH.sub(r"\1[token]", record.msg)
-        return True
 
 
 CSP = (

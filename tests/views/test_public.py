@@ -293,7 +293,7 @@ def test_time_links_survive_the_horizon_edge(client):
 def test_manage_token_is_redacted_from_access_logs():
     import logging
 
-    from booking.views.helpers import RedactTokens
+    from booking.access_log import RedactTokens
 
     record = logging.LogRecord(
         "werkzeug",
