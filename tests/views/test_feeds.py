@@ -160,3 +160,15 @@ def test_feed_is_not_cached_by_shared_caches(app, client, auth, clinic):
     response = app.test_client().get(f"/feeds/{token}.ics")
     assert "no-store" in response.headers["Cache-Control"]
     assert "private" in response.headers["Cache-Control"]
+
+
+def test_a_new_feed_link_is_shown_once_and_never_put_in_the_session(app, client, auth, clinic):
+    auth.login("reception")
+    url = f"/staff/practitioners/{clinic.practitioner.id}"
+    response = client.post(f"{url}/feed")
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store"
+    token = FEED_URL.search(response.get_data(as_text=True)).group(1)
+    with client.session_transaction() as session:
+        assert token not in repr(dict(session))
+    assert token not in client.get(url).get_data(as_text=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from datetime import time, timedelta
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from booking.domain.availability import WeeklyHours
@@ -26,7 +26,6 @@ REASONS = {
     OUTSIDE_HOURS: "outside working hours",
 }
 # The feed URL is shown once, on the page the creation redirects to.
-NEW_FEED_KEY = "new_feed"
 
 
 def day_names(weekdays: list[int]) -> str:
@@ -95,11 +94,15 @@ def practitioners():
     )
 
 
-def render_practitioner(practitioner: Practitioner, time_off_form: TimeOffForm, status: int = 200):
-    new_feed = session.pop(NEW_FEED_KEY, None)
-    feed_url = None
-    if new_feed and new_feed[0] == practitioner.id and practitioner.feed_token_hash:
-        feed_url = absolute_url("feeds.calendar", token=new_feed[1])
+def render_practitioner(
+    practitioner: Practitioner,
+    time_off_form: TimeOffForm,
+    status: int = 200,
+    *,
+    new_feed_token: str | None = None,
+):
+    """The practitioner's page; with a new feed's token, its link, shown this once."""
+    feed_url = absolute_url("feeds.calendar", token=new_feed_token) if new_feed_token else None
     hours = practitioner.weekly_hours
     return render_template(
         "staff/practitioners/show.html",
@@ -187,13 +190,14 @@ def practitioner_feed_create(practitioner_id: int):
     item = practitioner_or_404(practitioner_id)
     replaced = item.feed_token_hash is not None
     token = service.create_feed(item, actor=current_user)
-    session[NEW_FEED_KEY] = (item.id, token)
     flash(
         "New calendar feed link created; the old one no longer works."
         if replaced
         else "Calendar feed link created."
     )
-    return redirect(url_for("staff.practitioner", practitioner_id=item.id, _anchor="feed"))
+    # The link is in this response only (no-store), never in the session cookie, which
+    # anyone holding it could read.
+    return render_practitioner(item, TimeOffForm(formdata=None), new_feed_token=token)
 
 
 @bp.post("/practitioners/<id:practitioner_id>/feed/delete")
