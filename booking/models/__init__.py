@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate."""
 
-from booking.models.audit import AuditEntry
+from booking.models.audit import AuditEntry, RecordAccess
 from booking.models.booking import Booking
 from booking.models.clinic import ClinicSettings, Disclaimer, ScheduleVersion
 from booking.models.limits import RateCounter
@@ -22,6 +22,7 @@ __all__ = [
     "ScheduleVersion",
     "PriceChange",
     "RateCounter",
+    "RecordAccess",
     "RecoveryCode",
     "Service",
     "StaffSession",

@@ -13,6 +13,7 @@ from sqlalchemy.orm import joinedload
 from booking.domain.clock import range_bounds
 from booking.extensions import db
 from booking.models import AuditEntry, User
+from booking.models.audit import PATIENT, STAFF, SYSTEM
 
 
 def _plain(value: Any) -> Any:
@@ -103,10 +104,15 @@ def record(
     before: dict | None = None,
     after: dict | None = None,
     summary: str = "",
+    by_patient: bool = False,
 ) -> AuditEntry:
-    """Add an entry to the session; it commits (or rolls back) with the change itself."""
+    """Add an entry to the session; it commits (or rolls back) with the change itself.
+
+    Without an actor the change was the patient's own (online) or the server's.
+    """
     entry = AuditEntry(
         user_id=actor.id if actor else None,
+        actor_kind=STAFF if actor else PATIENT if by_patient else SYSTEM,
         action=action,
         subject_type=subject_type,
         subject_id=subject_id,

@@ -184,7 +184,7 @@ def create_booking(
         raise RedFlag(result)
     now = now or utcnow()
     token, salt = new_manage_token()
-    with command("booking.create" if actor else "", actor=actor, tracks=None) as change:
+    with command("booking.create", actor=actor, tracks=None, by_patient=actor is None) as change:
         if request.client_address and actor is None:
             booking_limits.new_online_booking(
                 request.client_address, request.email, request.phone, now
@@ -247,8 +247,14 @@ def cancel_booking(
     against the day's limit for that inbox.
     """
     now = now or utcnow()
-    action = "booking.cancel" if actor else ""
-    with command(action, booking, actor=actor, summary=reason[:300], lock=True) as change:
+    with command(
+        "booking.cancel",
+        booking,
+        actor=actor,
+        summary=reason[:300],
+        lock=True,
+        by_patient=actor is None,
+    ) as change:
         tell_patient = True
         if actor is None:
             check_patient_can_change(booking, now)
@@ -293,7 +299,7 @@ def reschedule_booking(
     """
     now = now or utcnow()
     by_patient = actor is None
-    with command("" if by_patient else "booking.move", booking, actor=actor, lock=True) as change:
+    with command("booking.move", booking, actor=actor, lock=True, by_patient=by_patient) as change:
         if by_patient:
             check_patient_can_change(booking, now)
             if client:

@@ -72,6 +72,8 @@ class Change:
     ignore: tuple[str, ...] = ()
     # Record the entry even when before equals after (a password set is news either way).
     always: bool = False
+    # No actor: the patient's own change online (True), or the server's (False).
+    by_patient: bool = False
     changed: bool = False
     _tracked: Any = None
     _emails: list[Callable[[], object]] = field(default_factory=list)
@@ -105,6 +107,7 @@ class Change:
                 before=before,
                 after=after,
                 summary=self.summary,
+                by_patient=self.by_patient,
             )
         for compose in self._emails:
             compose()
@@ -130,6 +133,7 @@ def command(
     ignore: tuple[str, ...] = (),
     always: bool = False,
     taken: str = TAKEN,
+    by_patient: bool = False,
 ) -> Iterator[Change]:
     """Run one state change, all or nothing, audited as `action` about `subject`.
 
@@ -155,6 +159,7 @@ def command(
                     only_changed=only_changed,
                     ignore=ignore,
                     always=always,
+                    by_patient=by_patient,
                 )
                 change.track(row)
                 if row is not None and hasattr(row, "__audited__"):

@@ -20,6 +20,7 @@ from booking.extensions import db
 from booking.forms.staff import StaffBookingForm
 from booking.models import Booking, Patient, Practitioner, Service
 from booking.models.base import utcnow
+from booking.services import record_access
 from booking.services.bookings import (
     MARKABLE,
     BookingRequest,
@@ -144,7 +145,9 @@ def patients():
 
 @bp.get("/bookings/<id:booking_id>")
 def booking(booking_id: int):
-    return jsonify(booking_detail(booking_or_404(booking_id)))
+    item = booking_or_404(booking_id)
+    record_access.opened_booking(current_user, item)
+    return jsonify(booking_detail(item))
 
 
 @bp.post("/bookings")

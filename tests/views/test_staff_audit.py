@@ -85,8 +85,10 @@ def test_reception_changes_appear_newest_first_with_only_changed_fields(
         reschedule_booking(booking, slot.start + timedelta(hours=1), actor=rita)
     auth.login("owner")
     page = client.get("/staff/audit?action=booking").get_data(as_text=True)
-    move, back, arrived = rows(page)
+    move, back, arrived, booked = rows(page)
     assert f"Rita Desk booking.move booking {reference[:4]}-{reference[4:]}" in move
+    # The patient's own booking online is there too, said to be theirs.
+    assert f"The patient, online booking.create booking {reference[:4]}-" in booked
     # Only the start and end moved: the reference, patient and status are not repeated.
     assert "Start:" in move and "End:" in move
     for unchanged in ("Reference:", "Patient:", "Status:", "Practitioner:"):

@@ -14,7 +14,7 @@ from booking.forms.staff import MoveForm, NoteForm, StaffBookingForm, StaffCance
 from booking.models import Booking, Patient, Practitioner
 from booking.models.base import utcnow
 from booking.models.booking import STATUS_ACTIONS
-from booking.services import availability
+from booking.services import availability, record_access
 from booking.services.audit import history
 from booking.services.bookings import (
     BookingRequest,
@@ -108,6 +108,7 @@ def new_booking():
 @bp.get("/bookings/<id:booking_id>")
 def booking(booking_id: int):
     item = booking_or_404(booking_id)
+    record_access.opened_booking(current_user, item)
     return render_template(
         "staff/booking.html",
         booking=item,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_login import current_user
 
 from booking.extensions import db
 from booking.models import Patient
 from booking.models.base import utcnow
 from booking.models.service import CONDITIONS
+from booking.services import record_access
 from booking.services.bookings import format_reference
 from booking.services.patients import bookings_for, course_for, find_patients
 from booking.views.staff import bp
@@ -25,6 +27,7 @@ def patients():
 @bp.get("/patients/<id:patient_id>")
 def patient(patient_id: int):
     record = db.get_or_404(Patient, patient_id)
+    record_access.opened(current_user, record.id)
     now = utcnow()
     bookings = bookings_for(record)
     return render_template(
@@ -35,4 +38,5 @@ def patient(patient_id: int):
         course=course_for(bookings, now),
         conditions=CONDITIONS,
         format_reference=format_reference,
+        looks=record_access.recent(record.id),
     )
