@@ -15,7 +15,7 @@ from booking.models.base import utcnow
 from booking.services import availability
 from booking.views.helpers import to_local
 from tests.conftest import NO_FLAGS, PATIENT
-from tests.database import fresh_database
+from tests.database import POSTGRES_URL, fresh_database
 from tests.net import free_port
 
 TRY_AGAIN = "We can't take bookings for a moment. Please try again in a minute"
@@ -221,3 +221,19 @@ def test_a_mistake_in_sql_is_still_an_error_not_an_outage(app):
     app.add_url_rule("/api/v1/broken", view_func=broken)
     with pytest.raises(Exception, match="no_such_table"):
         app.test_client().get("/api/v1/broken")
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a PostgreSQL server of the tests' own")
+def test_healthz_and_bookings_say_read_only_on_a_read_only_postgresql(
+    app, tmp_path, booking_payload
+):
+    body = booking_payload()
+    options = {"connect_args": {"options": "-c default_transaction_read_only=on"}}
+    replica = make_app(POSTGRES_URL, SQLALCHEMY_ENGINE_OPTIONS=options)
+    with running(replica, tmp_path) as client:
+        health = client.get("/healthz")
+        booking = client.post("/api/v1/bookings", json=body)
+    assert_unavailable(health)
+    assert health.get_json()["database"] == "read-only"
+    assert_unavailable(booking)
+    assert booking.get_json() == UNAVAILABLE
