@@ -48,7 +48,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             "sqlite:///" + os.path.join(app.instance_path, "booking.sqlite3")
         )
         app.config["SQLALCHEMY_DATABASE_URI"] = url
-    os.makedirs(app.instance_path, exist_ok=True)
+    from booking.files import private_folder
+
+    # The SQLite file, local config and emails written without SMTP live here.
+    private_folder(app.instance_path)
 
 
 def check_production(app: Flask) -> None:

@@ -11,6 +11,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 # Seconds to wait for SQLite's write lock before giving up.
 SQLITE_BUSY_TIMEOUT = 15
+# /healthz answers 503 (take this node out) when the disk holding the instance folder
+# or the SQLite file has less than this many MiB free, and waits this many seconds at
+# most for the database's write lock.
+HEALTH_MIN_FREE_MB = 200
+HEALTH_LOCK_TIMEOUT = 1
 # Production mode (BOOKING_PRODUCTION=1, set by booking.wsgi): strict secret, secure cookies.
 PRODUCTION = False
 # Staff sessions end after this long unused, and this long after signing in at the latest.

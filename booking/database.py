@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine
 
 from booking.extensions import db
+from booking.files import private_files
 
 
 def configure_engine(engine: Engine, busy_timeout: float) -> None:
@@ -21,11 +23,16 @@ def configure_engine(engine: Engine, busy_timeout: float) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
+    path = sqlite_file(engine.url)
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection, _record):
         if isinstance(dbapi_connection, sqlite3.Connection):
             dbapi_connection.isolation_level = None
+        if path:
+            # Before WAL mode is set: SQLite gives the -wal and -shm files the mode of
+            # the database file, so they are born private too.
+            private_files(path, path + "-wal", path + "-shm")
         cursor = dbapi_connection.cursor()
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -41,6 +48,18 @@ def configure_engine(engine: Engine, busy_timeout: float) -> None:
     def _begin(connection):
         immediate = connection.get_execution_options().get("sqlite_immediate")
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def sqlite_file(url: URL) -> str | None:
+    """The SQLite database's file path, or None (in memory, or not SQLite)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    database = url.database
+    if database.startswith("file:") and str(url.query.get("uri", "")).lower() in ("true", "1"):
+        database = database.removeprefix("file:").split("?", 1)[0]
+        if database in ("", ":memory:") or url.query.get("mode") == "memory":
+            return None
+    return os.path.abspath(database)
 
 
 def _lower(value):

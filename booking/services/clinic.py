@@ -43,13 +43,3 @@ def local(moment: datetime, settings: ClinicSettings) -> datetime:
 def change_deadline(booking: Booking) -> datetime:
     """The last moment a patient can cancel or move the booking online."""
     return booking.start_at - timedelta(hours=get_settings().cancellation_notice_hours)
-
-
-def database_answers() -> bool:
-    """Whether the database answers a trivial query (for /healthz)."""
-    try:
-        db.session.execute(db.text("SELECT 1")).scalar_one()
-    except Exception:  # noqa: BLE001  (any database failure means unhealthy)
-        db.session.rollback()
-        return False
-    return True

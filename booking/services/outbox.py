@@ -26,6 +26,7 @@ from flask import current_app
 from sqlalchemy import and_, func, or_, update
 
 from booking.extensions import db
+from booking.files import private_folder
 from booking.models import Booking, OutboxMessage
 from booking.models.base import utcnow
 from booking.models.outbox import (
@@ -214,8 +215,7 @@ def release(messages: list[Claimed]) -> None:
 
 def write_eml(message: Claimed) -> Path:
     """No SMTP server configured: the message as a file, for a developer to open."""
-    folder = Path(current_app.instance_path) / "outbox"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(Path(current_app.instance_path) / "outbox")
     path = folder / f"{message.id}-{message.kind}.eml"
     partial = path.with_suffix(".eml.partial")
     # Written whole then renamed, so a reader never sees half a message; private to

@@ -17,10 +17,12 @@ from flask import (
 )
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import exc
 from werkzeug.exceptions import HTTPException
 
 from booking.errors import ClinicError, RateLimited
 from booking.extensions import db
+from booking.services.health import outage
 
 MESSAGES = {
     400: "The request could not be understood.",
@@ -31,6 +33,7 @@ MESSAGES = {
     413: "The request was too large.",
     429: "Too many requests. Please wait a little and try again.",
     500: "Something went wrong on our side. Please try again, or call the clinic.",
+    503: "We can't take bookings for a moment. Please try again in a minute, or call the clinic.",
 }
 CODES = {
     400: "bad_request",
@@ -41,7 +44,10 @@ CODES = {
     413: "too_large",
     429: "rate_limited",
     500: "server_error",
+    503: "unavailable",
 }
+# Seconds a client is told to wait when the database is out (Retry-After).
+RETRY_AFTER = 60
 
 
 def wants_json() -> bool:
@@ -69,12 +75,12 @@ def unauthorized():
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
-def bare_response(status: int, code: str, message: str):
+def bare_response(status: int, code: str, message: str, title: str = "Something went wrong"):
     """The error without the page around it, for when the page itself cannot be built."""
     if wants_json():
         return jsonify(error={"code": code, "message": message}), status
     page = (
-        "<!doctype html><html lang=en><meta charset=utf-8><title>Something went wrong</title>"
+        f"<!doctype html><html lang=en><meta charset=utf-8><title>{title}</title>"
         f"<h1>{message}</h1></html>"
     )
     return page, status, {"Content-Type": "text/html; charset=utf-8"}
@@ -117,9 +123,33 @@ def handle_unexpected(error: Exception):
         return bare_response(500, "server_error", MESSAGES[500])
 
 
+def handle_database_error(error: exc.SQLAlchemyError):
+    """The database out (unreachable, locked, read-only, full): 503, try again in a minute.
+
+    Any other database error is a mistake in the code and stays one (500).
+    """
+    kind = outage(error)
+    if kind is None:
+        if current_app.testing:
+            raise error
+        return handle_unexpected(error)
+    current_app.logger.warning("Database %s on %s %s", kind, request.method, request.url_rule)
+    with contextlib.suppress(Exception):  # the database is what failed
+        db.session.rollback()
+    # The page around the message would ask the database for the clinic's phone.
+    response = make_response(
+        bare_response(503, CODES[503], MESSAGES[503], title="Please try again in a minute")
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(HTTPException, handle_http)
     app.register_error_handler(ClinicError, handle_clinic_error)
+    # On in tests too: an outage is an answer, not a crash.
+    app.register_error_handler(exc.DBAPIError, handle_database_error)
+    app.register_error_handler(exc.TimeoutError, handle_database_error)
     if not app.testing:
         app.register_error_handler(Exception, handle_unexpected)

@@ -24,7 +24,7 @@ from booking.errors import ClinicError, RateLimited
 from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
 from booking.models import Booking, Service
 from booking.models.base import utcnow
-from booking.services import availability
+from booking.services import availability, health
 from booking.services.bookings import (
     BookingRequest,
     RedFlag,
@@ -39,8 +39,9 @@ from booking.services.bookings import (
 )
 from booking.services.calendar import booking_calendar
 from booking.services.catalogue import offered_service, offered_services
-from booking.services.clinic import current_disclaimer, database_answers
+from booking.services.clinic import current_disclaimer
 from booking.services.links import absolute_url
+from booking.views.errors import RETRY_AFTER
 from booking.views.helpers import clinic, public_client, to_local
 from booking.views.params import ParamError, parse_date, parse_id, parse_start
 
@@ -127,10 +128,16 @@ def week_of_slots(service: Service, first: date, practitioner_id: int | None, **
 
 @bp.get("/healthz")
 def healthz():
-    """For load balancers: 200 when the database answers, 503 when it does not."""
-    if not database_answers():
-        return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "database": "ok"}
+    """For load balancers: 200 when bookings can be written, else 503 and what is wrong."""
+    report = health.check()
+    body = {
+        "status": "ok" if report.ok else "unavailable",
+        "database": report.database,
+        "disk": {"free_mb": report.free_mb, "low": report.low_disk},
+    }
+    if report.ok:
+        return body
+    return body, 503, {"Retry-After": str(RETRY_AFTER)}
 
 
 @bp.get("/")
