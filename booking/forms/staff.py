@@ -26,6 +26,9 @@ from booking.forms.public import (
     ScreeningQuestions,
     _strip,
     add_screening_questions,
+    email_field,
+    name_field,
+    phone_field,
 )
 
 
@@ -134,3 +137,17 @@ class VoidForm(FlaskForm):
             ]
             return False
         return ok
+
+
+class PatientDetailsForm(FlaskForm):
+    """Reception corrects a patient's name, email or phone."""
+
+    name = name_field()
+    email = email_field()
+    phone = phone_field()
+
+
+class MergeForm(FlaskForm):
+    """Fold another record (a duplicate) into this one."""
+
+    other = IdField("The record to merge into this one", validators=[InputRequired()])

@@ -19,6 +19,9 @@ class Patient(Base):
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254), index=True)
     phone: Mapped[str] = mapped_column(String(40))
+    # Made by an online booking whose details differ from a record on file with the same
+    # email: reception looks, then merges the two or says they are different people.
+    possible_duplicate: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

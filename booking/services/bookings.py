@@ -125,7 +125,19 @@ def _find_or_add_patient(name: str, email: str, phone: str, *, online: bool) -> 
     if patient is not None and online and not booking_limits.same_phone(patient.phone, phone):
         patient = None
     if patient is None:
-        patient = Patient(name=name, email=email, phone=phone)
+        # An online booking for an email on file, under another name or phone, is kept
+        # apart and marked for reception: it never changes the record on file.
+        on_file = (
+            online
+            and bool(email)
+            and db.session.execute(
+                db.select(Patient.id)
+                .where(or_(Patient.email == email, func.lower(Patient.email) == email))
+                .limit(1)
+            ).first()
+            is not None
+        )
+        patient = Patient(name=name, email=email, phone=phone, possible_duplicate=on_file)
         db.session.add(patient)
     elif not online:
         patient.phone = phone

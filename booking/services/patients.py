@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlalchemy.orm import joinedload
 
 from booking.domain.course import CourseSoFar, Visit, course_so_far
 from booking.domain.estimates import CoursePlan
 from booking.domain.text import one_line
+from booking.errors import ValidationError
 from booking.extensions import db
-from booking.models import Booking, Patient, Service
+from booking.models import AuditEntry, Booking, Patient, RecordAccess, Service, User
 from booking.models.booking import VOIDED_STATUSES
+from booking.services.commands import command
 
 
 def find_patients(query: str, limit: int = 20) -> list[Patient]:
@@ -64,3 +66,83 @@ def course_plans() -> dict[str, CoursePlan]:
 def course_for(bookings: list[Booking], now: datetime) -> tuple[CourseSoFar, ...]:
     visits = [Visit(b.service.condition, b.status, b.start_at) for b in bookings]
     return course_so_far(visits, course_plans(), now)
+
+
+def update_patient(patient: Patient, name: str, email: str, phone: str, *, actor: User) -> bool:
+    """Correct a patient's details (audited before and after); False if nothing changed."""
+    with command("patient.update", patient, actor=actor, only_changed=True) as change:
+        patient.name, patient.email, patient.phone = name.strip(), email.strip().lower(), phone
+    return change.changed
+
+
+def possible_duplicates(patient: Patient) -> list[Patient]:
+    """Other records with the same email, or the same phone number however typed."""
+    from booking.services.booking_limits import same_phone
+
+    email = patient.email.strip().lower()
+    digits = "".join(ch for ch in patient.phone if ch.isdigit())
+    conditions = []
+    if email:
+        conditions += [Patient.email == email, func.lower(Patient.email) == email]
+    if len(digits) >= 7:
+        conditions.append(Patient.phone.like("%" + "%".join(digits[-4:]) + "%"))
+    if not conditions:
+        return []
+    candidates = db.session.execute(
+        db.select(Patient).where(Patient.id != patient.id, or_(*conditions)).order_by(Patient.id)
+    ).scalars()
+    return [
+        other
+        for other in candidates
+        if (email and other.email.strip().lower() == email)
+        or same_phone(other.phone, patient.phone)
+    ]
+
+
+def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:
+    """Fold `other` into `survivor`: its bookings, looks and audit history move; it goes.
+
+    One command and one audit entry (on the survivor, naming the record merged in).
+    Returns how many bookings moved.
+    """
+    if survivor.id == other.id:
+        raise ValidationError.field("other", "Choose another record to merge into this one.")
+    summary = f"Merged patient #{other.id} ({other.name}) into #{survivor.id}"
+    with command("patient.merge", survivor, actor=actor, tracks=None, always=True) as change:
+        change.before = {
+            "merged_from": other.id,
+            "name": other.name,
+            "email": other.email,
+            "phone": other.phone,
+        }
+        change.after = {"merged_into": survivor.id}
+        change.summary = summary
+        moved = db.session.execute(
+            update(Booking).where(Booking.patient_id == other.id).values(patient_id=survivor.id)
+        ).rowcount
+        db.session.execute(
+            update(RecordAccess)
+            .where(RecordAccess.patient_id == other.id)
+            .values(patient_id=survivor.id)
+        )
+        db.session.execute(
+            update(AuditEntry)
+            .where(AuditEntry.subject_type == "patient", AuditEntry.subject_id == other.id)
+            .values(subject_id=survivor.id)
+        )
+        survivor.possible_duplicate = False
+        db.session.delete(other)
+    return moved
+
+
+def not_a_duplicate(patient: Patient, *, actor: User) -> None:
+    """Reception has checked: this record is a different person from the one on file."""
+    with command(
+        "patient.not_duplicate",
+        patient,
+        actor=actor,
+        tracks=None,
+        always=True,
+        summary=f"{patient.name} is not the same person as another record",
+    ):
+        patient.possible_duplicate = False

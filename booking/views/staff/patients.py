@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from booking.extensions import db
+from booking.forms.staff import MergeForm, PatientDetailsForm
 from booking.models import Patient
 from booking.models.base import utcnow
 from booking.models.service import CONDITIONS
 from booking.services import record_access
 from booking.services.bookings import format_reference
-from booking.services.patients import bookings_for, course_for, find_patients
+from booking.services.patients import (
+    bookings_for,
+    course_for,
+    find_patients,
+    merge_patients,
+    not_a_duplicate,
+    possible_duplicates,
+    update_patient,
+)
 from booking.views.staff import bp
 
 
@@ -39,4 +48,45 @@ def patient(patient_id: int):
         conditions=CONDITIONS,
         format_reference=format_reference,
         looks=record_access.recent(record.id),
+        duplicates=possible_duplicates(record),
+        merge_form=MergeForm(formdata=None),
     )
+
+
+@bp.route("/patients/<id:patient_id>/edit", methods=["GET", "POST"])
+def patient_edit(patient_id: int):
+    record = db.get_or_404(Patient, patient_id)
+    form = PatientDetailsForm(obj=record)
+    if form.validate_on_submit():
+        changed = update_patient(
+            record, form.name.data, form.email.data, form.phone.data, actor=current_user
+        )
+        flash("Details saved." if changed else "Nothing was changed.")
+        return redirect(url_for("staff.patient", patient_id=record.id))
+    status = 422 if form.errors else 200
+    return render_template("staff/patients/edit.html", patient=record, form=form), status
+
+
+@bp.post("/patients/<id:patient_id>/merge")
+def patient_merge(patient_id: int):
+    record = db.get_or_404(Patient, patient_id)
+    form = MergeForm()
+    duplicates = {other.id: other for other in possible_duplicates(record)}
+    if not form.validate_on_submit() or form.other.data not in duplicates:
+        flash("Choose one of the possible duplicates listed to merge.")
+        return redirect(url_for("staff.patient", patient_id=record.id))
+    other = duplicates[form.other.data]
+    name = other.name
+    moved = merge_patients(record, other, actor=current_user)
+    flash(
+        f"Merged {name}'s record into this one: {moved} booking{'s' if moved != 1 else ''} moved."
+    )
+    return redirect(url_for("staff.patient", patient_id=record.id))
+
+
+@bp.post("/patients/<id:patient_id>/not-duplicate")
+def patient_not_duplicate(patient_id: int):
+    record = db.get_or_404(Patient, patient_id)
+    not_a_duplicate(record, actor=current_user)
+    flash("Marked as a different person: the warning is gone.")
+    return redirect(url_for("staff.patient", patient_id=record.id))
