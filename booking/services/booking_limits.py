@@ -11,10 +11,7 @@ values (`ClinicSettings`); staff are never limited (their views pass no client).
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
-
-from sqlalchemy import func
 
 from booking.domain.statuses import BOOKED
 from booking.errors import RateLimited
@@ -22,18 +19,9 @@ from booking.extensions import db
 from booking.models import Booking, ClinicSettings, Patient
 from booking.services import limits
 from booking.services.clinic import get_settings
+from booking.services.patients import same_contact
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-
-
-def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone or "")
-
-
-def same_phone(first: str, second: str) -> bool:
-    """The same number however typed: every digit, or one with a country code in front."""
-    a, b = sorted((_digits(first), _digits(second)), key=len)
-    return len(a) >= 7 and b.endswith(a)
 
 
 def new_online_booking(client: str, email: str, phone: str, now: datetime) -> None:
@@ -107,14 +95,8 @@ def _check_upcoming(email: str, phone: str, now: datetime, settings: ClinicSetti
 
 def upcoming_online(email: str, phone: str, now: datetime) -> list[datetime]:
     """Start times of the still-booked future online bookings for this email or phone."""
-    digits = _digits(phone)
-    wanted = email.strip().lower()
-    matches = [Patient.email == wanted, func.lower(Patient.email) == wanted] if email else []
-    if len(digits) >= 6:
-        # Narrowed in SQL by the last four digits (whatever is typed between them),
-        # then compared on every digit.
-        matches.append(Patient.phone.like("%" + "%".join(digits[-4:]) + "%"))
-    if not matches:
+    narrowed, matches = same_contact(email, phone)
+    if narrowed is None:
         return []
     rows = db.session.execute(
         db.select(Booking.start_at, Patient.email, Patient.phone)
@@ -123,12 +105,7 @@ def upcoming_online(email: str, phone: str, now: datetime) -> list[datetime]:
             Booking.start_at > now,
             Booking.status == BOOKED,
             Booking.source == "online",
-            db.or_(*matches),
+            narrowed,
         )
     )
-    return [
-        start
-        for start, their_email, their_phone in rows
-        if (wanted and their_email.lower() == wanted)
-        or (len(digits) >= 6 and same_phone(their_phone, digits))
-    ]
+    return [start for start, their_email, their_phone in rows if matches(their_email, their_phone)]

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_
-
 from booking.domain import screening
 from booking.domain.statuses import (
     ARRIVED,
@@ -28,6 +26,7 @@ from booking.services import booking_limits, emails
 from booking.services.availability import slots_at
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
+from booking.services.patients import email_is, same_phone
 from booking.services.tokens import hash_token, new_manage_token
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -110,34 +109,27 @@ def _find_or_add_patient(name: str, email: str, phone: str, *, online: bool) -> 
     phone number; an anonymous booking never changes a stored patient's details, so one
     with another phone number makes a new record for staff to look at.
     """
-    patient = None
-    # Emails are kept in lower case, so they match on any engine and in any database
-    # locale; names are compared here, in Python, for the same reason.
+    # Names are compared here, in Python, so they match in any database locale.
     email = email.strip().lower()
-    if email:
-        same_email = db.session.execute(
-            db.select(Patient)
-            .where(or_(Patient.email == email, func.lower(Patient.email) == email))
-            .order_by(Patient.id)
-        ).scalars()
-        wanted = name.strip().casefold()
-        patient = next((p for p in same_email if p.name.strip().casefold() == wanted), None)
-    if patient is not None and online and not booking_limits.same_phone(patient.phone, phone):
+    on_file = (
+        list(
+            db.session.execute(
+                db.select(Patient).where(email_is(email)).order_by(Patient.id)
+            ).scalars()
+        )
+        if email
+        else []
+    )
+    wanted = name.strip().casefold()
+    patient = next((p for p in on_file if p.name.strip().casefold() == wanted), None)
+    if patient is not None and online and not same_phone(patient.phone, phone):
         patient = None
     if patient is None:
         # An online booking for an email on file, under another name or phone, is kept
         # apart and marked for reception: it never changes the record on file.
-        on_file = (
-            online
-            and bool(email)
-            and db.session.execute(
-                db.select(Patient.id)
-                .where(or_(Patient.email == email, func.lower(Patient.email) == email))
-                .limit(1)
-            ).first()
-            is not None
+        patient = Patient(
+            name=name, email=email, phone=phone, possible_duplicate=online and bool(on_file)
         )
-        patient = Patient(name=name, email=email, phone=phone, possible_duplicate=on_file)
         db.session.add(patient)
     elif not online:
         patient.phone = phone

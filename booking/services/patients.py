@@ -17,6 +17,44 @@ from booking.models.booking import VOIDED_STATUSES
 from booking.services.commands import command
 
 
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone or "" if ch.isdigit())
+
+
+def same_phone(first: str, second: str) -> bool:
+    """The same number however typed: every digit, or one with a country code in front."""
+    a, b = sorted((_digits(first), _digits(second)), key=len)
+    return len(a) >= 7 and b.endswith(a)
+
+
+def email_is(email: str):
+    """SQL: the patient's email is this one. The app stores emails in lower case (so they
+    match on any engine and in any database locale); lower() still finds older rows."""
+    email = email.strip().lower()
+    return or_(Patient.email == email, func.lower(Patient.email) == email)
+
+
+def same_contact(email: str, phone: str):
+    """SQL that narrows to patients with this email or phone, and the exact test in Python.
+
+    The phone is narrowed by its last four digits, whatever is typed between them, then
+    compared on every digit (`same_phone`). Returns (None, ...) when there is nothing
+    to match on.
+    """
+    email = email.strip().lower()
+    digits = _digits(phone)
+    conditions = [email_is(email)] if email else []
+    if len(digits) >= 7:
+        conditions.append(Patient.phone.like("%" + "%".join(digits[-4:]) + "%"))
+
+    def matches(their_email: str, their_phone: str) -> bool:
+        return bool(email and their_email.strip().lower() == email) or same_phone(
+            their_phone, phone
+        )
+
+    return (or_(*conditions) if conditions else None), matches
+
+
 def find_patients(query: str, limit: int = 20) -> list[Patient]:
     """Patients whose name, email or phone contains the query (phone digits only)."""
     # Nothing typed holds control characters (and PostgreSQL cannot even compare a NUL).
@@ -77,26 +115,13 @@ def update_patient(patient: Patient, name: str, email: str, phone: str, *, actor
 
 def possible_duplicates(patient: Patient) -> list[Patient]:
     """Other records with the same email, or the same phone number however typed."""
-    from booking.services.booking_limits import same_phone
-
-    email = patient.email.strip().lower()
-    digits = "".join(ch for ch in patient.phone if ch.isdigit())
-    conditions = []
-    if email:
-        conditions += [Patient.email == email, func.lower(Patient.email) == email]
-    if len(digits) >= 7:
-        conditions.append(Patient.phone.like("%" + "%".join(digits[-4:]) + "%"))
-    if not conditions:
+    narrowed, matches = same_contact(patient.email, patient.phone)
+    if narrowed is None:
         return []
     candidates = db.session.execute(
-        db.select(Patient).where(Patient.id != patient.id, or_(*conditions)).order_by(Patient.id)
+        db.select(Patient).where(Patient.id != patient.id, narrowed).order_by(Patient.id)
     ).scalars()
-    return [
-        other
-        for other in candidates
-        if (email and other.email.strip().lower() == email)
-        or same_phone(other.phone, patient.phone)
-    ]
+    return [other for other in candidates if matches(other.email, other.phone)]
 
 
 def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:

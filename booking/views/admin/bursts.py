@@ -7,7 +7,6 @@ from flask import render_template
 from booking.models.base import utcnow
 from booking.services import bursts as burst_service
 from booking.views.admin import bp
-from booking.views.helpers import to_local
 
 
 @bp.get("/bursts")
@@ -19,5 +18,4 @@ def bursts():
         bursts=found,
         size=burst_service.BURST_SIZE,
         days=burst_service.WINDOW.days,
-        since=lambda burst: to_local(burst.first_at).date(),
     )
