@@ -13,6 +13,11 @@ from booking.views.helpers import to_local
 from tests.audit import changes
 
 
+def option_tag(page: str, value: str) -> str:
+    """The whole <option> tag for a consultation, whatever order its attributes are in."""
+    return re.search(rf'<option[^>]*value="{value}"[^>]*>', page).group(0)
+
+
 def only_booking(app):
     with app.app_context():
         return db.session.execute(db.select(Booking)).scalar_one()
@@ -71,15 +76,19 @@ def test_reception_books_a_phone_patient_inside_the_minimum_notice(app, client, 
 
         now = to_local(utcnow())
     # Tomorrow is inside no notice window, but an hour from now is inside the 2-hour one;
-    # take the first free calendar cell of today or tomorrow.
-    for day in (now.date(), now.date() + timedelta(days=1), now.date() + timedelta(days=2)):
-        page = client.get(f"/staff/?date={day}").get_data(as_text=True)
-        links = re.findall(r'href="(/staff/bookings/new\?[^"]+)"', page)
-        if links:
+    # take the first free calendar cell of today or the next days where a 45-minute
+    # follow-up fits (late in the day the first free cell may be too short).
+    url = None
+    for days in range(4):
+        page = client.get(f"/staff/?date={now.date() + timedelta(days=days)}")
+        for link in re.findall(r'href="(/staff/bookings/new\?[^"]+)"', page.get_data(as_text=True)):
+            form = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
+            if "disabled" not in option_tag(form, "neck-follow-up"):
+                url = link.replace("&amp;", "&")
+                break
+        if url:
             break
-    assert links
-    url = links[0].replace("&amp;", "&")
-    form = client.get(url).get_data(as_text=True)
+    assert url
     assert "Read this to the patient" in form
     response = client.post(
         url,
@@ -139,6 +148,42 @@ def new_url(slot):
 
     query = urlencode({"start": slot.start.isoformat(), "practitioner": slot.practitioner_id})
     return f"/staff/bookings/new?{query}"
+
+
+def test_the_form_offers_only_consultations_that_fit_at_that_time(
+    app, client, auth, clinic, free_slot
+):
+    """Near the end of the day a 60-minute first visit no longer fits, a 45-minute one does."""
+    with app.app_context():
+        from booking.models import Service
+        from booking.services import availability
+
+        follow_up = db.session.execute(
+            db.select(Service).filter_by(slug="neck-follow-up")
+        ).scalar_one()
+        day = to_local(free_slot(practitioner_id=clinic.practitioner.id).start).date()
+        last = availability.free_slots(follow_up, day, day, practitioner_id=clinic.practitioner.id)[
+            -1
+        ]
+    auth.login()
+    page = client.get(new_url(last)).get_data(as_text=True)
+    assert "selected" in option_tag(page, "neck-follow-up")
+    assert "disabled" not in option_tag(page, "neck-follow-up")
+    assert "disabled" in option_tag(page, "neck-initial")
+    assert "does not fit at" in page
+    response = client.post(new_url(last), data=staff_form(service="neck-initial"))
+    assert response.status_code == 422
+    assert "not available to book" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Booking.id))).scalar() == 0
+
+    too_late = type(last)(last.start + timedelta(minutes=30), last.end, last.practitioner_id)
+    page = client.get(new_url(too_late)).get_data(as_text=True)
+    assert "No consultation fits at" in page
+    assert (
+        client.post(new_url(too_late), data=staff_form(service="neck-follow-up")).status_code == 422
+    )
+    assert client.post(new_url(last), data=staff_form(service="neck-follow-up")).status_code == 302
 
 
 def test_reception_cannot_overlap_another_booking(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields import SelectChoice
 
 from booking.domain import screening
 from booking.errors import ClinicError
@@ -38,6 +39,17 @@ def booking_or_404(booking_id: int) -> Booking:
     return db.get_or_404(Booking, booking_id)
 
 
+def fitting_services(services, start, practitioner) -> list:
+    """The consultations that fit at `start`: free for long enough, buffer included."""
+    return [
+        service
+        for service in services
+        if availability.slots_at(
+            service, start, practitioner_id=practitioner.id, enforce_notice=False
+        )
+    ]
+
+
 @bp.route("/bookings/new", methods=["GET", "POST"])
 def new_booking():
     try:
@@ -51,10 +63,22 @@ def new_booking():
         flash("Choose a free time in the calendar first.")
         return redirect(url_for("staff.day"))
     services = [s for s in practitioner.services if s.active]
+    fitting = fitting_services(services, start, practitioner)
     form = StaffBookingForm()
-    form.service.choices = [(s.slug, f"{s.name} ({s.duration_minutes} min)") for s in services]
+    form.service.choices = [
+        SelectChoice(s.slug, f"{s.name} ({s.duration_minutes} min)")
+        if s in fitting
+        else SelectChoice(
+            s.slug,
+            f"{s.name} ({s.duration_minutes} min), does not fit at {clock(start)}",
+            {"disabled": True},
+        )
+        for s in services
+    ]
     if not form.service.data and request.args.get("service"):
         form.service.data = request.args.get("service")
+    if not form.service.data and fitting:
+        form.service.data = fitting[0].slug
     query = request.args.get("q", "")
     matches = find_patients(query) if query else []
     chosen_patient = db.session.get(Patient, form.patient_id.data) if form.patient_id.data else None
@@ -67,6 +91,7 @@ def new_booking():
         "query": query,
         "matches": matches,
         "disclaimer": current_disclaimer(),
+        "nothing_fits": not fitting,
     }
     if not form.validate_on_submit():
         return render_template("staff/new_booking.html", **context), 422 if form.errors else 200
