@@ -24,3 +24,13 @@ def fresh_database(app) -> None:
         db.drop_all()
     db.create_all()
     seed_demo()
+
+
+def every_stored_value(app) -> str:
+    """Every value in every table, as text: what a copy of the database would give."""
+    with app.app_context():
+        values = []
+        for table in db.metadata.sorted_tables:
+            for row in db.session.execute(db.select(table)):
+                values.extend(str(value) for value in row)
+        return "\n".join(values)

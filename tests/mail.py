@@ -118,3 +118,20 @@ class MailServer:
 
     def refuse(self, address: str) -> None:
         self.handler.refuse.add(address)
+
+    def accept(self, address: str) -> None:
+        self.handler.refuse.discard(address)
+
+
+def rendered(kind: str) -> str:
+    """The one queued `kind` email as the outbox would send it now (call in an app context).
+
+    For tests that read an email without delivering it; the row itself holds no body.
+    """
+    from booking.extensions import db
+    from booking.models import OutboxMessage
+    from booking.models.base import utcnow
+    from booking.services.emails import render
+
+    row = db.session.execute(db.select(OutboxMessage).filter_by(kind=kind)).scalar_one()
+    return render(row, utcnow()).message

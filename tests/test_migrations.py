@@ -191,3 +191,35 @@ def booking_request():
     return BookingRequest(
         service, slot.start, slot.practitioner_id, "Ann Lee", "ann@x.org", "207 555 0100", answers
     )
+
+
+def test_queued_emails_lose_their_stored_bodies_and_still_go(empty_app, tmp_path):
+    """Rows written whole before the outbox kept facts: the link goes, the email still goes."""
+    from booking.services import outbox
+
+    upgrade()
+    seed_demo()
+    create_booking(booking_request())
+    db.session.remove()
+    downgrade(revision="7883122fd3fb")
+    with db.engine.begin() as connection:
+        # As an older version left them: waiting, each body holding a manage link.
+        connection.execute(
+            text(
+                "UPDATE outbox_message SET status = 'pending', "
+                "message = 'To: ann@x.org\r\n\r\nhttps://clinic.example/manage/SECRET-LINK'"
+            )
+        )
+    upgrade()
+    columns = {c["name"] for c in inspect(db.engine).get_columns("outbox_message")}
+    assert "message" not in columns and "facts" in columns
+    with db.engine.connect() as connection:
+        rows = connection.execute(text("SELECT status, facts FROM outbox_message")).all()
+        assert rows and all(status == "pending" for status, _facts in rows)
+        dump = connection.execute(text("SELECT * FROM outbox_message")).all()
+        assert "SECRET-LINK" not in repr(dump)
+    g.pop("clinic", None)
+    empty_app.config["SMTP_HOST"] = ""  # to .eml files, here in the test's own folder
+    empty_app.instance_path = str(tmp_path)
+    report = outbox.send_due()
+    assert report.sent == len(rows)

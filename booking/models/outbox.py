@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.models.base import Base, UTCDateTime, one_of, utcnow
@@ -28,7 +28,13 @@ STATUSES = (PENDING, SENDING, SENT, FAILED, SUPERSEDED)
 
 
 class OutboxMessage(Base):
-    """One email, stored whole (RFC 5322) so a retry sends exactly the same message."""
+    """One email, stored as what it says rather than as the message itself.
+
+    The row holds the kind, the booking and the facts that must not change (the time a
+    booking moved from, who cancelled it); the body, with the patient's manage link, is
+    rendered only when it is sent, so no pending or failed row holds a working link. The
+    Message-ID and the Date are fixed here, so every attempt is recognisably one email.
+    """
 
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -46,8 +52,8 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(250))
-    # The whole message; emptied once sent, since it holds the patient's manage link.
-    message: Mapped[str] = mapped_column(Text)
+    # What the email says that cannot be read from the booking later, as JSON values.
+    facts: Mapped[dict] = mapped_column(JSON, default=dict)
     # The same email is never queued twice, e.g. "confirmation:<booking id>:<sequence>".
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     status: Mapped[str] = mapped_column(String(12), default=PENDING)

@@ -145,7 +145,8 @@ def _new_booking(
         if request.patient_id
         else _find_or_add_patient(request.name, request.email, request.phone, online=actor is None)
     )
-    if patient is None:
+    if patient is None or patient.erased_at is not None:
+        # An erased record holds no one to book for: reception enters the details anew.
         raise BookingError("That patient record no longer exists.", {"patient": "Unknown"})
     return Booking(
         reference=new_reference(),
@@ -210,7 +211,7 @@ def create_booking(
         change.subject = booking
         change.track(booking)
         change.summary = f"{request.source} booking {booking.reference}"
-        change.send(emails.booking_created, booking, token=token, now=now, by_patient=actor is None)
+        change.send(emails.booking_created, booking, now=now, by_patient=actor is None)
     return booking, token
 
 

@@ -1,14 +1,18 @@
 """What patients and the clinic are told about a booking, as emails queued in the outbox.
 
-Each message is built whole when the booking changes and written in the same
-transaction as the change, so a booking and its emails commit or roll back together.
-booking.services.outbox delivers them later; nothing here talks to a mail server.
+Each email is queued when the booking changes, in the same transaction as the change,
+so a booking and its emails commit or roll back together. The row keeps what the email
+is about (kind, booking, the facts that cannot be read from the booking later); `render`
+builds the message itself, manage link included, only when booking.services.outbox
+sends it, so a copy of the database holds no working link. Nothing here talks to a
+mail server.
 """
 
 from __future__ import annotations
 
 import email.policy
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -52,15 +56,23 @@ def mail_from(settings: ClinicSettings) -> str:
     return current_app.config.get("MAIL_FROM") or settings.email or "booking@localhost"
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """A message ready for the server: who it goes to and the whole text (RFC 5322)."""
+
+    recipient: str
+    message: str
+
+
 def _compose(
-    kind: str,
+    row: OutboxMessage,
     context: dict,
     to: Address,
     settings: ClinicSettings,
     ics: bytes,
     method: str,
-    now: datetime,
 ) -> EmailMessage:
+    kind = row.kind
     sender = mail_from(settings)
     message = EmailMessage()
     message["From"] = Address(display_name=one_line(settings.name), addr_spec=sender)
@@ -69,13 +81,11 @@ def _compose(
         message["Reply-To"] = Address(
             display_name=one_line(settings.name), addr_spec=settings.email
         )
-    # Names are checked as they are typed; older rows may still hold a line break.
-    subject = render_template("email/subject.txt", kind=kind, **context)
-    message["Subject"] = one_line(subject).strip()
-    message["Date"] = format_datetime(now)
-    # Set once here, so a retry re-sends the very same message and mail clients can
-    # recognise a duplicate should one ever slip through.
-    message["Message-ID"] = make_msgid(idstring=kind, domain=sender.rpartition("@")[2])
+    message["Subject"] = _subject(kind, context["booking"])
+    message["Date"] = format_datetime(row.created_at)
+    # Fixed when the email was queued, so every attempt is the same email and mail
+    # clients can recognise a duplicate should one ever slip through.
+    message["Message-ID"] = row.message_id
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(render_template(f"email/{kind}.txt", **context))
     message.add_alternative(render_template(f"email/{kind}.html", **context), subtype="html")
@@ -88,23 +98,41 @@ def _compose(
     return message
 
 
+def _subject(kind: str, booking: Booking) -> str:
+    # Names are checked as they are typed; older rows may still hold a line break.
+    subject = render_template(
+        "email/subject.txt",
+        kind=kind,
+        booking=booking,
+        reference=format_reference(booking.reference),
+    )
+    return one_line(subject).strip()
+
+
 def _queue(
-    message: EmailMessage, *, kind: str, booking: Booking, key: str, now: datetime
+    kind: str,
+    booking: Booking,
+    *,
+    recipient: str,
+    key: str,
+    now: datetime,
+    facts: dict | None = None,
 ) -> OutboxMessage | None:
-    """Add the message to the outbox unless the same email is queued already."""
+    """Add the email to the outbox unless the same email is queued already."""
     exists = db.session.execute(
         db.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
     ).first()
     if exists:
         return None
+    sender = mail_from(get_settings())
     row = OutboxMessage(
         kind=kind,
         booking_id=booking.id,
         booking_sequence=booking.sequence,
-        recipient=message["To"].addresses[0].addr_spec,
-        subject=str(message["Subject"])[:300],
-        message_id=str(message["Message-ID"]),
-        message=message.as_string(policy=email.policy.SMTP),
+        recipient=recipient,
+        subject=_subject(kind, booking)[:300],
+        message_id=make_msgid(idstring=kind, domain=sender.rpartition("@")[2]),
+        facts=facts or {},
         dedupe_key=key,
         created_at=now,
         next_attempt_at=now,
@@ -128,19 +156,52 @@ def _can_email(address: str) -> bool:
 
 
 def _patient_email(
-    kind: str,
-    booking: Booking,
-    *,
-    key: str,
-    now: datetime,
-    token: str | None = None,
-    **extra,
+    kind: str, booking: Booking, *, key: str, now: datetime, **facts
 ) -> OutboxMessage | None:
     patient = booking.patient
     if not _can_email(patient.email):
         return None
+    return _queue(kind, booking, recipient=patient.email, key=key, now=now, facts=facts)
+
+
+def _clinic_email(kind: str, booking: Booking, *, key: str, now: datetime) -> None:
     settings = get_settings()
-    token = token or manage_token(booking)
+    if not _can_email(settings.email):
+        return
+    _queue(kind, booking, recipient=settings.email, key=key, now=now)
+
+
+def render(row: OutboxMessage, now: datetime) -> Rendered | None:
+    """The whole message for a queued email, or None when there is no one to send it to.
+
+    Read from the booking as it is now (a patient email whose booking changed since is
+    superseded before it gets here) and from the row's facts; the manage link is
+    derived again from the booking's salt, never read from storage.
+    """
+    booking = db.session.get(Booking, row.booking_id)
+    facts = dict(row.facts or {})
+    if facts.get("previous_start"):
+        facts["previous_start"] = datetime.fromisoformat(facts["previous_start"])
+    if row.kind in PATIENT_METHODS:
+        message = _patient_message(row, booking, facts, now)
+    else:
+        message = _clinic_message(row, booking)
+    if message is None:
+        return None
+    return Rendered(
+        message["To"].addresses[0].addr_spec, message.as_string(policy=email.policy.SMTP)
+    )
+
+
+def _patient_message(
+    row: OutboxMessage, booking: Booking, facts: dict, now: datetime
+) -> EmailMessage | None:
+    patient = booking.patient
+    # The address on file now: a corrected one is used, an erased one sends nothing.
+    if not _can_email(patient.email):
+        return None
+    settings = get_settings()
+    token = manage_token(booking)
     manage_url = absolute_url("public.manage", token=token) if token else None
     context = {
         "booking": booking,
@@ -153,22 +214,23 @@ def _patient_email(
         ),
         "disclaimer": current_disclaimer(),
         "deadline": change_deadline(booking),
-        **extra,
+        "previous_start": None,
+        "by_clinic": False,
+        **facts,
     }
     context["can_change_online"] = booking.status == BOOKED and now < context["deadline"]
-    method = PATIENT_METHODS[kind]
+    method = PATIENT_METHODS[row.kind]
     ics = calendar.booking_calendar(
         booking, settings, manage_url=manage_url, method=method, organizer=mail_from(settings)
     )
     to = Address(display_name=one_line(patient.name), addr_spec=patient.email)
-    message = _compose(kind, context, to, settings, ics, method, now)
-    return _queue(message, kind=kind, booking=booking, key=key, now=now)
+    return _compose(row, context, to, settings, ics, method)
 
 
-def _clinic_email(kind: str, booking: Booking, *, key: str, now: datetime) -> None:
+def _clinic_message(row: OutboxMessage, booking: Booking) -> EmailMessage | None:
     settings = get_settings()
     if not _can_email(settings.email):
-        return
+        return None
     context = {
         "booking": booking,
         "settings": settings,
@@ -178,18 +240,13 @@ def _clinic_email(kind: str, booking: Booking, *, key: str, now: datetime) -> No
     # A file to import, not an invitation: the clinic is the organiser, not a guest.
     ics = calendar.booking_calendar(booking, settings, manage_url=None, method=calendar.PUBLISH)
     to = Address(display_name=one_line(settings.name), addr_spec=settings.email)
-    message = _compose(kind, context, to, settings, ics, calendar.PUBLISH, now)
-    _queue(message, kind=kind, booking=booking, key=key, now=now)
+    return _compose(row, context, to, settings, ics, calendar.PUBLISH)
 
 
-def booking_created(booking: Booking, *, token: str, now: datetime, by_patient: bool) -> None:
+def booking_created(booking: Booking, *, now: datetime, by_patient: bool) -> None:
     """Confirmation to the patient; a notice to the clinic when the patient booked online."""
     _patient_email(
-        CONFIRMATION,
-        booking,
-        key=f"{CONFIRMATION}:{booking.id}:{booking.sequence}",
-        now=now,
-        token=token,
+        CONFIRMATION, booking, key=f"{CONFIRMATION}:{booking.id}:{booking.sequence}", now=now
     )
     if by_patient:
         _clinic_email(CLINIC_BOOKING, booking, key=f"{CLINIC_BOOKING}:{booking.id}", now=now)
@@ -202,7 +259,7 @@ def booking_moved(booking: Booking, *, previous_start: datetime, now: datetime) 
         booking,
         key=f"{RESCHEDULE}:{booking.id}:{booking.sequence}",
         now=now,
-        previous_start=previous_start,
+        previous_start=previous_start.isoformat(),
     )
 
 

@@ -1,13 +1,16 @@
-"""Deliver the outbox: claim due messages, send them over SMTP (or to .eml files), retry.
+"""Deliver the outbox: claim due messages, render and send them over SMTP (or to .eml
+files), retry.
 
 Delivery never runs inside a booking's transaction, so a slow or failing mail server
 cannot hold up or undo a booking. Each run claims a few due messages at a time with a
 lease (a conditional UPDATE whose row count says who won), so two runs at once never
 take the same message; a message is marked sent in its own commit straight after the
-server accepts it. A run that dies mid-send leaves its claim to expire, and the
-message is tried again then: the only window in which a message could go twice, and
-it goes with the same Message-ID. Failures wait 1, 2, 4 ... minutes (at most 6 hours)
-and the message is given up after OUTBOX_MAX_ATTEMPTS, staying in the table as failed.
+server accepts it. Each message is rendered (manage link and all) only after it is
+claimed and lives in memory until sent, so no row ever holds it. A run that dies
+mid-send leaves its claim to expire, and the message is tried again then: the only
+window in which a message could go twice, and it goes with the same Message-ID.
+Failures wait 1, 2, 4 ... minutes (at most 6 hours) and the message is given up after
+OUTBOX_MAX_ATTEMPTS, staying in the table as failed.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import os
 import secrets
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.parser import HeaderParser
 from email.utils import parseaddr
@@ -38,6 +41,7 @@ from booking.models.outbox import (
     SENT,
     SUPERSEDED,
 )
+from booking.services import emails
 from booking.services.commands import command
 
 MAX_BACKOFF_MINUTES = 6 * 60
@@ -45,12 +49,14 @@ MAX_BACKOFF_MINUTES = 6 * 60
 
 @dataclass(frozen=True)
 class Claimed:
+    """A message this run holds; `recipient` and `message` are filled in by `prepare`."""
+
     id: int
     kind: str
-    recipient: str
-    message: str
     attempts: int
     claim_token: str
+    recipient: str = ""
+    message: str = ""
 
 
 @dataclass
@@ -135,7 +141,7 @@ def claim(now: datetime, size: int, report: Report) -> list[Claimed]:
         for row in due_candidates(now, size):
             stale = is_stale(row.kind, row.booking_sequence, row.sequence, row.start_at, now)
             values = (
-                {"status": SUPERSEDED, "claimed_until": None, "claim_token": None, "message": ""}
+                {"status": SUPERSEDED, "claimed_until": None, "claim_token": None}
                 if stale
                 else {"status": SENDING, "claimed_until": now + lease, "claim_token": token}
             )
@@ -153,15 +159,9 @@ def claim(now: datetime, size: int, report: Report) -> list[Claimed]:
                 else:
                     won.append(row.id)
         claimed = [
-            Claimed(r.id, r.kind, r.recipient, r.message, r.attempts, token)
+            Claimed(r.id, r.kind, r.attempts, token)
             for r in db.session.execute(
-                db.select(
-                    OutboxMessage.id,
-                    OutboxMessage.kind,
-                    OutboxMessage.recipient,
-                    OutboxMessage.message,
-                    OutboxMessage.attempts,
-                )
+                db.select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.attempts)
                 .where(OutboxMessage.id.in_(won))
                 .order_by(OutboxMessage.id)
             ).all()
@@ -185,9 +185,35 @@ def _finish(claimed: Claimed, **values) -> None:
 
 
 def mark_sent(message: Claimed, now: datetime, report: Report) -> None:
-    # The body holds the patient's manage link: once delivered, it is not kept.
-    _finish(message, status=SENT, sent_at=now, message="", last_error="")
+    # The address it actually went to: a patient's corrected email, say.
+    _finish(message, status=SENT, sent_at=now, recipient=message.recipient, last_error="")
     report.sent += 1
+
+
+def prepare(batch: list[Claimed], now: datetime, report: Report) -> list[Claimed]:
+    """Render each claimed message; one with no one left to send to is superseded.
+
+    A message that cannot be rendered (its booking's data broken, say) counts a failed
+    attempt against itself, so it cannot hold up the queue.
+    """
+    ready = []
+    for claimed in batch:
+        try:
+            rendered = emails.render(db.session.get(OutboxMessage, claimed.id), now)
+        except Exception as error:  # noqa: BLE001
+            db.session.rollback()
+            current_app.logger.warning(
+                "Outbox: message %s cannot be rendered (%s).", claimed.id, describe(error)
+            )
+            defer(claimed, error, now, report)
+            continue
+        if rendered is None:
+            _finish(claimed, status=SUPERSEDED)
+            report.superseded += 1
+            continue
+        ready.append(replace(claimed, recipient=rendered.recipient, message=rendered.message))
+    db.session.rollback()  # end the read: nothing of the message stays in the session
+    return ready
 
 
 def defer(message: Claimed, error: BaseException, now: datetime, report: Report) -> None:
@@ -265,6 +291,9 @@ def envelope_sender(message: str) -> str:
 
 def deliver(batch: list[Claimed], now: datetime, report: Report) -> bool:
     """Send a claimed batch; False when the server could not be reached (stop the run)."""
+    batch = prepare(batch, now, report)
+    if not batch:
+        return True
     if not current_app.config["SMTP_HOST"]:
         write_batch(batch, now, report)
         return True

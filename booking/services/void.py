@@ -122,7 +122,7 @@ def void_bookings(
         held = db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.booking_id.in_(wanted), OutboxMessage.status == PENDING)
-            .values(status=SUPERSEDED, message="")
+            .values(status=SUPERSEDED)
         ).rowcount
         change.after = {"bookings": {b.reference: ENTERED_IN_ERROR for b in bookings}}
         change.summary = (

@@ -16,6 +16,7 @@ from booking.models.base import utcnow
 from booking.services import availability, emails, outbox
 from booking.views.helpers import to_local
 from tests.conftest import CLINIC_EMAIL
+from tests.database import every_stored_value
 from tests.mail import MailServer, free_port
 
 ANN = "ann@example.com"
@@ -212,18 +213,74 @@ def test_an_email_overtaken_by_a_newer_one_before_it_went_is_not_sent(
     assert (report.sent, report.superseded) == (2, 1)
     (skipped,) = rows(app, status="superseded")
     assert skipped.kind == "confirmation"
-    assert skipped.message == ""
 
 
-def test_sent_messages_no_longer_hold_the_manage_link(app, mail_server, make_booking):
+def test_no_outbox_row_holds_a_working_link_pending_failed_or_sent(app, mail_server, make_booking):
     made = make_booking()
+    token = made["manage_token"]
     (confirmation,) = rows(app, kind="confirmation")
-    assert confirmation.message  # whole until it is sent
+    assert confirmation.status == "pending"
+    assert token not in every_stored_value(app)
+
+    mail_server.refuse(ANN)  # 550: given up at once, and kept as failed
     send(app)
+    (failed,) = rows(app, kind="confirmation")
+    assert (failed.status, failed.last_error) == ("failed", "SMTPRecipientsRefused 550")
+    assert token not in every_stored_value(app)
+
+    # The link is made again when the email goes: the patient still gets it.
+    mail_server.accept(ANN)
+    with app.app_context():
+        assert outbox.retry_failed() == 1
+    send(app)
+    (received,) = mail_server.to(ANN)
+    assert received.manage_path() == f"/manage/{token}"
+    assert token not in every_stored_value(app)
     for row in rows(app):
-        assert row.message == ""
-        assert made["manage_token"] not in row.message
         assert row.sent_at is not None and row.message_id
+
+
+def test_a_retry_is_the_same_email_rendered_again(app, mail_server, make_booking):
+    make_booking()
+    mail_server.stop()
+    send(app)
+    mail_server.start()
+    (waiting,) = rows(app, kind="confirmation")
+    send(app, now=utcnow() + timedelta(minutes=2))
+    (received,) = mail_server.to(ANN)
+    assert received.message["Message-ID"] == waiting.message_id
+    assert received.message["Subject"] == waiting.subject
+
+
+def test_an_email_goes_to_the_address_on_file_when_it_is_sent(app, mail_server, make_booking):
+    from booking.models import Patient
+
+    make_booking()
+    with app.app_context():
+        patient = db.session.execute(db.select(Patient)).scalar_one()
+        patient.email = "ann.lee@example.org"  # reception corrected a typo before it went
+        db.session.commit()
+    report = send(app)
+    assert report.sent == 2
+    (received,) = mail_server.to("ann.lee@example.org")
+    assert received.message["Subject"].startswith("Booked:")
+    assert mail_server.to(ANN) == []
+    (confirmation,) = rows(app, kind="confirmation")
+    assert confirmation.recipient == "ann.lee@example.org"
+
+
+def test_an_email_whose_patient_has_no_address_left_is_not_sent(app, mail_server, make_booking):
+    from booking.models import Patient
+
+    make_booking()
+    with app.app_context():
+        db.session.execute(db.select(Patient)).scalar_one().email = ""
+        db.session.commit()
+    report = send(app)
+    assert (report.sent, report.superseded) == (1, 1)
+    assert mail_server.to(ANN) == []
+    (confirmation,) = rows(app, kind="confirmation")
+    assert confirmation.status == "superseded"
 
 
 def test_the_outbox_commits_with_the_booking_or_not_at_all(
@@ -287,7 +344,7 @@ def test_one_broken_message_does_not_hold_up_the_others(app, mail_server, make_b
         broken = db.session.execute(
             db.select(OutboxMessage).filter_by(kind="confirmation")
         ).scalar_one()
-        broken.message += "\u2603"  # no longer plain ASCII: cannot go over SMTP as it is
+        broken.facts = {"previous_start": "not a time"}  # cannot be rendered
         db.session.commit()
 
     report = send(app)
@@ -295,5 +352,5 @@ def test_one_broken_message_does_not_hold_up_the_others(app, mail_server, make_b
     assert (report.sent, report.retrying) == (1, 1)
     (waiting,) = rows(app, status="pending")
     assert (waiting.kind, waiting.attempts) == ("confirmation", 1)
-    assert waiting.last_error == "UnicodeEncodeError"
+    assert waiting.last_error == "ValueError"
     assert [r.recipients for r in mail_server.received] == [[CLINIC_EMAIL]]

@@ -21,11 +21,12 @@ from icalendar import Calendar
 from sqlalchemy import text as sql
 
 from booking.extensions import db
-from booking.models import Booking, OutboxMessage
+from booking.models import Booking
 from booking.models.base import MAX_ID
 from booking.views.params import IdConverter
 from tests.conftest import NO_FLAGS
 from tests.database import POSTGRES_URL
+from tests.mail import rendered
 
 BAD_DATES = ["0001-01-01", "9999-12-31"]
 BAD_STARTS = ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:00-05:00"]
@@ -798,9 +799,7 @@ def test_emails_from_old_rows_keep_their_headers(app, client, old_rows):
     response = client.post(f"/api/v1/bookings/{old_rows.token}/cancel", json={})
     assert response.status_code == 200
     with app.app_context():
-        raw = db.session.execute(
-            db.select(OutboxMessage.message).filter_by(kind="cancellation")
-        ).scalar_one()
+        raw = rendered("cancellation")
     message = email.message_from_string(raw, policy=email.policy.default)
     assert message["Bcc"] is None and message["X-Injected"] is None
     assert [a.addr_spec for a in message["To"].addresses] == ["ann@example.com"]
