@@ -206,7 +206,40 @@ def restore_command(file: Path, force: bool) -> None:
     )
 
 
+@click.command("purge-expired")
+@click.option(
+    "--dry-run", is_flag=True, help="Only count the patients whose details would be removed."
+)
+@with_appcontext
+def purge_expired_command(dry_run: bool) -> None:
+    """Remove patients' details past the owner's retention period (for a daily cron job).
+
+    Prints counts only, never a name.
+    """
+    from booking.models import ClinicSettings
+    from booking.models.base import utcnow
+    from booking.services import privacy
+
+    years = db.session.execute(db.select(ClinicSettings.retention_years).limit(1)).scalar()
+    if not years:
+        click.echo("Retention is not set (Settings, on /admin/settings): nothing removed.")
+        return
+    if dry_run:
+        due = len(privacy.expired_patients(utcnow(), years))
+        click.echo(
+            f"Would remove the details of {due} patient(s) whose last booking was "
+            f"more than {years} year(s) ago."
+        )
+        return
+    purged = privacy.purge_expired()
+    click.echo(
+        f"Removed the details of {purged.patients} patient(s) whose last booking was more "
+        f"than {years} year(s) ago; {purged.bookings} booking(s) kept without a name."
+    )
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(purge_expired_command)
     app.cli.add_command(init_db_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)

@@ -82,6 +82,13 @@ class SettingsForm(FlaskForm):
         "Emails a patient's own online actions may send one address in a day",
         validators=[InputRequired("Give a number of emails."), NumberRange(1, 1000)],
     )
+    retention_years = IntegerField(
+        "Remove patient details this many years after their last booking",
+        validators=[
+            Optional(),
+            NumberRange(1, 100, "Give a number of years from 1 to 100, or leave it empty."),
+        ],
+    )
     price_min = StringField("Lowest allowed session price", validators=[_money])
     price_max = StringField("Highest allowed session price", validators=[_money])
     require_two_factor = BooleanField(

@@ -151,3 +151,12 @@ class MergeForm(FlaskForm):
     """Fold another record (a duplicate) into this one."""
 
     other = IdField("The record to merge into this one", validators=[InputRequired()])
+
+
+class EraseForm(FlaskForm):
+    """The owner confirms a patient's request to have their details erased."""
+
+    confirm = BooleanField(
+        "The patient has asked for their details to be erased, and I have checked it is them",
+        validators=[DataRequired("Tick the box to confirm the request.")],
+    )

@@ -32,6 +32,7 @@ class ClinicSettings(Base):
         "future_bookings_per_patient",
         "emails_per_recipient_day",
         "require_two_factor",
+        "retention_years",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,6 +57,9 @@ class ClinicSettings(Base):
     emails_per_recipient_day: Mapped[int] = mapped_column(default=6)
     # Every staff account must use two-step sign-in (an authenticator app's codes).
     require_two_factor: Mapped[bool] = mapped_column(default=False)
+    # Remove a patient's details this many years after their last booking; None keeps
+    # them until the owner erases them (`flask purge-expired` does the removing).
+    retention_years: Mapped[int | None] = mapped_column()
 
 
 class Disclaimer(Base):

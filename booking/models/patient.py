@@ -23,6 +23,9 @@ class Patient(Base):
     # email: reception looks, then merges the two or says they are different people.
     possible_duplicate: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the details were erased (on request or past the retention period): the row
+    # stays, nameless, so the bookings it held still count in the reports.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def first_name(self) -> str:

@@ -75,7 +75,10 @@ def find_patients(query: str, limit: int = 20) -> list[Patient]:
         conditions.append(stripped.like(f"%{digits}%"))
     return list(
         db.session.execute(
-            db.select(Patient).where(or_(*conditions)).order_by(Patient.name).limit(limit)
+            db.select(Patient)
+            .where(or_(*conditions), Patient.erased_at.is_(None))
+            .order_by(Patient.name)
+            .limit(limit)
         ).scalars()
     )
 

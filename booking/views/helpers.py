@@ -52,6 +52,14 @@ def short_date(value: datetime | date) -> str:
     return wall.short_day(_local_day(value))
 
 
+def when(value: datetime | str | None) -> str:
+    """Monday 23 November 2026, 9:30 am, in clinic time; an ISO 8601 string is read first."""
+    if not value:
+        return "—"
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return f"{long_date(moment)}, {clock(moment)}"
+
+
 def zone_label(moment: datetime | None = None) -> str:
     """How times are labelled, e.g. 'New York time (EST)'."""
     tz = clinic_zone()
@@ -135,6 +143,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(clock)
     app.add_template_filter(long_date)
     app.add_template_filter(short_date)
+    app.add_template_filter(when)
     app.add_template_filter(to_local, "local")
     app.add_template_global(zone_label)
     app.add_template_global(clinic)

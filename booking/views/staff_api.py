@@ -19,8 +19,9 @@ from booking.errors import NotFound, ValidationError
 from booking.extensions import db
 from booking.forms.staff import StaffBookingForm
 from booking.models import Booking, Patient, Practitioner, Service
+from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
-from booking.services import record_access
+from booking.services import privacy, record_access
 from booking.services.bookings import (
     MARKABLE,
     BookingRequest,
@@ -31,7 +32,7 @@ from booking.services.bookings import (
 )
 from booking.services.patients import find_patients
 from booking.services.timetable import day_grid, week_grid
-from booking.views.access import staff_only
+from booking.views.access import owner_required, staff_only
 from booking.views.helpers import to_local
 from booking.views.params import (
     MAX_ID,
@@ -72,6 +73,13 @@ def requested_day() -> date:
         return parse_date(text)
     except ParamError as error:
         raise invalid({"date": error.message}) from error
+
+
+def patient_or_404(patient_id: int) -> Patient:
+    record = db.session.get(Patient, patient_id)
+    if record is None:
+        raise NotFound("No patient has that id.")
+    return record
 
 
 def booking_or_404(booking_id: int) -> Booking:
@@ -141,6 +149,29 @@ def calendar_week():
 def patients():
     query = request.args.get("q", "")[:100]
     return jsonify(patients=[patient_json(p) for p in find_patients(query)])
+
+
+@bp.get("/patients/<id:patient_id>/export")
+def patient_export(patient_id: int):
+    """The patient's whole record (the right of access), as the staff page shows it."""
+    record = patient_or_404(patient_id)
+    record_access.opened(current_user, record.id, EXPORTED)
+    return jsonify(privacy.export_patient(record))
+
+
+@bp.post("/patients/<id:patient_id>/erase")
+@owner_required
+def patient_erase(patient_id: int):
+    """The owner erases the patient's details; 409 has_future_bookings while any remain."""
+    record = patient_or_404(patient_id)
+    erased = privacy.erase_patient(record, actor=current_user)
+    return jsonify(
+        erased=True,
+        patient=record.id,
+        erased_at=record.erased_at.isoformat(),
+        bookings_kept=erased.bookings,
+        audit_entries_scrubbed=erased.audit_entries,
+    )
 
 
 @bp.get("/bookings/<id:booking_id>")

@@ -1,16 +1,21 @@
-"""Finding a patient, and their record: contact details, bookings and course so far."""
+"""Finding a patient, and their record: contact details, bookings and course so far;
+a whole copy of the record (export) and, for the owner, its erasure."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+import json
+
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from booking.errors import ClinicError
 from booking.extensions import db
-from booking.forms.staff import MergeForm, PatientDetailsForm
+from booking.forms.staff import EraseForm, MergeForm, PatientDetailsForm
 from booking.models import Patient
+from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
 from booking.models.service import CONDITIONS
-from booking.services import record_access
+from booking.services import privacy, record_access
 from booking.services.bookings import format_reference
 from booking.services.patients import (
     bookings_for,
@@ -21,6 +26,7 @@ from booking.services.patients import (
     possible_duplicates,
     update_patient,
 )
+from booking.views.access import owner_required
 from booking.views.staff import bp
 
 
@@ -56,6 +62,9 @@ def patient(patient_id: int):
 @bp.route("/patients/<id:patient_id>/edit", methods=["GET", "POST"])
 def patient_edit(patient_id: int):
     record = db.get_or_404(Patient, patient_id)
+    if record.erased_at is not None:
+        flash("This patient's details were erased; there is nothing to edit.")
+        return redirect(url_for("staff.patient", patient_id=record.id))
     form = PatientDetailsForm(obj=record)
     if form.validate_on_submit():
         changed = update_patient(
@@ -90,3 +99,52 @@ def patient_not_duplicate(patient_id: int):
     not_a_duplicate(record, actor=current_user)
     flash("Marked as a different person: the warning is gone.")
     return redirect(url_for("staff.patient", patient_id=record.id))
+
+
+@bp.get("/patients/<id:patient_id>/export")
+def patient_export(patient_id: int):
+    """The whole record as a page to read or print (the right of access)."""
+    record = db.get_or_404(Patient, patient_id)
+    record_access.opened(current_user, record.id, EXPORTED)
+    return render_template(
+        "staff/patients/export.html", patient=record, data=privacy.export_patient(record)
+    )
+
+
+@bp.get("/patients/<id:patient_id>/export.json")
+def patient_export_json(patient_id: int):
+    """The same record as a JSON file to hand to the patient."""
+    record = db.get_or_404(Patient, patient_id)
+    record_access.opened(current_user, record.id, EXPORTED)
+    data = privacy.export_patient(record)
+    name = f"patient-{record.id}-{data['exported_at'][:10]}.json"
+    return Response(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@bp.route("/patients/<id:patient_id>/erase", methods=["GET", "POST"])
+@owner_required
+def patient_erase(patient_id: int):
+    """The owner erases a patient's details on their request; the bookings stay, nameless."""
+    record = db.get_or_404(Patient, patient_id)
+    form = EraseForm()
+    context = {
+        "patient": record,
+        "form": form,
+        "upcoming": privacy.future_bookings(record, utcnow()),
+        "bookings": len(bookings_for(record)),
+    }
+    if record.erased_at is None and form.validate_on_submit():
+        try:
+            erased = privacy.erase_patient(record, actor=current_user)
+        except ClinicError as error:
+            context["error"] = error.message
+            return render_template("staff/patients/erase.html", **context), error.status
+        kept = "1 booking stays" if erased.bookings == 1 else f"{erased.bookings} bookings stay"
+        flash(f"Details erased. {kept} on record without a name, so the reports still add up.")
+        return redirect(url_for("staff.patient", patient_id=record.id))
+    status = 422 if form.errors else 200
+    return render_template("staff/patients/erase.html", **context), status

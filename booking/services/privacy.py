@@ -1,0 +1,435 @@
+"""A patient's rights over their record: a whole copy of it, and its erasure; retention.
+
+`export_patient` gathers everything the clinic holds about one patient (GDPR article 15,
+HIPAA's right of access) as one JSON-ready dict, which the staff page and the staff API
+both show. `erase_patient` removes the details (article 17) while every booking stays as
+an anonymous row, so the reports still add up: the patient's name, email and phone,
+reception's notes, cancellation reasons, screening answers, the address a booking came
+from and the manage link all go, and the same values are scrubbed from the audit log's
+entries about them and from their emails' rows. The erasure's own entry says what kind
+of erasure it was and how many rows it touched, never what was erased.
+`purge_expired` erases every patient whose last booking is older than the owner's
+retention setting, for a cron job.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, update
+
+from booking.domain import screening
+from booking.errors import Conflict
+from booking.extensions import db
+from booking.models import (
+    AuditEntry,
+    Booking,
+    ClinicSettings,
+    Disclaimer,
+    OutboxMessage,
+    Patient,
+    RecordAccess,
+    User,
+)
+from booking.models.audit import PATIENT, STAFF
+from booking.models.base import utcnow
+from booking.models.booking import ARRIVED, BOOKED, format_reference
+from booking.models.outbox import FAILED, PATIENT_KINDS, PENDING, SENDING, SUPERSEDED
+from booking.services.clinic import get_settings
+from booking.services.commands import command
+from booking.services.tokens import hash_token
+
+FORMAT = "acupuncture-booking/patient-export/1"
+ERASED_NAME = "Erased patient"
+ERASED = "[erased]"
+# The audit log's values that are about the person: scrubbed wherever they appear in an
+# entry about the patient or one of their bookings.
+PERSONAL_KEYS = frozenset({"name", "email", "phone", "note", "cancel_reason"})
+# Entries whose summary may quote what staff or the patient typed (a reason, a name).
+TYPED_SUMMARIES = ("patient.", "booking.cancel", "booking.note")
+ON_REQUEST, PAST_RETENTION = "request", "retention"
+
+
+class HasFutureBookings(Conflict):
+    code = "has_future_bookings"
+
+
+class AlreadyErased(Conflict):
+    code = "already_erased"
+
+
+# --- access ---------------------------------------------------------------------------
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def _who(entry: AuditEntry) -> str:
+    if entry.actor_kind == PATIENT:
+        return "the patient, online"
+    if entry.actor_kind == STAFF and entry.user is not None:
+        return f"{entry.user.name} ({entry.user.role})"
+    return "the system"
+
+
+def patient_bookings(patient: Patient) -> list[Booking]:
+    return list(
+        db.session.execute(
+            db.select(Booking)
+            .where(Booking.patient_id == patient.id)
+            .options(
+                db.joinedload(Booking.service),
+                db.joinedload(Booking.practitioner),
+            )
+            .order_by(Booking.start_at, Booking.id)
+        ).scalars()
+    )
+
+
+def _voided(entry: AuditEntry) -> set[str]:
+    """The references a clean-up entry voided (it is about many bookings at once)."""
+    return set((entry.before or {}).get("bookings", {}))
+
+
+def entries_about(patient: Patient, bookings: list[Booking]) -> list[AuditEntry]:
+    """The audit entries about the patient's record or any of their bookings, oldest first."""
+    about = (AuditEntry.subject_type == "patient") & (AuditEntry.subject_id == patient.id)
+    ids = [b.id for b in bookings]
+    if ids:
+        about = or_(
+            about,
+            (AuditEntry.subject_type == "booking") & AuditEntry.subject_id.in_(ids),
+            AuditEntry.action == "booking.void",
+        )
+    references = {b.reference for b in bookings}
+    return [
+        entry
+        for entry in db.session.execute(
+            db.select(AuditEntry)
+            .where(about)
+            .options(db.joinedload(AuditEntry.user))
+            .order_by(AuditEntry.at, AuditEntry.id)
+        ).scalars()
+        if entry.action != "booking.void" or _voided(entry) & references
+    ]
+
+
+def _status_history(booking: Booking, entries: list[AuditEntry]) -> list[dict]:
+    """Each status the booking has had, when and by whom, oldest first."""
+    history = []
+    for entry in entries:
+        before, after = entry.before or {}, entry.after or {}
+        if entry.action == "booking.create" or (
+            "status" in after and before.get("status") != after.get("status")
+        ):
+            history.append({"at": _iso(entry.at), "status": after.get("status"), "by": _who(entry)})
+        elif entry.action == "booking.void":
+            history.append({"at": _iso(entry.at), "status": "entered-in-error", "by": _who(entry)})
+    if not history or history[0]["status"] != BOOKED:
+        # Made before every booking was audited: its creation is on the row itself.
+        by = (
+            "the patient, online" if booking.source == "online" else f"reception ({booking.source})"
+        )
+        history.insert(0, {"at": _iso(booking.created_at), "status": BOOKED, "by": by})
+    return history
+
+
+def _about(entry: AuditEntry, references: dict[int, str]) -> str:
+    if entry.subject_type == "booking" and entry.subject_id in references:
+        return f"booking {references[entry.subject_id]}"
+    if entry.action == "booking.void":
+        return "bookings voided together"
+    return "patient record"
+
+
+def _own(entry: AuditEntry, values: dict | None, bookings: list[Booking]) -> dict | None:
+    """An entry's values; of a clean-up of many bookings, only this patient's."""
+    if entry.action != "booking.void" or not values:
+        return values
+    mine = {b.reference for b in bookings}
+    return {"bookings": {r: s for r, s in values.get("bookings", {}).items() if r in mine}}
+
+
+def _screening(answers: dict) -> list[dict]:
+    return [
+        {"question": q.text, "answer": "yes" if answers[q.key] else "no"}
+        for q in screening.QUESTIONS
+        if q.key in (answers or {})
+    ]
+
+
+def export_patient(patient: Patient, now: datetime | None = None) -> dict:
+    """Everything held about this patient, as JSON values (times in UTC, ISO 8601)."""
+    now = now or utcnow()
+    settings = get_settings()
+    bookings = patient_bookings(patient)
+    ids = [b.id for b in bookings]
+    entries = entries_about(patient, bookings)
+    by_booking: dict[int, list[AuditEntry]] = {b.id: [] for b in bookings}
+    for entry in entries:
+        if entry.subject_type == "booking" and entry.subject_id in by_booking:
+            by_booking[entry.subject_id].append(entry)
+        elif entry.action == "booking.void":
+            for b in bookings:
+                if b.reference in _voided(entry):
+                    by_booking[b.id].append(entry)
+    emails: dict[int, list[dict]] = {b.id: [] for b in bookings}
+    if ids:
+        for row in db.session.execute(
+            db.select(OutboxMessage)
+            .where(OutboxMessage.booking_id.in_(ids), OutboxMessage.kind.in_(PATIENT_KINDS))
+            .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        ).scalars():
+            emails[row.booking_id].append(
+                {
+                    "kind": row.kind,
+                    "to": row.recipient,
+                    "status": row.status,
+                    "queued_at": _iso(row.created_at),
+                    "sent_at": _iso(row.sent_at),
+                }
+            )
+    versions = sorted({b.disclaimer_version for b in bookings})
+    disclaimers = (
+        db.session.execute(
+            db.select(Disclaimer)
+            .where(Disclaimer.version.in_(versions))
+            .order_by(Disclaimer.version)
+        ).scalars()
+        if versions
+        else []
+    )
+    looks = db.session.execute(
+        db.select(RecordAccess)
+        .where(RecordAccess.patient_id == patient.id)
+        .options(db.joinedload(RecordAccess.user))
+        .order_by(RecordAccess.at, RecordAccess.id)
+    ).scalars()
+    references = {b.id: format_reference(b.reference) for b in bookings}
+    return {
+        "format": FORMAT,
+        "exported_at": _iso(now),
+        "clinic": {
+            "name": settings.name,
+            "address": settings.address,
+            "phone": settings.phone,
+            "email": settings.email,
+            "timezone": settings.timezone,
+        },
+        "patient": {
+            "id": patient.id,
+            "name": patient.name,
+            "email": patient.email,
+            "phone": patient.phone,
+            "record_created_at": _iso(patient.created_at),
+            "possible_duplicate": patient.possible_duplicate,
+            "erased_at": _iso(patient.erased_at),
+        },
+        "bookings": [
+            {
+                "reference": references[b.id],
+                "consultation": b.service.name,
+                "condition": b.service.condition,
+                "practitioner": b.practitioner.name,
+                "start": _iso(b.start_at),
+                "end": _iso(b.end_at),
+                "status": b.status,
+                "booked_by": b.source,
+                "booked_at": _iso(b.created_at),
+                "booked_from_address": b.client_address,
+                "price": {"amount_cents": b.price_cents, "currency": b.currency},
+                "cancelled_at": _iso(b.cancelled_at),
+                "cancel_reason": b.cancel_reason,
+                "note": b.note,
+                "screening": _screening(b.screening),
+                "disclaimer": {
+                    "version": b.disclaimer_version,
+                    "accepted_at": _iso(b.disclaimer_accepted_at),
+                    "acknowledged_by": b.disclaimer_acknowledged_by,
+                },
+                "status_history": _status_history(b, by_booking[b.id]),
+                "emails": emails[b.id],
+            }
+            for b in bookings
+        ],
+        "disclaimers_accepted": [
+            {"version": d.version, "text": d.text, "published_at": _iso(d.created_at)}
+            for d in disclaimers
+        ],
+        "audit": [
+            {
+                "at": _iso(e.at),
+                "action": e.action,
+                "by": _who(e),
+                "about": _about(e, references),
+                "summary": e.summary,
+                "before": _own(e, e.before, bookings),
+                "after": _own(e, e.after, bookings),
+            }
+            for e in entries
+        ],
+        "record_access": [
+            {
+                "at": _iso(look.at),
+                "by": f"{look.user.name} ({look.user.role})",
+                "opened": look.what,
+                "booking": references.get(look.booking_id),
+            }
+            for look in looks
+        ],
+    }
+
+
+# --- erasure ----------------------------------------------------------------------------
+
+
+def future_bookings(patient: Patient, now: datetime) -> int:
+    """Bookings still to come (or under way) for this patient: erasure waits for them."""
+    return db.session.execute(
+        db.select(db.func.count(Booking.id)).where(
+            Booking.patient_id == patient.id,
+            Booking.status.in_((BOOKED, ARRIVED)),
+            Booking.end_at > now,
+        )
+    ).scalar_one()
+
+
+def _scrub(values: dict | None) -> dict | None:
+    if not values:
+        return values
+    return {k: (ERASED if k in PERSONAL_KEYS and v else v) for k, v in values.items()}
+
+
+@dataclass(frozen=True)
+class Erased:
+    bookings: int
+    audit_entries: int
+    emails: int
+
+
+def erase_patient(
+    patient: Patient, *, actor: User | None, why: str = ON_REQUEST, now: datetime | None = None
+) -> Erased:
+    """Remove the patient's details, keep their bookings as anonymous rows; one command.
+
+    Refused (409) while a booking is still to come, and for a record already erased.
+    """
+    now = now or utcnow()
+    with command(
+        "patient.erase", patient, actor=actor, tracks=None, always=True, lock=True
+    ) as change:
+        if patient.erased_at is not None:
+            raise AlreadyErased("This patient's details have already been erased.")
+        if upcoming := future_bookings(patient, now):
+            which = "1 upcoming booking" if upcoming == 1 else f"{upcoming} upcoming bookings"
+            raise HasFutureBookings(
+                f"This patient has {which}. Cancel {'it' if upcoming == 1 else 'them'} "
+                "first, then erase the record."
+            )
+        bookings = patient_bookings(patient)
+        ids = [b.id for b in bookings]
+        entries = entries_about(patient, bookings)
+        for entry in entries:
+            if entry.action == "booking.void":
+                continue  # about many patients' bookings, and holds nothing personal
+            entry.before, entry.after = _scrub(entry.before), _scrub(entry.after)
+            if entry.action.startswith(TYPED_SUMMARIES) and entry.summary:
+                entry.summary = ERASED
+        for booking in bookings:
+            booking.note = ""
+            booking.cancel_reason = ERASED if booking.cancel_reason else ""
+            booking.screening = {}
+            booking.client_address = None
+            # The manage link stops working: a hash of nothing anyone holds.
+            booking.manage_token_hash = hash_token(secrets.token_urlsafe(32))
+            booking.manage_token_salt = None
+        emails = 0
+        if ids:
+            db.session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.booking_id.in_(ids),
+                    OutboxMessage.status.in_((PENDING, SENDING, FAILED)),
+                )
+                .values(status=SUPERSEDED, claimed_until=None, claim_token=None)
+                .execution_options(synchronize_session=False)
+            )
+            emails = db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.booking_id.in_(ids), OutboxMessage.kind.in_(PATIENT_KINDS))
+                .values(recipient="", facts={})
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        patient.name, patient.email, patient.phone = ERASED_NAME, "", ""
+        patient.possible_duplicate = False
+        patient.erased_at = now
+        result = Erased(len(bookings), len(entries), emails)
+        change.before = None
+        change.after = {
+            "erased": why,
+            "bookings_kept": result.bookings,
+            "audit_entries_scrubbed": result.audit_entries,
+            "emails_scrubbed": result.emails,
+        }
+        change.summary = (
+            f"Patient #{patient.id}'s details erased "
+            f"({'on request' if why == ON_REQUEST else 'past the retention period'}); "
+            f"{result.bookings} booking{'s' if result.bookings != 1 else ''} kept anonymously"
+        )
+    return result
+
+
+# --- retention --------------------------------------------------------------------------
+
+
+def retention_cutoff(now: datetime, years: int) -> datetime:
+    """The same moment `years` earlier (29 February falls back to the 28th)."""
+    try:
+        return now.replace(year=now.year - years)
+    except ValueError:
+        return now.replace(year=now.year - years, day=28)
+
+
+def expired_patients(now: datetime, years: int) -> list[int]:
+    """Patients not yet erased whose every booking (and the record itself) is older."""
+    cutoff = retention_cutoff(now, years)
+    recent = db.select(Booking.id).where(
+        Booking.patient_id == Patient.id,
+        (Booking.start_at >= cutoff)
+        | (Booking.status.in_((BOOKED, ARRIVED)) & (Booking.end_at > now)),
+    )
+    return list(
+        db.session.execute(
+            db.select(Patient.id)
+            .where(Patient.erased_at.is_(None), Patient.created_at < cutoff, ~recent.exists())
+            .order_by(Patient.id)
+        ).scalars()
+    )
+
+
+@dataclass(frozen=True)
+class Purged:
+    years: int | None
+    patients: int
+    bookings: int
+
+
+def purge_expired(now: datetime | None = None) -> Purged:
+    """Erase each patient past the retention period, each in a command of its own."""
+    now = now or utcnow()
+    years = db.session.execute(db.select(ClinicSettings.retention_years).limit(1)).scalar()
+    if not years:
+        return Purged(None, 0, 0)
+    patients = bookings = 0
+    for patient_id in expired_patients(now, years):
+        patient = db.session.get(Patient, patient_id)
+        try:
+            erased = erase_patient(patient, actor=None, why=PAST_RETENTION, now=now)
+        except (HasFutureBookings, AlreadyErased):
+            continue  # booked or erased since the list was read
+        patients += 1
+        bookings += erased.bookings
+    return Purged(years, patients, bookings)
