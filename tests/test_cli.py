@@ -2,7 +2,7 @@
 
 from booking import create_app
 from booking.extensions import db
-from booking.models import Practitioner, Service
+from booking.models import CoursePlan, Practitioner, Service
 
 
 def test_init_db_and_seed_demo_are_safe_to_run_twice(tmp_path):
@@ -26,8 +26,18 @@ def test_init_db_and_seed_demo_are_safe_to_run_twice(tmp_path):
         assert len(timetables) == 3
         for service in db.session.execute(db.select(Service)).scalars():
             assert 5000 <= service.price_cents <= 15000
-            plan = (service.course_min, service.course_typical, service.course_max)
-            assert plan == ((5, 8, 12) if service.condition == "neck" else (8, 10, 12))
+        plans = {
+            plan.condition: (
+                plan.sessions_text,
+                plan.first_service.slug,
+                plan.follow_up_service.slug,
+            )
+            for plan in db.session.execute(db.select(CoursePlan)).scalars()
+        }
+        assert plans == {
+            "neck": ("5/8/12", "neck-initial", "neck-follow-up"),
+            "back": ("8/10/12", "back-initial", "back-follow-up"),
+        }
         db.engine.dispose()
 
 

@@ -223,3 +223,59 @@ def test_queued_emails_lose_their_stored_bodies_and_still_go(empty_app, tmp_path
     empty_app.instance_path = str(tmp_path)
     report = outbox.send_due()
     assert report.sent == len(rows)
+
+
+def test_each_condition_keeps_its_first_consultations_plan(empty_app):
+    """Plans that disagreed per service become one per condition: the first consultation's."""
+    upgrade(revision="8c4f2a6e1b37")
+    with db.engine.begin() as connection:
+        for slug, condition, kind, plan, package in (
+            ("back-initial", "back", "initial", (6, 8, 10), (5, 30_000)),
+            ("back-follow-up", "back", "follow-up", (8, 10, 12), (None, None)),
+            ("neck-follow-up", "neck", "follow-up", (4, 6, 9), (None, None)),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO service (slug, name, condition, kind, description, "
+                    "duration_minutes, buffer_minutes, price_cents, course_min, course_typical, "
+                    "course_max, package_sessions, package_price_cents, active, position) "
+                    "VALUES (:slug, :slug, :condition, :kind, '', 45, 15, 7500, :low, :typical, "
+                    ":high, :sessions, :price, true, 0)"
+                ),
+                {
+                    "slug": slug,
+                    "condition": condition,
+                    "kind": kind,
+                    "low": plan[0],
+                    "typical": plan[1],
+                    "high": plan[2],
+                    "sessions": package[0],
+                    "price": package[1],
+                },
+            )
+    upgrade()
+    with db.engine.connect() as connection:
+        ids = dict(connection.execute(text("SELECT slug, id FROM service")).all())
+        plans = {
+            row.condition: row
+            for row in connection.execute(text("SELECT * FROM course_plan")).mappings()
+        }
+    back, neck = plans["back"], plans["neck"]
+    assert (back["first_service_id"], back["follow_up_service_id"]) == (
+        ids["back-initial"],
+        ids["back-follow-up"],
+    )
+    assert (back["min_sessions"], back["typical_sessions"], back["max_sessions"]) == (6, 8, 10)
+    assert (back["package_sessions"], back["package_price_cents"]) == (5, 30_000)
+    # No first consultation for neck: its follow-up's plan is taken.
+    assert (
+        neck["first_service_id"] is None and neck["follow_up_service_id"] == ids["neck-follow-up"]
+    )
+    assert (neck["min_sessions"], neck["typical_sessions"], neck["max_sessions"]) == (4, 6, 9)
+    columns = {c["name"] for c in inspect(db.engine).get_columns("service")}
+    assert not columns & {"course_min", "course_typical", "course_max", "package_sessions"}
+    # The bookings' table still refers to service: nothing was copied.
+    downgrade(revision="8c4f2a6e1b37")
+    with db.engine.connect() as connection:
+        typical = dict(connection.execute(text("SELECT slug, course_typical FROM service")).all())
+    assert typical == {"back-initial": 8, "back-follow-up": 8, "neck-follow-up": 6}

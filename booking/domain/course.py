@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from booking.domain.estimates import CoursePlan
+from booking.domain.estimates import SessionRange
 from booking.domain.statuses import ARRIVED, BOOKED, FULFILLED, NOSHOW
 
 # The booking status words this module counts (the models use the same words).
@@ -27,7 +27,7 @@ class Visit:
 @dataclass(frozen=True, slots=True)
 class CourseSoFar:
     condition: str
-    plan: CoursePlan
+    plan: SessionRange
     done: int  # fulfilled sessions
     upcoming: int  # booked (or arrived early) and not started yet
     unmarked: int  # started already but still booked or arrived: not yet marked done
@@ -45,7 +45,7 @@ class CourseSoFar:
 
 
 def course_so_far(
-    visits: Iterable[Visit], plans: Mapping[str, CoursePlan], now: datetime
+    visits: Iterable[Visit], plans: Mapping[str, SessionRange], now: datetime
 ) -> tuple[CourseSoFar, ...]:
     """One summary per condition the patient has booked for, in the order of `plans`.
 

@@ -1,4 +1,10 @@
-"""Course-cost estimates: the clinic's price and the market range times planned sessions."""
+"""Course-cost estimates: a first consultation and follow-ups, beside the market range.
+
+A course of n sessions is one first consultation and n - 1 follow-ups, so it costs
+first + (n - 1) x follow-up, for the plan's fewest, typical and most sessions; the
+market range ($50-150 a session) is shown for the same count. A package is a number of
+follow-up sessions paid for in advance.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ MAX_SESSIONS = 60
 
 
 @dataclass(frozen=True, slots=True)
-class CoursePlan:
+class SessionRange:
     min_sessions: int
     typical_sessions: int
     max_sessions: int
@@ -24,8 +30,24 @@ class CoursePlan:
 
 
 @dataclass(frozen=True, slots=True)
+class Prices:
+    """What a course's sessions cost: the first consultation, then each follow-up."""
+
+    first_cents: int
+    follow_up_cents: int
+
+    def __post_init__(self) -> None:
+        if self.first_cents < 0 or self.follow_up_cents < 0:
+            raise ValueError("price cannot be negative")
+
+    def course_cents(self, sessions: int) -> int:
+        """One first consultation and `sessions` - 1 follow-ups."""
+        return self.first_cents + (sessions - 1) * self.follow_up_cents
+
+
+@dataclass(frozen=True, slots=True)
 class Package:
-    """A prepaid course: N sessions for a fixed price, or at a percentage off."""
+    """Follow-up sessions paid in advance: N for a fixed price, or at a percentage off."""
 
     sessions: int
     price_cents: int | None = None
@@ -77,63 +99,70 @@ class Line:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
-    price_cents: int
+    prices: Prices
     currency: str
-    plan: CoursePlan
+    plan: SessionRange
     lines: tuple[Line, ...]
     requested: Line | None = None
     package: PackageLine | None = None
+
+    @property
+    def first_cents(self) -> int:
+        return self.prices.first_cents
+
+    @property
+    def follow_up_cents(self) -> int:
+        return self.prices.follow_up_cents
 
     def line(self, label: str) -> Line:
         return next(line for line in self.lines if line.label == label)
 
 
-def _line(label: str, sessions: int, price_cents: int) -> Line:
+def _line(label: str, sessions: int, prices: Prices) -> Line:
     return Line(
         label,
         sessions,
-        price_cents * sessions,
+        prices.course_cents(sessions),
         MARKET_LOW_CENTS * sessions,
         MARKET_HIGH_CENTS * sessions,
     )
 
 
 def course_estimate(
-    price_cents: int,
+    prices: Prices,
     currency: str,
-    plan: CoursePlan,
+    plan: SessionRange,
     sessions: int | None = None,
     package: Package | None = None,
 ) -> Estimate:
-    """Price x planned sessions (min, typical, max), beside the market range x the same.
+    """A course's cost for the plan's fewest, typical and most sessions, beside the market's.
 
     `sessions`, when given, adds a line for that exact count; a `package` adds the
-    prepaid course beside paying as you go. An estimate is a range to plan with, never
-    a promise: the practitioner reviews progress as the course goes.
+    prepaid follow-ups beside paying for them one by one. An estimate is a range to plan
+    with, never a promise: the practitioner reviews progress as the course goes.
     """
-    if price_cents < 0:
-        raise ValueError("price cannot be negative")
     if sessions is not None and not 1 <= sessions <= MAX_SESSIONS:
         raise ValueError(f"sessions must be between 1 and {MAX_SESSIONS}")
     lines = (
-        _line("min", plan.min_sessions, price_cents),
-        _line("typical", plan.typical_sessions, price_cents),
-        _line("max", plan.max_sessions, price_cents),
+        _line("min", plan.min_sessions, prices),
+        _line("typical", plan.typical_sessions, prices),
+        _line("max", plan.max_sessions, prices),
     )
-    requested = _line("requested", sessions, price_cents) if sessions is not None else None
+    requested = _line("requested", sessions, prices) if sessions is not None else None
     package_line = None
     if package is not None:
+        follow_up = prices.follow_up_cents
         package_line = PackageLine(
-            package.sessions, package.total_cents(price_cents), price_cents * package.sessions
+            package.sessions, package.total_cents(follow_up), follow_up * package.sessions
         )
-    return Estimate(price_cents, currency, plan, lines, requested, package_line)
+    return Estimate(prices, currency, plan, lines, requested, package_line)
 
 
 def package_text(offer, currency: str) -> str | None:
-    """'5 sessions for $400.00', '5 sessions at 10% off', or None: a service's package."""
+    """'5 follow-up sessions for $400.00', '... at 10% off', or None: a plan's package."""
     if not offer.package_sessions:
         return None
     if offer.package_price_cents is not None:
         price = format_money(offer.package_price_cents, currency)
-        return f"{offer.package_sessions} sessions for {price}"
-    return f"{offer.package_sessions} sessions at {offer.package_discount_percent}% off"
+        return f"{offer.package_sessions} follow-up sessions for {price}"
+    return f"{offer.package_sessions} follow-up sessions at {offer.package_discount_percent}% off"

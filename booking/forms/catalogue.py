@@ -1,4 +1,5 @@
-"""The owner's service form: details, price, course plan, package and who gives it."""
+"""The owner's forms: a service (details, price, who gives it), and a condition's course
+plan (its first consultation and follow-up, how many sessions, the package)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from wtforms import (
     Field,
     IntegerField,
     RadioField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TextAreaField,
@@ -20,9 +22,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from booking.domain.money import amount, parse_cents
 from booking.forms.fields import lines, row_id, text_field
 from booking.forms.fields import strip as _strip
-from booking.models import Practitioner, Service
+from booking.models import CoursePlan, Practitioner, Service
 from booking.models.service import CONDITIONS, KINDS
-from booking.services.catalogue import NAME_MAX, SLUG_MAX, ServiceDetails
+from booking.services.catalogue import NAME_MAX, SLUG_MAX, PlanDetails, ServiceDetails
 
 NO_PACKAGE, PACKAGE_PRICE, PACKAGE_PERCENT = "none", "price", "percent"
 PACKAGE_FIELDS = ("package_sessions", "package_price_cents", "package_discount_percent")
@@ -34,10 +36,8 @@ REQUIRED_VALUES = (
     "duration_minutes",
     "buffer_minutes",
     "price_cents",
-    "course_min",
-    "course_typical",
-    "course_max",
 )
+PLAN_VALUES = ("min_sessions", "typical_sessions", "max_sessions")
 PACKAGE_MISSING = {
     "package_sessions": "Enter how many sessions the package covers, e.g. 6.",
     "package_price_cents": "Enter the package price, e.g. 500.",
@@ -147,9 +147,61 @@ class ServiceForm(FlaskForm):
         validators=[InputRequired("Enter the price per session, e.g. 95 or 95.50.")],
         invalid_message="Enter the price per session as an amount, e.g. 95 or 95.50.",
     )
-    course_min = _count("Fewest sessions", "fewest sessions a course usually needs")
-    course_typical = _count("Typical sessions", "typical number of sessions")
-    course_max = _count("Most sessions", "most sessions a course usually needs")
+    practitioner_ids = CheckboxesField("Who gives it", coerce=row_id, validate_choice=True)
+
+    @classmethod
+    def for_service(cls, service: Service, practitioner_ids: Iterable[int]) -> ServiceForm:
+        """The form filled from a saved service."""
+        return cls(obj=service, practitioner_ids=sorted(practitioner_ids))
+
+    def offer(self, practitioners: Iterable[Practitioner]) -> None:
+        """The practitioners to tick; those who left are named as such."""
+        self.practitioner_ids.choices = [
+            SelectChoice(p.id, p.name if p.active else f"{p.name} (no longer working here)")
+            for p in practitioners
+        ]
+
+    def details(self) -> ServiceDetails:
+        """What was typed, for the catalogue to check and save; call after validate()."""
+        return ServiceDetails(
+            name=self.name.data,
+            condition=self.condition.data,
+            kind=self.kind.data,
+            description=self.description.data or "",
+            duration_minutes=self.duration_minutes.data,
+            buffer_minutes=self.buffer_minutes.data,
+            price_cents=self.price_cents.data,
+            practitioner_ids=frozenset(self.practitioner_ids.data or ()),
+        )
+
+    def has_values(self) -> bool:
+        """Whether every value the catalogue's rules need was read, whatever else is wrong."""
+        return all(self[name].data is not None for name in REQUIRED_VALUES)
+
+    def add_errors(self, fields: Mapping[str, str]) -> None:
+        """Put the catalogue's refusals next to the fields they are about, one per field."""
+        _add_errors(self, fields, self.name)
+
+
+def _add_errors(form: FlaskForm, fields: Mapping[str, str], fallback: Field) -> None:
+    for name, message in fields.items():
+        field = form._fields.get(name, fallback)
+        if not field.errors:
+            _add_error(field, message)
+
+
+def _service_id(value) -> int | None:
+    return int(value) if value not in (None, "", "None") else None
+
+
+class CoursePlanForm(FlaskForm):
+    """A condition's course plan as the owner edits it; services.catalogue holds the rules."""
+
+    first_service_id = SelectField("First consultation", coerce=_service_id)
+    follow_up_service_id = SelectField("Follow-up session", coerce=_service_id)
+    min_sessions = _count("Fewest sessions", "fewest sessions a course usually needs")
+    typical_sessions = _count("Typical sessions", "typical number of sessions")
+    max_sessions = _count("Most sessions", "most sessions a course usually needs")
     package_kind = RadioField(
         "Prepaid package",
         choices=[
@@ -161,7 +213,7 @@ class ServiceForm(FlaskForm):
         validators=[InputRequired("Choose whether to offer a package.")],
     )
     package_sessions = WholeNumberField(
-        "Sessions in the package",
+        "Follow-up sessions in the package",
         validators=[Optional()],
         invalid_message="Enter the number of sessions in the package, e.g. 6.",
     )
@@ -175,27 +227,28 @@ class ServiceForm(FlaskForm):
         validators=[Optional()],
         invalid_message="Enter the percentage off as a whole number, e.g. 10.",
     )
-    practitioner_ids = CheckboxesField("Who gives it", coerce=row_id, validate_choice=True)
 
     @classmethod
-    def for_service(cls, service: Service, practitioner_ids: Iterable[int]) -> ServiceForm:
-        """The form filled from a saved service."""
-        if not service.package_sessions:
+    def for_plan(cls, plan: CoursePlan) -> CoursePlanForm:
+        """The form filled from a saved plan."""
+        if not plan.package_sessions:
             package_kind = NO_PACKAGE
-        elif service.package_price_cents is not None:
+        elif plan.package_price_cents is not None:
             package_kind = PACKAGE_PRICE
         else:
             package_kind = PACKAGE_PERCENT
-        return cls(
-            obj=service, package_kind=package_kind, practitioner_ids=sorted(practitioner_ids)
-        )
+        return cls(obj=plan, package_kind=package_kind)
 
-    def offer(self, practitioners: Iterable[Practitioner]) -> None:
-        """The practitioners to tick; those who left are named as such."""
-        self.practitioner_ids.choices = [
-            SelectChoice(p.id, p.name if p.active else f"{p.name} (no longer working here)")
-            for p in practitioners
-        ]
+    def offer(self, first: Iterable[Service], follow_up: Iterable[Service]) -> None:
+        """The services of the condition to choose from; retired ones are named as such."""
+
+        def choices(services: Iterable[Service]) -> list[SelectChoice]:
+            return [SelectChoice(None, "None yet")] + [
+                SelectChoice(s.id, s.name if s.active else f"{s.name} (retired)") for s in services
+            ]
+
+        self.first_service_id.choices = choices(first)
+        self.follow_up_service_id.choices = choices(follow_up)
 
     def validate(self, extra_validators=None) -> bool:
         super().validate(extra_validators)
@@ -213,35 +266,24 @@ class ServiceForm(FlaskForm):
                 _add_error(field, PACKAGE_MISSING[name])
         return not any(field.errors for field in self)
 
-    def details(self) -> ServiceDetails:
+    def details(self) -> PlanDetails:
         """What was typed, for the catalogue to check and save; call after validate()."""
-        return ServiceDetails(
-            name=self.name.data,
-            condition=self.condition.data,
-            kind=self.kind.data,
-            description=self.description.data or "",
-            duration_minutes=self.duration_minutes.data,
-            buffer_minutes=self.buffer_minutes.data,
-            price_cents=self.price_cents.data,
-            course_min=self.course_min.data,
-            course_typical=self.course_typical.data,
-            course_max=self.course_max.data,
+        return PlanDetails(
+            first_service_id=self.first_service_id.data,
+            follow_up_service_id=self.follow_up_service_id.data,
+            min_sessions=self.min_sessions.data,
+            typical_sessions=self.typical_sessions.data,
+            max_sessions=self.max_sessions.data,
             package_sessions=self.package_sessions.data,
             package_price_cents=self.package_price_cents.data,
             package_discount_percent=self.package_discount_percent.data,
-            practitioner_ids=frozenset(self.practitioner_ids.data or ()),
         )
 
     def has_values(self) -> bool:
-        """Whether every value the catalogue's rules need was read, whatever else is wrong."""
-        return all(self[name].data is not None for name in REQUIRED_VALUES)
+        return all(self[name].data is not None for name in PLAN_VALUES)
 
     def add_errors(self, fields: Mapping[str, str]) -> None:
-        """Put the catalogue's refusals next to the fields they are about, one per field."""
-        for name, message in fields.items():
-            field = self._fields.get(name, self.name)
-            if not field.errors:
-                _add_error(field, message)
+        _add_errors(self, fields, self.min_sessions)
 
 
 class NewServiceForm(ServiceForm):

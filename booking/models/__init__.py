@@ -8,13 +8,14 @@ from booking.models.outbox import OutboxMessage
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
 from booking.models.price import PriceChange
-from booking.models.service import Service
+from booking.models.service import CoursePlan, Service
 from booking.models.user import RecoveryCode, StaffSession, User
 
 __all__ = [
     "AuditEntry",
     "Booking",
     "ClinicSettings",
+    "CoursePlan",
     "Disclaimer",
     "OutboxMessage",
     "Patient",

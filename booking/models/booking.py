@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import DDL, JSON, CheckConstraint, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from booking.domain.estimates import Estimate, Prices, course_estimate
 from booking.domain.statuses import (  # noqa: F401  (re-exported for the app)
     ACTIVE_STATUSES,
     ARRIVED,
@@ -104,6 +105,17 @@ class Booking(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    def course_estimate(self) -> Estimate:
+        """The course estimate as this patient sees it: this visit at the price booked,
+        the other sessions at today's prices."""
+        plan = self.service.plan
+        prices = plan.prices(fallback=self.service)
+        if self.service.kind == "initial":
+            prices = Prices(self.price_cents, prices.follow_up_cents)
+        else:
+            prices = Prices(prices.first_cents, self.price_cents)
+        return course_estimate(prices, self.currency, plan.sessions, package=plan.package)
 
     practitioner: Mapped[Practitioner] = relationship()
     service: Mapped[Service] = relationship()

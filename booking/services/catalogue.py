@@ -1,4 +1,5 @@
-"""The owner's catalogue: services, their prices, course plans, packages and who gives them."""
+"""The owner's catalogue: services, their prices and who gives them; each condition's
+course plan (its two services, how many sessions, the package)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from booking.domain.estimates import MAX_SESSIONS
 from booking.domain.money import amount, format_money
 from booking.errors import ValidationError
 from booking.extensions import db
-from booking.models import Booking, ClinicSettings, Practitioner, PriceChange, Service, User
+from booking.models import (
+    Booking,
+    ClinicSettings,
+    CoursePlan,
+    Practitioner,
+    PriceChange,
+    Service,
+    User,
+)
 from booking.models.base import utcnow
 from booking.models.booking import ACTIVE_STATUSES
 from booking.models.practitioner import practitioner_service
@@ -31,11 +40,13 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
 SLUG_MAX = 60
 NAME_MAX = 120
 # Fields a plain edit changes; the price has its own history and audit action.
-EDITABLE = (
-    *DETAILS,
-    "course_min",
-    "course_typical",
-    "course_max",
+EDITABLE = DETAILS
+PLAN_FIELDS = (
+    "first_service_id",
+    "follow_up_service_id",
+    "min_sessions",
+    "typical_sessions",
+    "max_sessions",
     "package_sessions",
     "package_price_cents",
     "package_discount_percent",
@@ -59,14 +70,22 @@ class ServiceDetails:
     duration_minutes: int
     buffer_minutes: int
     price_cents: int
-    course_min: int
-    course_typical: int
-    course_max: int
     description: str = ""
+    practitioner_ids: frozenset[int] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanDetails:
+    """What an owner sets on a condition's course plan, named as on the model."""
+
+    first_service_id: int | None
+    follow_up_service_id: int | None
+    min_sessions: int
+    typical_sessions: int
+    max_sessions: int
     package_sessions: int | None = None
     package_price_cents: int | None = None
     package_discount_percent: int | None = None
-    practitioner_ids: frozenset[int] = field(default_factory=frozenset)
 
 
 # Rules
@@ -101,17 +120,17 @@ def _in_range(value: int, bounds: tuple[int, int]) -> bool:
     return bounds[0] <= value <= bounds[1]
 
 
-def plan_problems(details: ServiceDetails) -> dict[str, str]:
-    low, typical, high = details.course_min, details.course_typical, details.course_max
+def session_problems(details: PlanDetails) -> dict[str, str]:
+    low, typical, high = details.min_sessions, details.typical_sessions, details.max_sessions
     if not _in_range(low, (1, MAX_SESSIONS)):
-        return {"course_min": f"The fewest sessions must be between 1 and {MAX_SESSIONS}."}
+        return {"min_sessions": f"The fewest sessions must be between 1 and {MAX_SESSIONS}."}
     if not _in_range(high, (1, MAX_SESSIONS)):
-        return {"course_max": f"The most sessions must be between 1 and {MAX_SESSIONS}."}
+        return {"max_sessions": f"The most sessions must be between 1 and {MAX_SESSIONS}."}
     if high < low:
-        return {"course_max": f"The most sessions cannot be fewer than the fewest ({low})."}
+        return {"max_sessions": f"The most sessions cannot be fewer than the fewest ({low})."}
     if not low <= typical <= high:
         return {
-            "course_typical": (
+            "typical_sessions": (
                 f"The typical number of sessions must be between the fewest ({low}) "
                 f"and the most ({high})."
             )
@@ -119,8 +138,8 @@ def plan_problems(details: ServiceDetails) -> dict[str, str]:
     return {}
 
 
-def package_problems(details: ServiceDetails, currency: str) -> dict[str, str]:
-    """A package is N >= 2 sessions for a price below paying for them one by one, or P% off."""
+def package_problems(details: PlanDetails, follow_up_cents: int, currency: str) -> dict[str, str]:
+    """A package is N >= 2 follow-ups for less than paying for them one by one, or P% off."""
     sessions = details.package_sessions
     price, percent = details.package_price_cents, details.package_discount_percent
     if sessions is None:
@@ -138,14 +157,14 @@ def package_problems(details: ServiceDetails, currency: str) -> dict[str, str]:
             low, high = DISCOUNT_RANGE
             return {"package_discount_percent": f"The discount must be between {low}% and {high}%."}
         return {}
-    one_by_one = details.price_cents * sessions
+    one_by_one = follow_up_cents * sessions
     if price is None or price <= 0:
         return {"package_price_cents": "The package price must be more than zero."}
     if price >= one_by_one:
         return {
             "package_price_cents": (
-                f"The package must cost less than {sessions} sessions paid one at a time "
-                f"({format_money(one_by_one, currency)})."
+                f"The package must cost less than {sessions} follow-up sessions paid one at "
+                f"a time ({format_money(one_by_one, currency)})."
             )
         }
     return {}
@@ -174,9 +193,6 @@ def problems(
         found["buffer_minutes"] = "The buffer after a session is between 0 and 120 minutes."
     if price_changed and (message := price_problem(details.price_cents, settings)):
         found["price_cents"] = message
-    found |= plan_problems(details)
-    if "price_cents" not in found:
-        found |= package_problems(details, settings.currency)
     return found
 
 
@@ -356,9 +372,28 @@ def check(
     else:
         price_changed = details.price_cents != service.price_cents
         found = problems(details, settings, price_changed=price_changed)
+        if price_changed and "price_cents" not in found:
+            found |= _package_after_price(service, details.price_cents, settings.currency)
     # A retired service may be left with nobody: it is not offered anyway.
     need_one = service is None or service.active
     return found | _givers_problem(details.practitioner_ids, need_one=need_one)
+
+
+def _package_after_price(service: Service, cents: int, currency: str) -> dict[str, str]:
+    """A new follow-up price must leave its plan's fixed-price package still a saving."""
+    plan = course_plan(service.condition)
+    if plan is None or not plan.package_sessions:
+        return {}
+    priced_by = plan.follow_up_service_id or plan.first_service_id
+    if priced_by != service.id:
+        return {}
+    found = package_problems(plan_details(plan), cents, currency)
+    if "package_price_cents" in found:
+        return {
+            "price_cents": found["package_price_cents"]
+            + f" Change the {plan.condition_label.lower()} course plan's package first."
+        }
+    return {}
 
 
 def create_service(slug: str, details: ServiceDetails, *, actor: User | None) -> Service:
@@ -378,6 +413,7 @@ def create_service(slug: str, details: ServiceDetails, *, actor: User | None) ->
         db.session.add(service)
         db.session.flush()
         _set_givers(service, details.practitioner_ids)
+        _fill_plan(service)
         change.subject = service
         change.track(service)
     return service
@@ -400,9 +436,13 @@ def update_service(service: Service, details: ServiceDetails, *, actor: User | N
         if found := check(details, service=service):
             raise CatalogueError(found)
         price_changed = details.price_cents != service.price_cents
+        moved = (details.condition, details.kind) != (service.condition, service.kind)
         for name in EDITABLE:
             setattr(service, name, getattr(details, name))
         _set_givers(service, details.practitioner_ids)
+        if moved:
+            _leave_plans(service)
+            _fill_plan(service)
         if price_changed:
             _record_price(service, details.price_cents, actor, get_settings().currency)
     return change.changed or price_changed
@@ -418,3 +458,89 @@ def set_active(service: Service, active: bool, *, actor: User | None) -> bool:
     with command(action, service, actor=actor, summary=summary, only_changed=True) as change:
         service.active = active
     return change.changed
+
+
+# Course plans
+
+
+def course_plans() -> list[CoursePlan]:
+    """Both conditions' plans, neck first."""
+    plans = db.session.execute(db.select(CoursePlan)).scalars()
+    order = list(CONDITIONS)
+    return sorted(plans, key=lambda plan: order.index(plan.condition))
+
+
+def course_plan(condition: str) -> CoursePlan | None:
+    if condition not in CONDITIONS:
+        return None
+    return db.session.execute(
+        db.select(CoursePlan).where(CoursePlan.condition == condition)
+    ).scalar_one_or_none()
+
+
+def plan_choices(condition: str, kind: str) -> list[Service]:
+    """The services a plan may name for this condition and kind, offered ones first."""
+    return list(
+        db.session.execute(
+            db.select(Service)
+            .where(Service.condition == condition, Service.kind == kind)
+            .order_by(Service.active.desc(), Service.position, Service.id)
+        ).scalars()
+    )
+
+
+def plan_details(plan: CoursePlan) -> PlanDetails:
+    return PlanDetails(**{name: getattr(plan, name) for name in PLAN_FIELDS})
+
+
+def plan_check(plan: CoursePlan, details: PlanDetails) -> dict[str, str]:
+    """Every rule this edit of a course plan breaks, by field."""
+    found: dict[str, str] = {}
+    for name, kind in (("first_service_id", "initial"), ("follow_up_service_id", "follow-up")):
+        chosen = getattr(details, name)
+        allowed = {s.id for s in plan_choices(plan.condition, kind)}
+        if chosen is not None and chosen not in allowed:
+            found[name] = f"Choose one of the {KINDS[kind].lower()} services for this condition."
+    found |= session_problems(details)
+    follow_up = db.session.get(Service, details.follow_up_service_id or 0) or db.session.get(
+        Service, details.first_service_id or 0
+    )
+    if "follow_up_service_id" not in found:
+        found |= package_problems(
+            details, follow_up.price_cents if follow_up else 0, get_settings().currency
+        )
+    return found
+
+
+def update_course_plan(plan: CoursePlan, details: PlanDetails, *, actor: User | None) -> bool:
+    """Save a condition's plan, all or nothing; every service of it shows the new estimate."""
+    summary = f"Course plan changed: {plan.condition_label}"
+    with command("course_plan.update", plan, actor=actor, summary=summary, only_changed=True) as c:
+        if found := plan_check(plan, details):
+            raise CatalogueError(found)
+        for name in PLAN_FIELDS:
+            setattr(plan, name, getattr(details, name))
+        # The names the audit entry reads come from the relationships: load them anew.
+        db.session.flush()
+        db.session.expire(plan, ["first_service", "follow_up_service"])
+    return c.changed
+
+
+def _leave_plans(service: Service) -> None:
+    """A service now for another condition or kind no longer stands in a plan."""
+    for plan in course_plans():
+        if plan.first_service_id == service.id:
+            plan.first_service_id = None
+        if plan.follow_up_service_id == service.id:
+            plan.follow_up_service_id = None
+
+
+def _fill_plan(service: Service) -> None:
+    """A new service takes the empty place in its condition's plan, so estimates have a price."""
+    plan = course_plan(service.condition)
+    if plan is None:
+        return
+    if service.kind == "initial" and plan.first_service_id is None:
+        plan.first_service_id = service.id
+    elif service.kind == "follow-up" and plan.follow_up_service_id is None:
+        plan.follow_up_service_id = service.id

@@ -6,7 +6,14 @@ from datetime import time
 
 from booking.domain.screening import DEFAULT_DISCLAIMER
 from booking.extensions import db
-from booking.models import ClinicSettings, Disclaimer, Practitioner, Service, WorkingHours
+from booking.models import (
+    ClinicSettings,
+    CoursePlan,
+    Disclaimer,
+    Practitioner,
+    Service,
+    WorkingHours,
+)
 
 SERVICES = [
     {
@@ -23,7 +30,6 @@ SERVICES = [
         "duration_minutes": 60,
         "buffer_minutes": 15,
         "price_cents": 9500,
-        "course": (5, 8, 12),
     },
     {
         "slug": "neck-follow-up",
@@ -37,7 +43,6 @@ SERVICES = [
         "duration_minutes": 45,
         "buffer_minutes": 15,
         "price_cents": 7500,
-        "course": (5, 8, 12),
     },
     {
         "slug": "back-initial",
@@ -52,7 +57,6 @@ SERVICES = [
         "duration_minutes": 60,
         "buffer_minutes": 15,
         "price_cents": 9500,
-        "course": (8, 10, 12),
     },
     {
         "slug": "back-follow-up",
@@ -66,7 +70,6 @@ SERVICES = [
         "duration_minutes": 45,
         "buffer_minutes": 15,
         "price_cents": 7500,
-        "course": (8, 10, 12),
     },
 ]
 
@@ -135,14 +138,19 @@ def seed_demo() -> list[str]:
             db.select(Service).where(Service.slug == spec["slug"])
         ).scalar_one_or_none()
         if service is None:
-            low, typical, high = spec["course"]
-            fields = {k: v for k, v in spec.items() if k != "course"}
-            service = Service(
-                **fields, course_min=low, course_typical=typical, course_max=high, position=position
-            )
+            service = Service(**spec, position=position)
             db.session.add(service)
             added.append(f"service {spec['slug']}")
         services[spec["slug"]] = service
+    db.session.flush()
+    # Each condition's plan names its first consultation and follow-up (the table made
+    # both plans, with the usual session counts).
+    for plan in db.session.execute(db.select(CoursePlan)).scalars():
+        if plan.first_service_id is None and f"{plan.condition}-initial" in services:
+            plan.first_service_id = services[f"{plan.condition}-initial"].id
+            added.append(f"{plan.condition} course plan")
+        if plan.follow_up_service_id is None and f"{plan.condition}-follow-up" in services:
+            plan.follow_up_service_id = services[f"{plan.condition}-follow-up"].id
     for spec in PRACTITIONERS:
         exists = db.session.execute(
             db.select(Practitioner).where(Practitioner.name == spec["name"])

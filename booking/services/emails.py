@@ -21,7 +21,6 @@ from email.utils import format_datetime, make_msgid
 from flask import current_app, render_template
 from sqlalchemy.exc import IntegrityError
 
-from booking.domain.estimates import course_estimate
 from booking.domain.text import has_control, one_line
 from booking.extensions import db
 from booking.models import Booking, ClinicSettings, OutboxMessage, Patient
@@ -209,9 +208,7 @@ def _patient_message(
         "reference": format_reference(booking.reference),
         "manage_url": manage_url,
         "book_url": absolute_url("public.service", slug=booking.service.slug),
-        "estimate": course_estimate(
-            booking.price_cents, booking.currency, booking.service.course_plan
-        ),
+        "estimate": booking.course_estimate(),
         "disclaimer": current_disclaimer(),
         "deadline": change_deadline(booking),
         "previous_start": None,

@@ -8,11 +8,11 @@ from sqlalchemy import func, or_, update
 from sqlalchemy.orm import joinedload
 
 from booking.domain.course import CourseSoFar, Visit, course_so_far
-from booking.domain.estimates import CoursePlan
+from booking.domain.estimates import SessionRange
 from booking.domain.text import one_line
 from booking.errors import ValidationError
 from booking.extensions import db
-from booking.models import AuditEntry, Booking, Patient, RecordAccess, Service, User
+from booking.models import AuditEntry, Booking, CoursePlan, Patient, RecordAccess, User
 from booking.models.booking import VOIDED_STATUSES
 from booking.services.commands import command
 
@@ -95,13 +95,12 @@ def bookings_for(patient: Patient) -> list[Booking]:
     )
 
 
-def course_plans() -> dict[str, CoursePlan]:
-    """Each condition's course plan: the one agreed at its first consultation."""
-    services = db.session.execute(db.select(Service).order_by(Service.position)).scalars()
-    plans: dict[str, CoursePlan] = {}
-    for service in sorted(services, key=lambda s: s.kind != "initial"):
-        plans.setdefault(service.condition, service.course_plan)
-    return plans
+def course_plans() -> dict[str, SessionRange]:
+    """Each condition's course plan: how many sessions its course usually takes."""
+    return {
+        plan.condition: plan.sessions
+        for plan in db.session.execute(db.select(CoursePlan)).scalars()
+    }
 
 
 def course_for(bookings: list[Booking], now: datetime) -> tuple[CourseSoFar, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
@@ -13,6 +13,7 @@ from flask import Flask, current_app, g, request
 from booking.access_log import RedactTokens
 from booking.domain import clock as wall
 from booking.domain.money import format_money
+from booking.models.base import utcnow
 from booking.models.booking import STATUS_LABELS
 from booking.services.clinic import get_settings
 from booking.services.links import absolute_url
@@ -58,6 +59,25 @@ def when(value: datetime | str | None) -> str:
         return "—"
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return f"{long_date(moment)}, {clock(moment)}"
+
+
+def change_rule() -> str:
+    """When patients can still cancel or move online, as a sentence to show before booking."""
+    hours = clinic().cancellation_notice_hours
+    if hours == 0:
+        return "You can cancel or move online up to the start of your appointment."
+    window = f"{hours // 24} days" if hours % 24 == 0 and hours > 24 else (
+        "24 hours" if hours == 24 else f"{hours} hour{'s' if hours != 1 else ''}"
+    )
+    return (
+        f"You can cancel or move online until {window} before your appointment; "
+        "after that, please call us."
+    )
+
+
+def changes_close(start: datetime) -> datetime:
+    """The last moment a booking starting at `start` can be changed online."""
+    return start - timedelta(hours=clinic().cancellation_notice_hours)
 
 
 def zone_label(moment: datetime | None = None) -> str:
@@ -146,6 +166,9 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(when)
     app.add_template_filter(to_local, "local")
     app.add_template_global(zone_label)
+    app.add_template_global(change_rule)
+    app.add_template_global(changes_close)
+    app.add_template_global(utcnow)
     app.add_template_global(clinic)
     # Absolute links come from BASE_URL only, never from the request's Host.
     app.add_template_global(absolute_url)

@@ -19,7 +19,6 @@ from flask import (
 
 from booking.domain import screening
 from booking.domain.availability import Slot
-from booking.domain.estimates import course_estimate
 from booking.errors import ClinicError, RateLimited
 from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
 from booking.models import Booking, Service
@@ -267,9 +266,7 @@ def manage_context(booking: Booking, token: str) -> dict:
         "booking": booking,
         "token": token,
         "reference": format_reference(booking.reference),
-        "estimate": course_estimate(
-            booking.price_cents, booking.currency, booking.service.course_plan
-        ),
+        "estimate": booking.course_estimate(),
         "change_refusal": change_refusal,
         "deadline": change_deadline(booking),
         "disclaimer": current_disclaimer(),

@@ -32,15 +32,16 @@ def service_json(service: Service) -> dict:
         "duration_minutes": service.duration_minutes,
         "price": price(service.price_cents, clinic().currency),
         "course": {
-            "min_sessions": service.course_min,
-            "typical_sessions": service.course_typical,
-            "max_sessions": service.course_max,
+            "min_sessions": service.course_plan.min_sessions,
+            "typical_sessions": service.course_plan.typical_sessions,
+            "max_sessions": service.course_plan.max_sessions,
         },
     }
 
 
 def estimate_json(service: Service, result: Estimate, currency: str, disclaimer: str) -> dict:
-    """A course estimate: per session, each course length, a requested one, the package."""
+    """A course estimate: the condition's two prices, each course length, a requested one,
+    the package. The same figures for either service of a condition."""
 
     def line(item: Line) -> dict:
         return {
@@ -55,7 +56,10 @@ def estimate_json(service: Service, result: Estimate, currency: str, disclaimer:
     first = result.lines[0]
     body = {
         "service": service.slug,
+        "condition": service.condition,
         "price_per_session": price(service.price_cents, currency),
+        "first_consultation": price(result.first_cents, currency),
+        "follow_up": price(result.follow_up_cents, currency),
         "market_per_session": {
             "low": price(first.market_low_cents // first.sessions, currency),
             "high": price(first.market_high_cents // first.sessions, currency),

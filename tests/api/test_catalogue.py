@@ -135,20 +135,33 @@ def test_availability_accepts_exactly_31_days(client):
 def test_estimate_gives_totals_for_min_typical_max_and_market_range(client):
     body = client.get("/api/v1/estimate?service=back-initial").get_json()
     assert body["price_per_session"] == {"amount": "95.00", "currency": "USD"}
+    assert body["first_consultation"] == {"amount": "95.00", "currency": "USD"}
+    assert body["follow_up"] == {"amount": "75.00", "currency": "USD"}
     assert body["sessions"] == {"min": 8, "typical": 10, "max": 12}
-    assert body["totals"]["min"]["total"]["amount"] == "760.00"
-    assert body["totals"]["typical"]["total"]["amount"] == "950.00"
-    assert body["totals"]["max"]["total"]["amount"] == "1140.00"
+    # One first consultation at $95 and follow-ups at $75: 1 x 95 + 9 x 75 = 770.
+    assert body["totals"]["min"]["total"]["amount"] == "620.00"
+    assert body["totals"]["typical"]["total"]["amount"] == "770.00"
+    assert body["totals"]["max"]["total"]["amount"] == "920.00"
     assert body["totals"]["typical"]["market_total"]["low"]["amount"] == "500.00"
     assert body["totals"]["typical"]["market_total"]["high"]["amount"] == "1500.00"
     assert "GP or doctor" in body["disclaimer"]
     assert "requested" not in body
 
 
+@pytest.mark.parametrize("sessions", [None, "6"])
+def test_either_service_of_a_condition_gives_the_same_estimate(client, sessions):
+    query = f"&sessions={sessions}" if sessions else ""
+    first = client.get(f"/api/v1/estimate?service=back-initial{query}").get_json()
+    follow_up = client.get(f"/api/v1/estimate?service=back-follow-up{query}").get_json()
+    assert follow_up["price_per_session"]["amount"] == "75.00"
+    for key in ("sessions", "totals", "first_consultation", "follow_up", "requested"):
+        assert first.get(key) == follow_up.get(key), key
+
+
 def test_estimate_for_a_chosen_number_of_sessions(client):
     body = client.get("/api/v1/estimate?service=neck-follow-up&sessions=6").get_json()
     assert body["requested"]["sessions"] == 6
-    assert body["requested"]["total"]["amount"] == "450.00"
+    assert body["requested"]["total"]["amount"] == "470.00"  # 95 + 5 x 75
     assert body["requested"]["market_total"]["high"]["amount"] == "900.00"
 
 

@@ -27,9 +27,9 @@ def owner_page(browser: Browser, live_server):
 def test_owner_changes_a_price_and_the_patient_estimate_follows(
     owner_page, page, live_server, clinic
 ):
-    # The patient first sees today's price: 8 typical neck sessions at $95.
+    # The patient first sees today's price: a typical neck course of 8 is $95 + 7 x $75.
     page.goto("/services/neck-initial")
-    expect(page.get_by_text("$760.00").first).to_be_visible()
+    expect(page.get_by_text("$620.00").first).to_be_visible()
 
     desk = owner_page
     desk.goto("/login")
@@ -55,8 +55,8 @@ def test_owner_changes_a_price_and_the_patient_estimate_follows(
     history = live_server.query(PriceChange.__table__.select())
     assert len(history) == 1
 
-    # 8 x $110 = $880.00 now, for the same patient page reloaded.
+    # $110 + 7 x $75 = $635.00 now, for the same patient page reloaded.
     page.reload()
-    expect(page.get_by_text("$880.00").first).to_be_visible()
+    expect(page.get_by_text("$635.00").first).to_be_visible()
     expect(page.get_by_text("$110.00").first).to_be_visible()
-    assert "$760.00" not in page.content()
+    assert "$620.00" not in page.content()

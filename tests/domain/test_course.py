@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from booking.domain.course import Visit, course_so_far
-from booking.domain.estimates import CoursePlan
+from booking.domain.estimates import SessionRange
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
-PLANS = {"neck": CoursePlan(5, 8, 12), "back": CoursePlan(8, 10, 12)}
+PLANS = {"neck": SessionRange(5, 8, 12), "back": SessionRange(8, 10, 12)}
 
 
 def visits(condition, *statuses_and_days):

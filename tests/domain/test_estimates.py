@@ -1,46 +1,60 @@
-"""Course-cost estimates: the clinic price and the market range times planned sessions."""
+"""Course-cost estimates: one first consultation plus follow-ups, beside the market range."""
 
 from __future__ import annotations
 
 import pytest
 
-from booking.domain.estimates import CoursePlan, Package, course_estimate
+from booking.domain.estimates import Package, Prices, SessionRange, course_estimate
 
-NECK = CoursePlan(5, 8, 12)
-BACK = CoursePlan(8, 10, 12)
+NECK = SessionRange(5, 8, 12)
+BACK = SessionRange(8, 10, 12)
+DEMO = Prices(9_500, 7_500)  # the demo clinic: $95 first consultation, $75 follow-ups
 
 
 @pytest.mark.parametrize(
-    ("plan", "price", "expected"),
+    ("plan", "prices", "expected"),
     [
         pytest.param(
+            BACK,
+            DEMO,
+            # 1 x $95 + 9 x $75 = $770 for the typical ten, not 10 x $95.
+            {"min": (8, 62_000), "typical": (10, 77_000), "max": (12, 92_000)},
+            id="back-8-10-12-at-95-then-75",
+        ),
+        pytest.param(
             NECK,
-            9000,
+            DEMO,
+            {"min": (5, 39_500), "typical": (8, 62_000), "max": (12, 92_000)},
+            id="neck-5-8-12-at-95-then-75",
+        ),
+        pytest.param(
+            NECK,
+            Prices(9_000, 9_000),
             {"min": (5, 45_000), "typical": (8, 72_000), "max": (12, 108_000)},
-            id="neck-5-8-12-at-90",
-        ),
-        pytest.param(
-            BACK,
-            9000,
-            {"min": (8, 72_000), "typical": (10, 90_000), "max": (12, 108_000)},
-            id="back-8-10-12-at-90",
+            id="one-price-for-every-session",
         ),
         pytest.param(
             NECK,
-            12_550,
-            {"min": (5, 62_750), "typical": (8, 100_400), "max": (12, 150_600)},
-            id="neck-at-125.50",
+            Prices(12_550, 8_025),
+            {"min": (5, 44_650), "typical": (8, 68_725), "max": (12, 100_825)},
+            id="cents",
+        ),
+        pytest.param(
+            SessionRange(1, 1, 3),
+            DEMO,
+            {"min": (1, 9_500), "typical": (1, 9_500), "max": (3, 24_500)},
+            id="a-single-session-is-the-first-consultation-alone",
         ),
         pytest.param(
             BACK,
-            0,
+            Prices(0, 0),
             {"min": (8, 0), "typical": (10, 0), "max": (12, 0)},
             id="free-sessions",
         ),
     ],
 )
-def test_course_totals_are_price_times_planned_sessions(plan, price, expected):
-    estimate = course_estimate(price, "USD", plan)
+def test_a_course_is_one_first_consultation_and_follow_ups(plan, prices, expected):
+    estimate = course_estimate(prices, "USD", plan)
 
     assert [line.label for line in estimate.lines] == ["min", "typical", "max"]
     for label, (sessions, total) in expected.items():
@@ -64,37 +78,37 @@ def test_course_totals_are_price_times_planned_sessions(plan, price, expected):
     ],
 )
 def test_market_range_is_50_to_150_dollars_per_session(plan, expected):
-    # The market range does not depend on the clinic's own price.
-    for price in (0, 9000, 20_000):
-        estimate = course_estimate(price, "USD", plan)
+    # The market range does not depend on the clinic's own prices.
+    for prices in (Prices(0, 0), DEMO, Prices(20_000, 18_000)):
+        estimate = course_estimate(prices, "USD", plan)
         for label, (low, high) in expected.items():
             line = estimate.line(label)
             assert (line.market_low_cents, line.market_high_cents) == (low, high), label
 
 
-def test_estimate_keeps_price_currency_and_plan():
-    estimate = course_estimate(9000, "GBP", NECK)
+def test_estimate_keeps_prices_currency_and_plan():
+    estimate = course_estimate(DEMO, "GBP", NECK)
 
-    assert estimate.price_cents == 9000
+    assert (estimate.first_cents, estimate.follow_up_cents) == (9_500, 7_500)
     assert estimate.currency == "GBP"
     assert estimate.plan == NECK
 
 
 def test_no_requested_line_unless_sessions_given():
-    assert course_estimate(9000, "USD", NECK).requested is None
+    assert course_estimate(DEMO, "USD", NECK).requested is None
 
 
 @pytest.mark.parametrize(
     ("sessions", "total", "low", "high"),
     [
-        pytest.param(1, 9000, 5000, 15_000, id="one-session"),
-        pytest.param(6, 54_000, 30_000, 90_000, id="six-sessions"),
-        pytest.param(20, 180_000, 100_000, 300_000, id="beyond-plan-max"),
-        pytest.param(60, 540_000, 300_000, 900_000, id="sixty-is-the-limit"),
+        pytest.param(1, 9_500, 5_000, 15_000, id="one-session"),
+        pytest.param(6, 47_000, 30_000, 90_000, id="six-sessions"),
+        pytest.param(20, 152_000, 100_000, 300_000, id="beyond-plan-max"),
+        pytest.param(60, 452_000, 300_000, 900_000, id="sixty-is-the-limit"),
     ],
 )
 def test_requested_sessions_adds_its_own_line(sessions, total, low, high):
-    estimate = course_estimate(9000, "USD", NECK, sessions)
+    estimate = course_estimate(DEMO, "USD", NECK, sessions)
 
     requested = estimate.requested
     assert requested is not None
@@ -116,7 +130,7 @@ def test_requested_sessions_adds_its_own_line(sessions, total, low, high):
 )
 def test_requested_sessions_outside_1_to_60_rejected(sessions):
     with pytest.raises(ValueError, match="between 1 and 60"):
-        course_estimate(9000, "USD", NECK, sessions)
+        course_estimate(DEMO, "USD", NECK, sessions)
 
 
 @pytest.mark.parametrize(
@@ -131,7 +145,7 @@ def test_requested_sessions_outside_1_to_60_rejected(sessions):
 )
 def test_course_plan_out_of_order_rejected(low, typical, high):
     with pytest.raises(ValueError, match="min <= typical <= max"):
-        CoursePlan(low, typical, high)
+        SessionRange(low, typical, high)
 
 
 @pytest.mark.parametrize(
@@ -143,29 +157,29 @@ def test_course_plan_out_of_order_rejected(low, typical, high):
     ],
 )
 def test_course_plan_with_equal_counts_accepted(low, typical, high):
-    estimate = course_estimate(9000, "USD", CoursePlan(low, typical, high))
+    estimate = course_estimate(DEMO, "USD", SessionRange(low, typical, high))
     assert [line.sessions for line in estimate.lines] == [low, typical, high]
 
 
-@pytest.mark.parametrize("price", [-1, -9000])
-def test_negative_price_rejected(price):
+@pytest.mark.parametrize(("first", "follow_up"), [(-1, 7_500), (9_500, -1)])
+def test_negative_price_rejected(first, follow_up):
     with pytest.raises(ValueError, match="negative"):
-        course_estimate(price, "USD", NECK)
+        Prices(first, follow_up)
 
 
 @pytest.mark.parametrize(
     ("package", "total", "saving"),
     [
-        (Package(8, price_cents=68_000), 68_000, 8 * 9_500 - 68_000),
-        (Package(10, discount_percent=10), 85_500, 9_500),
-        (Package(3, discount_percent=15), 24_225, 4_275),
+        (Package(8, price_cents=52_000), 52_000, 8 * 7_500 - 52_000),
+        (Package(10, discount_percent=10), 67_500, 7_500),
+        (Package(3, discount_percent=15), 19_125, 3_375),
     ],
     ids=["fixed-price", "ten-percent-off", "rounds-to-cents"],
 )
-def test_package_sits_beside_pay_as_you_go(package, total, saving):
-    estimate = course_estimate(9_500, "USD", CoursePlan(5, 8, 12), package=package)
+def test_a_package_of_follow_ups_sits_beside_paying_for_them_one_by_one(package, total, saving):
+    estimate = course_estimate(DEMO, "USD", NECK, package=package)
     assert estimate.package.total_cents == total
-    assert estimate.package.pay_as_you_go_cents == 9_500 * package.sessions
+    assert estimate.package.pay_as_you_go_cents == 7_500 * package.sessions
     assert estimate.package.saving_cents == saving
 
 
@@ -186,4 +200,4 @@ def test_impossible_packages_are_refused(kwargs):
 
 
 def test_no_package_means_none_in_the_estimate():
-    assert course_estimate(9_500, "USD", CoursePlan(5, 8, 12)).package is None
+    assert course_estimate(DEMO, "USD", NECK).package is None

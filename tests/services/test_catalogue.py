@@ -7,9 +7,17 @@ from dataclasses import replace
 import pytest
 
 from booking.extensions import db
-from booking.models import AuditEntry, ClinicSettings, Practitioner, PriceChange, Service, User
+from booking.models import (
+    AuditEntry,
+    ClinicSettings,
+    CoursePlan,
+    Practitioner,
+    PriceChange,
+    Service,
+    User,
+)
 from booking.services import catalogue
-from booking.services.catalogue import CatalogueError, ServiceDetails
+from booking.services.catalogue import CatalogueError, PlanDetails, ServiceDetails
 from tests.audit import changes
 from tests.conftest import seeded_clinic
 
@@ -54,9 +62,6 @@ def details(**changes) -> ServiceDetails:
         duration_minutes=30,
         buffer_minutes=10,
         price_cents=6000,
-        course_min=4,
-        course_typical=6,
-        course_max=10,
         description="A shorter session.",
         practitioner_ids=frozenset({seeded_clinic().practitioner.id}),
     )
@@ -111,19 +116,30 @@ def test_the_bounds_are_the_clinic_settings(owner):
     assert set_price(service(), 8500, actor=owner)
 
 
-def test_a_price_cut_that_would_make_a_fixed_package_dearer_is_refused(owner):
-    item = service()
-    item.package_sessions, item.package_price_cents = 5, 42_500  # saves $50 at $95
+def plan(condition: str = "neck") -> CoursePlan:
+    return db.session.execute(db.select(CoursePlan).filter_by(condition=condition)).scalar_one()
+
+
+def plan_details(**changes) -> PlanDetails:
+    """The neck plan as seeded (5/8/12, no package), with some values changed."""
+    return replace(catalogue.plan_details(plan()), **changes)
+
+
+def test_a_follow_up_price_cut_that_would_make_the_package_dearer_is_refused(owner):
+    neck = plan()
+    neck.package_sessions, neck.package_price_cents = 5, 32_500  # saves $50 at $75
     db.session.commit()
 
     with pytest.raises(CatalogueError) as refused:
-        set_price(service(), 8000, actor=owner)
+        set_price(service("neck-follow-up"), 6000, actor=owner)
 
     assert (
-        "less than 5 sessions paid one at a time ($400.00)"
-        in (refused.value.fields["package_price_cents"])
+        "less than 5 follow-up sessions paid one at a time ($300.00)"
+        in (refused.value.fields["price_cents"])
     )
-    assert service().price_cents == 9500
+    assert service("neck-follow-up").price_cents == 7500
+    # The first consultation's price does not price the package.
+    assert set_price(service("neck-initial"), 6000, actor=owner)
 
 
 @pytest.mark.parametrize(
@@ -137,11 +153,24 @@ def test_a_price_cut_that_would_make_a_fixed_package_dearer_is_refused(owner):
         ({"buffer_minutes": -1}, "buffer_minutes", "between 0 and 120 minutes"),
         ({"buffer_minutes": 121}, "buffer_minutes", "between 0 and 120 minutes"),
         ({"price_cents": 4000}, "price_cents", BOUNDS),
-        ({"course_min": 0}, "course_min", "between 1 and 60"),
-        ({"course_max": 61}, "course_max", "between 1 and 60"),
-        ({"course_min": 8, "course_typical": 8, "course_max": 6}, "course_max", "fewest (8)"),
-        ({"course_typical": 3}, "course_typical", "between the fewest (4) and the most (10)"),
-        ({"course_typical": 11}, "course_typical", "between the fewest (4) and the most (10)"),
+    ],
+)
+def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message):
+    with app.app_context():
+        settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
+        found = catalogue.problems(details(**changes), settings)
+    assert list(found) == [field]
+    assert message in found[field]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"min_sessions": 0}, "min_sessions", "between 1 and 60"),
+        ({"max_sessions": 61}, "max_sessions", "between 1 and 60"),
+        ({"min_sessions": 8, "typical_sessions": 8, "max_sessions": 6}, "max_sessions", "(8)"),
+        ({"typical_sessions": 3}, "typical_sessions", "between the fewest (5) and the most (12)"),
+        ({"typical_sessions": 13}, "typical_sessions", "between the fewest (5) and the most (12)"),
         ({"package_sessions": 1, "package_discount_percent": 10}, "package_sessions", "2 and 60"),
         ({"package_sessions": 5}, "package_sessions", "a price or a percentage off"),
         (
@@ -158,18 +187,29 @@ def test_a_price_cut_that_would_make_a_fixed_package_dearer_is_refused(owner):
         ),
         ({"package_sessions": 5, "package_price_cents": 0}, "package_price_cents", "more than"),
         (
-            {"package_sessions": 5, "package_price_cents": 30_000},
+            {"package_sessions": 5, "package_price_cents": 37_500},
             "package_price_cents",
-            "less than 5 sessions paid one at a time ($300.00)",
+            "less than 5 follow-up sessions paid one at a time ($375.00)",
         ),
+        ({"first_service_id": -1}, "first_service_id", "Choose one of the first consultation"),
+        ({"follow_up_service_id": -1}, "follow_up_service_id", "follow-up session services"),
     ],
 )
-def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message):
-    with app.app_context():
-        settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
-        found = catalogue.problems(details(**changes), settings)
+def test_plan_rules_name_the_field_and_say_what_is_wrong(owner, changes, field, message):
+    found = catalogue.plan_check(plan(), plan_details(**changes))
     assert list(found) == [field]
     assert message in found[field]
+
+
+def test_a_plan_cannot_name_the_other_conditions_or_kinds_service(owner):
+    found = catalogue.plan_check(
+        plan(),
+        plan_details(
+            first_service_id=service("back-initial").id,
+            follow_up_service_id=service("neck-initial").id,
+        ),
+    )
+    assert set(found) == {"first_service_id", "follow_up_service_id"}
 
 
 @pytest.mark.parametrize(
@@ -181,10 +221,46 @@ def test_rules_name_the_field_and_say_what_is_wrong(app, changes, field, message
         {"package_sessions": 60, "package_discount_percent": 90},
     ],
 )
-def test_good_details_pass(app, package):
-    with app.app_context():
-        settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
-        assert catalogue.problems(details(**package), settings) == {}
+def test_good_plans_pass(owner, package):
+    assert catalogue.plan_check(plan(), plan_details(**package)) == {}
+
+
+def test_one_plan_edit_changes_the_estimate_of_both_services_and_is_audited(owner):
+    changed = catalogue.update_course_plan(
+        plan("back"),
+        replace(
+            catalogue.plan_details(plan("back")),
+            min_sessions=6,
+            typical_sessions=8,
+            max_sessions=10,
+            package_sessions=6,
+            package_discount_percent=10,
+        ),
+        actor=owner,
+    )
+    assert changed
+    for slug in ("back-initial", "back-follow-up"):
+        estimate = service(slug).estimate("USD")
+        # 1 x $95 + 7 x $75 for the typical eight, whichever page it is read from.
+        assert [line.total_cents for line in estimate.lines] == [47_000, 62_000, 77_000]
+        assert estimate.package.total_cents == 40_500  # 6 x $75, 10% off
+    [entry] = entries("course_plan.update")
+    assert entry.before == {"sessions": "8/10/12", "package": None}
+    assert entry.after == {"sessions": "6/8/10", "package": "6 follow-up sessions at 10% off"}
+    assert (
+        catalogue.update_course_plan(
+            plan("back"), catalogue.plan_details(plan("back")), actor=owner
+        )
+        is False
+    )
+
+
+def test_a_refused_plan_edit_changes_nothing(owner):
+    before = catalogue.plan_details(plan())
+    with pytest.raises(CatalogueError):
+        catalogue.update_course_plan(plan(), plan_details(typical_sessions=99), actor=owner)
+    assert catalogue.plan_details(plan()) == before
+    assert db.session.execute(changes()).first() is None
 
 
 @pytest.mark.parametrize(
@@ -209,20 +285,36 @@ def test_slugs_are_lowercase_letters_digits_and_hyphens(slug, ok):
 
 
 def test_a_new_service_is_offered_with_its_practitioners_and_audited(owner, clinic):
-    created = catalogue.create_service(
-        "neck-short",
-        details(package_sessions=6, package_discount_percent=10),
-        actor=owner,
-    )
+    created = catalogue.create_service("neck-short", details(), actor=owner)
 
     assert created.active and created.slug == "neck-short"
     assert created.position > service("back-follow-up").position
-    assert created.package.discount_percent == 10
     assert catalogue.practitioner_ids(created) == {clinic.practitioner.id}
     [entry] = entries("service.create")
     assert entry.after["slug"] == "neck-short"
-    assert entry.after["package"] == "6 sessions at 10% off"
     assert entry.after["practitioners"] == clinic.practitioner.name
+    # The neck plan already has a follow-up: the new one does not take its place.
+    assert plan().follow_up_service_id == service("neck-follow-up").id
+
+
+def test_a_new_service_fills_an_empty_place_in_its_plan(owner):
+    neck = plan()
+    neck.follow_up_service_id = None
+    db.session.commit()
+    created = catalogue.create_service("neck-short", details(), actor=owner)
+    assert plan().follow_up_service_id == created.id
+    assert created.estimate("USD").follow_up_cents == 6000
+
+
+def test_a_service_moved_to_another_condition_leaves_its_plan(owner):
+    item = service("neck-follow-up")
+    catalogue.update_service(
+        item, replace(catalogue.details_of(item), condition="back"), actor=owner
+    )
+    assert plan("neck").follow_up_service_id is None
+    assert plan("back").follow_up_service_id == service("back-follow-up").id
+    # Without a follow-up the neck estimate prices every session as the first consultation.
+    assert service("neck-initial").estimate("USD").line("typical").total_cents == 8 * 9500
 
 
 def test_a_taken_slug_is_refused(owner, clinic):
@@ -240,8 +332,10 @@ def test_a_new_service_needs_a_practitioner_who_works_here(owner):
 
 def test_every_problem_is_reported_at_once(owner):
     with pytest.raises(CatalogueError) as refused:
-        catalogue.create_service("Bad Slug", details(price_cents=1, course_typical=99), actor=owner)
-    assert set(refused.value.fields) == {"slug", "price_cents", "course_typical"}
+        catalogue.create_service(
+            "Bad Slug", details(price_cents=1, duration_minutes=0), actor=owner
+        )
+    assert set(refused.value.fields) == {"slug", "price_cents", "duration_minutes"}
 
 
 def by_name(practitioners) -> str:
@@ -280,9 +374,7 @@ def test_an_edit_with_a_new_price_audits_both_and_keeps_the_history(owner, clini
 def test_a_refused_edit_changes_nothing_at_all(owner):
     item = service()
     before = catalogue.details_of(item)
-    wanted = replace(
-        before, name="Renamed", price_cents=9000, package_sessions=5, package_price_cents=99_999
-    )
+    wanted = replace(before, name="Renamed", price_cents=9000, practitioner_ids=frozenset({-1}))
 
     with pytest.raises(CatalogueError):
         catalogue.update_service(item, wanted, actor=owner)

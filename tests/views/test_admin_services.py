@@ -35,7 +35,8 @@ def form_for(client, url: str) -> dict[str, list[str]]:
             continue
         values.append(html.unescape(value.group(1)) if value else "")
     description = re.search(r'<textarea[^>]*name="description"[^>]*>(.*?)</textarea>', page, re.S)
-    data["description"] = [html.unescape(description.group(1)).strip()]
+    if description:
+        data["description"] = [html.unescape(description.group(1)).strip()]
     return data
 
 
@@ -57,10 +58,6 @@ def new_service(clinic) -> dict:
         "duration_minutes": "30",
         "buffer_minutes": "10",
         "price_cents": "60",
-        "course_min": "4",
-        "course_typical": "6",
-        "course_max": "8",
-        "package_kind": "none",
         "practitioner_ids": [str(clinic.practitioner.id)],
     }
 
@@ -125,15 +122,9 @@ def test_an_unknown_service_is_404(client, auth):
 # The list
 
 
-def test_owner_sees_each_service_with_price_length_plan_package_and_who_gives_it(
-    app, client, auth, clinic
-):
+def test_owner_sees_each_service_with_price_length_and_who_gives_it(app, client, auth, clinic):
     auth.login("owner")
-    with app.app_context():
-        item = db.session.execute(db.select(Service).filter_by(slug="neck-initial")).scalar_one()
-        item.package_sessions, item.package_discount_percent = 6, 10
-        db.session.commit()
-        item_id = item.id
+    item_id = service_id(app, "neck-initial")
 
     page = text(client.get("/admin/services"))
 
@@ -143,8 +134,6 @@ def test_owner_sees_each_service_with_price_length_plan_package_and_who_gives_it
     row = re.sub(r"\s+", " ", row.group(0))
     assert "$95.00" in row
     assert "60 min + 15 min buffer" in row
-    assert "5–12 sessions, typically 8" in row
-    assert "6 sessions at 10% off" in row
     for practitioner in clinic.practitioners:
         assert practitioner.name in row
     assert f'href="/admin/services/{item_id}"' in row
@@ -231,7 +220,7 @@ def test_a_new_price_applies_at_once_but_a_booking_already_made_keeps_its_price(
 
     estimate = client.get("/api/v1/estimate?service=neck-initial").get_json()
     assert estimate["price_per_session"]["amount"] == "110.00"
-    assert estimate["totals"]["typical"]["total"]["amount"] == "880.00"
+    assert estimate["totals"]["typical"]["total"]["amount"] == "635.00"  # 110 + 7 x 75
     assert api_service(client, "neck-initial")["price"]["amount"] == "110.00"
     assert "<strong>$110.00</strong> a session" in text(client.get("/services/neck-initial"))
     token = made["manage_token"]
@@ -248,141 +237,6 @@ def test_no_price_history_yet_says_so(app, client, auth):
     page = text(client.get(f"/admin/services/{service_id(app)}/prices"))
     assert "The price has not changed since the service was added." in page
     assert "Now <strong>$95.00</strong> a session" in page
-
-
-# Course plan and package
-
-
-def test_course_plan_changes_show_in_the_estimate(app, client, auth):
-    auth.login("owner")
-    assert edit(client, app, course_min="4", course_typical="6", course_max="10").status_code == 302
-
-    estimate = client.get("/api/v1/estimate?service=neck-initial").get_json()
-    assert estimate["sessions"] == {"min": 4, "typical": 6, "max": 10}
-    with app.app_context():
-        [entry] = db.session.execute(changes().filter_by(action="service.update")).scalars()
-        assert (entry.before, entry.after) == ({"course_plan": "5/8/12"}, {"course_plan": "4/6/10"})
-
-
-@pytest.mark.parametrize(
-    ("plan", "field", "message"),
-    [
-        ((5, 4, 12), "course_typical", "between the fewest (5) and the most (12)"),
-        ((5, 13, 12), "course_typical", "between the fewest (5) and the most (12)"),
-        ((8, 8, 6), "course_max", "The most sessions cannot be fewer than the fewest (8)."),
-        ((0, 8, 12), "course_min", "The fewest sessions must be between 1 and 60."),
-        (("", 8, 12), "course_min", "Enter the fewest sessions a course usually needs."),
-        (("five", 8, 12), "course_min", "as a whole number"),
-    ],
-)
-def test_a_course_plan_out_of_order_is_explained(app, client, auth, plan, field, message):
-    auth.login("owner")
-    low, typical, high = (str(n) for n in plan)
-
-    response = edit(client, app, course_min=low, course_typical=typical, course_max=high)
-
-    assert response.status_code == 422
-    page = text(response)
-    assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', page), page
-    assert client.get("/api/v1/estimate?service=neck-initial").get_json()["sessions"] == {
-        "min": 5,
-        "typical": 8,
-        "max": 12,
-    }
-
-
-def test_a_fixed_price_package_shows_in_the_estimate_and_on_the_service_page(app, client, auth):
-    auth.login("owner")
-
-    response = edit(
-        client, app, package_kind="price", package_sessions="6", package_price_cents="500"
-    )
-
-    assert response.status_code == 302
-    package = client.get("/api/v1/estimate?service=neck-initial").get_json()["package"]
-    assert package == {
-        "sessions": 6,
-        "total": {"amount": "500.00", "currency": "USD"},
-        "pay_as_you_go_total": {"amount": "570.00", "currency": "USD"},
-        "saving": {"amount": "70.00", "currency": "USD"},
-    }
-    page = re.sub(r"\s+", " ", text(client.get("/services/neck-initial")))
-    assert "6 sessions for $500.00" in page and "you save $70.00" in page
-    assert "6 sessions for $500.00" in text(client.get("/admin/services"))
-
-
-def test_a_percentage_package_follows_the_price(app, client, auth):
-    auth.login("owner")
-    edit(client, app, package_kind="percent", package_sessions="10", package_discount_percent="10")
-    edit(client, app, price_cents="100")
-
-    package = client.get("/api/v1/estimate?service=neck-initial").get_json()["package"]
-    assert package["total"]["amount"] == "900.00"
-    assert package["saving"]["amount"] == "100.00"
-
-
-def test_choosing_no_package_removes_it_and_ignores_leftover_values(app, client, auth):
-    auth.login("owner")
-    edit(client, app, package_kind="percent", package_sessions="10", package_discount_percent="10")
-
-    response = edit(
-        client, app, package_kind="none", package_sessions="x", package_discount_percent="x"
-    )
-
-    assert response.status_code == 302
-    assert "package" not in client.get("/api/v1/estimate?service=neck-initial").get_json()
-    assert "Or prepay a course" not in text(client.get("/services/neck-initial"))
-
-
-@pytest.mark.parametrize(
-    ("fields", "field", "message"),
-    [
-        (
-            {"package_kind": "price", "package_price_cents": "500"},
-            "package_sessions",
-            "Enter how many sessions the package covers",
-        ),
-        (
-            {"package_kind": "price", "package_sessions": "6"},
-            "package_price_cents",
-            "Enter the package price",
-        ),
-        (
-            {"package_kind": "percent", "package_sessions": "6"},
-            "package_discount_percent",
-            "Enter the percentage off",
-        ),
-        (
-            {"package_kind": "price", "package_sessions": "1", "package_price_cents": "90"},
-            "package_sessions",
-            "A package covers between 2 and 60 sessions.",
-        ),
-        (
-            {"package_kind": "price", "package_sessions": "6", "package_price_cents": "570"},
-            "package_price_cents",
-            "less than 6 sessions paid one at a time ($570.00)",
-        ),
-        (
-            {"package_kind": "price", "package_sessions": "6", "package_price_cents": "lots"},
-            "package_price_cents",
-            "Enter the package price as an amount",
-        ),
-        (
-            {"package_kind": "percent", "package_sessions": "6", "package_discount_percent": "95"},
-            "package_discount_percent",
-            "The discount must be between 1% and 90%.",
-        ),
-        ({"package_kind": "free"}, "package_kind", "Not a valid choice"),
-    ],
-)
-def test_a_package_that_does_not_add_up_is_explained(app, client, auth, fields, field, message):
-    auth.login("owner")
-
-    response = edit(client, app, **fields)
-
-    assert response.status_code == 422
-    assert re.search(rf'id="{field}-error">[^<]*{re.escape(message)}', text(response))
-    assert "package" not in client.get("/api/v1/estimate?service=neck-initial").get_json()
 
 
 # Details and who gives it
@@ -462,7 +316,10 @@ def test_owner_adds_a_service_patients_can_book_at_once(app, client, auth, new_s
     assert response.status_code == 302, text(response)
     listed = api_service(client, "back-short")
     assert listed["price"]["amount"] == "60.00"
-    assert listed["course"] == {"min_sessions": 4, "typical_sessions": 6, "max_sessions": 8}
+    # Its condition's plan, which already had a follow-up: the estimate is unchanged.
+    assert listed["course"] == {"min_sessions": 8, "typical_sessions": 10, "max_sessions": 12}
+    estimate = client.get("/api/v1/estimate?service=back-short").get_json()
+    assert estimate["totals"]["typical"]["total"]["amount"] == "770.00"
     assert "Back pain: short follow-up" in text(client.get("/"))
     assert client.get("/services/back-short").status_code == 200
     with app.app_context():
@@ -510,15 +367,14 @@ def test_a_new_service_reports_every_mistake_at_once(app, client, auth, new_serv
         | {
             "slug": "Bad",
             "price_cents": "20",
-            "course_typical": "9",
-            "package_kind": "price",
-            "package_sessions": "6",
+            "duration_minutes": "0",
+            "buffer_minutes": "121",
         },
     )
 
     page = text(response)
     assert response.status_code == 422
-    for field in ("slug", "price_cents", "course_typical", "package_price_cents"):
+    for field in ("slug", "price_cents", "duration_minutes", "buffer_minutes"):
         assert f'href="#{field}"' in page  # listed in the summary at the top
     assert BOUNDS in page
 

@@ -71,9 +71,10 @@ def test_service_page_shows_price_duration_estimate_insurance_and_disclaimer(cli
     page = client.get("/services/neck-initial").get_data(as_text=True)
     assert "60 minutes" in page
     assert "$95.00" in page
-    # 5, 8 and 12 sessions at $95 beside $50-150 x the same counts.
-    for total in ("$475.00", "$760.00", "$1,140.00"):
+    # 5, 8 and 12 sessions (one at $95, the rest at $75) beside $50-150 x the same counts.
+    for total in ("$395.00", "$620.00", "$920.00"):
         assert total in page
+    assert "the first consultation at $95.00" in page and "7 follow-ups at $75.00" in page
     for market in ("$250.00 – $750.00", "$400.00 – $1,200.00", "$600.00 – $1,800.00"):
         assert market in page
     assert "insurer may need to approve" in page

@@ -20,9 +20,19 @@ from booking.views.admin import (  # noqa: E402
     accounts,
     bursts,
     catalogue,
+    course_plans,
     practitioners,
     reports,
     settings,
 )
 
-__all__ = ["accounts", "bp", "bursts", "catalogue", "practitioners", "reports", "settings"]
+__all__ = [
+    "accounts",
+    "bp",
+    "bursts",
+    "catalogue",
+    "course_plans",
+    "practitioners",
+    "reports",
+    "settings",
+]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from booking.domain.estimates import package_text
 from booking.extensions import db
 from booking.forms.catalogue import NewServiceForm, ServiceForm
 from booking.models import Service
@@ -27,7 +26,6 @@ def services():
         "admin/services/index.html",
         services=rows,
         givers=catalogue.practitioners_by_service(rows),
-        package_text=package_text,
         # Prices set before the clinic narrowed its bounds stand until the owner changes them.
         outside_bounds={s.id for s in rows if catalogue.price_problem(s.price_cents, settings)},
         bounds=catalogue.price_bounds_message(settings),
