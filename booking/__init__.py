@@ -69,6 +69,11 @@ def check_production(app: Flask) -> None:
         app.logger.warning(
             "BOOKING_BASE_URL is not set: links in emails will point to %s.", DEV_BASE_URL
         )
+    if not app.config.get("SMTP_HOST"):
+        app.logger.warning(
+            "BOOKING_SMTP_HOST is not set: emails are written as files in instance/outbox/, "
+            "each with the patient's details and manage link, instead of being sent."
+        )
     if not app.config.get("RATE_LIMITS", True):
         app.logger.warning(
             "BOOKING_RATE_LIMITS is off: nothing limits sign-in attempts or online bookings. "

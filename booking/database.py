@@ -38,6 +38,9 @@ def configure_engine(engine: Engine, busy_timeout: float) -> None:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # Deleted and overwritten values (an erased patient's) are zeroed, not left in
+        # the file's free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
         if isinstance(dbapi_connection, sqlite3.Connection):
             # SQLite's own lower() folds ASCII only: 'Émilie' would never match 'émilie'
@@ -81,3 +84,16 @@ def write_transaction() -> Iterator[None]:
     except BaseException:
         db.session.rollback()
         raise
+
+
+def checkpoint() -> None:
+    """SQLite: copy the write-ahead log into the database file and empty it.
+
+    After an erasure, so the erased values do not wait in the -wal file until every
+    connection closes. Best effort: a reader still open elsewhere keeps what it reads.
+    Nothing to do on PostgreSQL, whose old row versions go at the next (auto)vacuum.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

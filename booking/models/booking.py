@@ -23,6 +23,7 @@ from booking.models.base import Base, UTCDateTime, one_of, quoted, utcnow
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner
 from booking.models.service import Service
+from booking.models.user import User
 
 SOURCES = ("online", "phone", "walk-in")
 # How staff pages name each status.
@@ -120,6 +121,7 @@ class Booking(Base):
     practitioner: Mapped[Practitioner] = relationship()
     service: Mapped[Service] = relationship()
     patient: Mapped[Patient] = relationship()
+    created_by: Mapped[User | None] = relationship()
 
     @property
     def active(self) -> bool:

@@ -114,7 +114,10 @@ def _find_or_add_patient(name: str, email: str, phone: str, *, online: bool) -> 
     on_file = (
         list(
             db.session.execute(
-                db.select(Patient).where(email_is(email)).order_by(Patient.id)
+                db.select(Patient)
+                .where(email_is(email), Patient.erased_at.is_(None))
+                .order_by(Patient.id)
+                .with_for_update()
             ).scalars()
         )
         if email
@@ -140,8 +143,10 @@ def _new_booking(
     request: BookingRequest, slot, token: str, salt: str, *, now: datetime, actor: User | None
 ) -> Booking:
     """The row for a free slot, at today's price and disclaimer, for this patient."""
+    # The record is locked until the booking commits, so an erasure running at the same
+    # moment either sees this booking or is seen by it.
     patient = (
-        db.session.get(Patient, request.patient_id)
+        db.session.get(Patient, request.patient_id, with_for_update=True, populate_existing=True)
         if request.patient_id
         else _find_or_add_patient(request.name, request.email, request.phone, online=actor is None)
     )
@@ -223,6 +228,14 @@ def find_by_token(token: str) -> Booking | None:
     ).scalar_one_or_none()
 
 
+def check_not_erased(booking: Booking) -> None:
+    """An erased patient's bookings stay as they are: no new time, reason or note."""
+    if booking.patient.erased_at is not None:
+        raise NotChangeable(
+            "This patient's details were erased: their bookings stay on record as they are."
+        )
+
+
 def check_patient_can_change(booking: Booking, now: datetime) -> None:
     settings = get_settings()
     if booking.status != BOOKED or booking.start_at <= now:
@@ -260,6 +273,7 @@ def cancel_booking(
         lock=True,
         by_patient=actor is None,
     ) as change:
+        check_not_erased(booking)
         tell_patient = True
         if actor is None:
             check_patient_can_change(booking, now)
@@ -305,6 +319,7 @@ def reschedule_booking(
     now = now or utcnow()
     by_patient = actor is None
     with command("booking.move", booking, actor=actor, lock=True, by_patient=by_patient) as change:
+        check_not_erased(booking)
         if by_patient:
             check_patient_can_change(booking, now)
             if client:
@@ -384,6 +399,8 @@ def set_status(
     ) as change:
         if status not in TRANSITIONS[booking.status]:
             raise NotChangeable(f"A booking that is {booking.status} cannot be marked {status}.")
+        if status == BOOKED:
+            check_not_erased(booking)  # marking a visit done or missed is still allowed
         if reason := status_too_early(booking, status, now):
             raise NotChangeable(reason)
         change.summary = f"{booking.status} -> {status}"
@@ -393,5 +410,6 @@ def set_status(
 
 def set_note(booking: Booking, note: str, *, actor: User) -> Booking:
     with command("booking.note", booking, actor=actor):
+        check_not_erased(booking)
         booking.note = note[:2000]
     return booking

@@ -16,6 +16,7 @@ so a use counted there during a change that then rolls back is given back.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -56,7 +57,11 @@ def prefix(kind: str, *values: str) -> str:
 
 
 def _digest(value: str) -> str:
-    return hashlib.sha256(value.strip().lower().encode()).hexdigest()[:32]
+    """Keyed with the app secret: a stored key cannot confirm a guessed email or address."""
+    secret = current_app.config["SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    message = b"rate-limit\x00" + value.strip().lower().encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
 
 class DatabaseCounters:

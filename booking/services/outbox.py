@@ -324,6 +324,11 @@ def write_batch(batch: list[Claimed], now: datetime, report: Report) -> None:
 def send_batch(smtp: smtplib.SMTP, batch: list[Claimed], now: datetime, report: Report) -> bool:
     """Send each message in turn; False, handing back the rest, if the server went away."""
     for index, message in enumerate(batch):
+        if not still_claimed(message):
+            # Stopped since it was claimed (the patient erased, the booking voided): the
+            # copy in memory is not sent.
+            report.superseded += 1
+            continue
         error = send_one(smtp, message)
         if error is None:
             mark_sent(message, now, report)
@@ -333,6 +338,17 @@ def send_batch(smtp: smtplib.SMTP, batch: list[Claimed], now: datetime, report: 
             release(batch[index + 1 :])
             return False
     return True
+
+
+def still_claimed(message: Claimed) -> bool:
+    """Whether this run still holds the message, read afresh just before it goes."""
+    row = db.session.execute(
+        db.select(OutboxMessage.status, OutboxMessage.claim_token).where(
+            OutboxMessage.id == message.id
+        )
+    ).first()
+    db.session.rollback()  # end the read: the next one sees what has committed since
+    return row is not None and row.status == SENDING and row.claim_token == message.claim_token
 
 
 def send_one(smtp: smtplib.SMTP, message: Claimed) -> Exception | None:

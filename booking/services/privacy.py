@@ -17,9 +17,12 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import or_, update
 
+from booking.database import checkpoint
 from booking.domain import screening
 from booking.errors import Conflict
 from booking.extensions import db
@@ -180,13 +183,13 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
     if ids:
         for row in db.session.execute(
             db.select(OutboxMessage)
-            .where(OutboxMessage.booking_id.in_(ids), OutboxMessage.kind.in_(PATIENT_KINDS))
+            .where(OutboxMessage.booking_id.in_(ids))
             .order_by(OutboxMessage.created_at, OutboxMessage.id)
         ).scalars():
             emails[row.booking_id].append(
                 {
                     "kind": row.kind,
-                    "to": row.recipient,
+                    "to": "the clinic" if row.kind not in PATIENT_KINDS else row.recipient,
                     "status": row.status,
                     "queued_at": _iso(row.created_at),
                     "sent_at": _iso(row.sent_at),
@@ -238,6 +241,7 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                 "end": _iso(b.end_at),
                 "status": b.status,
                 "booked_by": b.source,
+                "booked_by_staff": b.created_by.name if b.created_by else None,
                 "booked_at": _iso(b.created_at),
                 "booked_from_address": b.client_address,
                 "price": {"amount_cents": b.price_cents, "currency": b.currency},
@@ -334,7 +338,21 @@ def erase_patient(
         entries = entries_about(patient, bookings)
         for entry in entries:
             if entry.action == "booking.void":
-                continue  # about many patients' bookings, and holds nothing personal
+                # About many patients' bookings at once; its reason is free text that may
+                # name this patient, so it goes (the references and statuses stay).
+                voided = _voided(entry)
+                entry.summary = (
+                    f"{len(voided)} booking{'s' if len(voided) != 1 else ''} voided as entered "
+                    f"in error (reason {ERASED})"
+                )
+                # The same words were copied onto each booking voided with it.
+                db.session.execute(
+                    update(Booking)
+                    .where(Booking.reference.in_(voided), Booking.cancel_reason != "")
+                    .values(cancel_reason=ERASED)
+                    .execution_options(synchronize_session=False)
+                )
+                continue
             entry.before, entry.after = _scrub(entry.before), _scrub(entry.after)
             if entry.action.startswith(TYPED_SUMMARIES) and entry.summary:
                 entry.summary = ERASED
@@ -347,7 +365,13 @@ def erase_patient(
             booking.manage_token_hash = hash_token(secrets.token_urlsafe(32))
             booking.manage_token_salt = None
         emails = 0
+        email_ids: list[int] = []
         if ids:
+            email_ids = list(
+                db.session.execute(
+                    db.select(OutboxMessage.id).where(OutboxMessage.booking_id.in_(ids))
+                ).scalars()
+            )
             db.session.execute(
                 update(OutboxMessage)
                 .where(
@@ -379,7 +403,17 @@ def erase_patient(
             f"({'on request' if why == ON_REQUEST else 'past the retention period'}); "
             f"{result.bookings} booking{'s' if result.bookings != 1 else ''} kept anonymously"
         )
+    _forget_files(email_ids)
+    checkpoint()
     return result
+
+
+def _forget_files(email_ids: list[int]) -> None:
+    """Without an SMTP server, emails were written as files: the patient's go too."""
+    folder = Path(current_app.instance_path) / "outbox"
+    for email_id in email_ids:
+        for path in folder.glob(f"{email_id}-*.eml"):
+            path.unlink(missing_ok=True)
 
 
 # --- retention --------------------------------------------------------------------------

@@ -66,8 +66,10 @@ def change_rule() -> str:
     hours = clinic().cancellation_notice_hours
     if hours == 0:
         return "You can cancel or move online up to the start of your appointment."
-    window = f"{hours // 24} days" if hours % 24 == 0 and hours > 24 else (
-        "24 hours" if hours == 24 else f"{hours} hour{'s' if hours != 1 else ''}"
+    window = (
+        f"{hours // 24} days"
+        if hours % 24 == 0 and hours > 24
+        else ("24 hours" if hours == 24 else f"{hours} hour{'s' if hours != 1 else ''}")
     )
     return (
         f"You can cancel or move online until {window} before your appointment; "

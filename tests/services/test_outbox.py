@@ -354,3 +354,27 @@ def test_one_broken_message_does_not_hold_up_the_others(app, mail_server, make_b
     assert (waiting.kind, waiting.attempts) == ("confirmation", 1)
     assert waiting.last_error == "ValueError"
     assert [r.recipients for r in mail_server.received] == [[CLINIC_EMAIL]]
+
+
+def test_a_message_stopped_after_it_was_claimed_is_not_sent(app, mail_server, make_booking):
+    """An erasure or a void can land while a run holds the rendered message in memory."""
+    from sqlalchemy import update
+
+    from booking.models.outbox import SUPERSEDED
+
+    make_booking()
+    with app.app_context():
+        report = outbox.Report()
+        now = utcnow()
+        batch = outbox.prepare(outbox.claim(now, 10, report), now, report)
+        assert len(batch) == 2
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.kind == "confirmation")
+            .values(status=SUPERSEDED)
+        )
+        db.session.commit()
+        assert outbox.deliver(batch, now, report)
+    assert mail_server.to(ANN) == []
+    assert len(mail_server.to(CLINIC_EMAIL)) == 1
+    assert report.superseded == 1

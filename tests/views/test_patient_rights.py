@@ -7,7 +7,9 @@ runs on.
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -108,7 +110,7 @@ def test_staff_export_the_whole_record_as_a_page_and_as_json(app, client, auth, 
     assert cancelled["cancel_reason"] == REASON
     assert len(done["screening"]) == 6 and {a["answer"] for a in done["screening"]} == {"no"}
     assert done["disclaimer"]["version"] == data["disclaimers_accepted"][0]["version"]
-    assert [e["kind"] for e in done["emails"]] == ["confirmation"]
+    assert [e["kind"] for e in done["emails"]] == ["confirmation", "clinic_booking"]
     assert done["emails"][0]["to"] == ANN["email"]
     actions = [entry["action"] for entry in data["audit"]]
     assert {"booking.create", "booking.cancel", "booking.status", "booking.note"} <= set(actions)
@@ -316,3 +318,117 @@ def test_the_owner_sets_the_retention_period(app, client, auth):
     client.post("/admin/settings", data=settings_form(disclaimer=text, retention_years=""))
     with app.app_context():
         assert db.session.execute(db.select(ClinicSettings)).scalar_one().retention_years is None
+
+
+def test_emails_written_as_files_go_with_the_patient(app, client, auth, ann, tmp_path):
+    from booking.services import outbox
+
+    app.config["SMTP_HOST"] = ""
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        outbox.send_due()
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert files and any(ANN["email"] in f.read_text() for f in files)
+    auth.login("owner")
+    assert (
+        client.post(f"/staff/patients/{ann['id']}/erase", data={"confirm": "y"}).status_code == 302
+    )
+    assert list((tmp_path / "outbox").glob("*.eml")) == []
+
+
+def test_nothing_erased_is_left_in_the_sqlite_files(app, client, auth, ann):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not uri.startswith("sqlite:///"):
+        pytest.skip("the SQLite file and its write-ahead log")
+    auth.login("owner")
+    assert (
+        client.post(f"/staff/patients/{ann['id']}/erase", data={"confirm": "y"}).status_code == 302
+    )
+    path = uri.removeprefix("sqlite:///")
+    raw = b"".join(
+        Path(name).read_bytes() for name in (path, f"{path}-wal") if os.path.exists(name)
+    )
+    for erased in ("Ann Lee", ANN["email"], NOTE, REASON):
+        assert erased.encode() not in raw, erased
+
+
+def test_an_erased_patients_bookings_stay_as_they_are(app, client, auth, ann, free_slot):
+    from booking.errors import ClinicError
+    from booking.services.bookings import reschedule_booking
+
+    auth.login("owner")
+    client.post(f"/staff/patients/{ann['id']}/erase", data={"confirm": "y"})
+    later = free_slot(days_ahead=3)
+    with app.app_context():
+        desk = desk_user()
+        done, cancelled = (db.session.get(Booking, i) for i in ann["bookings"])
+        for attempt in (
+            lambda: reschedule_booking(
+                done, later.start, practitioner_id=later.practitioner_id, actor=desk
+            ),
+            lambda: set_note(done, "Back again", actor=desk),
+            lambda: cancel_booking(done, reason="Ann rang", actor=desk),
+        ):
+            with pytest.raises(ClinicError, match="details were erased"):
+                attempt()
+        statuses = [b.status for b in db.session.execute(db.select(Booking)).scalars()]
+        assert sorted(statuses) == ["cancelled", "fulfilled"]
+    # Nor can a new booking be made for the erased record.
+    token = client.get("/api/v1/staff/csrf").get_json()["csrf_token"]
+    response = client.post(
+        "/api/v1/staff/bookings",
+        headers={"X-CSRFToken": token},
+        json={
+            "service": "neck-initial",
+            "start": later.start.isoformat(),
+            "practitioner": later.practitioner_id,
+            "patient": {"id": ann["id"]},
+            "source": "phone",
+            "screening": dict.fromkeys(
+                [
+                    "bowel_bladder",
+                    "weight_loss",
+                    "fever",
+                    "trauma",
+                    "numbness_weakness",
+                    "cancer_history",
+                ],
+                False,
+            ),
+            "disclaimer_read": True,
+        },
+    )
+    assert response.status_code in (404, 422), response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Booking.id))).scalar() == 2
+
+
+def test_a_void_reason_that_names_patients_goes_with_the_erasure(
+    app, client, auth, ann, make_booking
+):
+    from booking.services.void import Selection, select, void_bookings
+
+    make_booking(days_ahead=6, **ANN)  # a test booking, voided with another patient's
+    make_booking(days_ahead=7, name="Ben Other", email="ben@example.com", phone="207 555 0199")
+    with app.app_context():
+        desk = desk_user()
+        chosen = [b.id for b in select(Selection(day=None, since=None, email=ANN["email"]))]
+        chosen += [b.id for b in select(Selection(email="ben@example.com"))]
+        void_bookings(chosen, reason="Fake bookings by Ann Lee and Ben Other", actor=desk)
+
+    auth.login("reception")
+    exported = client.get(f"/api/v1/staff/patients/{ann['id']}/export").get_json()
+    [void] = [e for e in exported["audit"] if e["action"] == "booking.void"]
+    assert len(void["before"]["bookings"]) == 1  # only Ann's own reference
+    auth.logout()
+
+    auth.login("owner")
+    assert (
+        client.post(f"/staff/patients/{ann['id']}/erase", data={"confirm": "y"}).status_code == 302
+    )
+    with app.app_context():
+        [entry] = db.session.execute(
+            db.select(AuditEntry).filter_by(action="booking.void")
+        ).scalars()
+        assert entry.summary == "2 bookings voided as entered in error (reason [erased])"
+    assert "Ann Lee" not in every_stored_value(app)

@@ -65,6 +65,8 @@ def patient_edit(patient_id: int):
     if record.erased_at is not None:
         flash("This patient's details were erased; there is nothing to edit.")
         return redirect(url_for("staff.patient", patient_id=record.id))
+    if request.method == "GET":
+        record_access.opened(current_user, record.id)
     form = PatientDetailsForm(obj=record)
     if form.validate_on_submit():
         changed = update_patient(
@@ -130,6 +132,8 @@ def patient_export_json(patient_id: int):
 def patient_erase(patient_id: int):
     """The owner erases a patient's details on their request; the bookings stay, nameless."""
     record = db.get_or_404(Patient, patient_id)
+    if request.method == "GET" and record.erased_at is None:
+        record_access.opened(current_user, record.id)
     form = EraseForm()
     context = {
         "patient": record,
