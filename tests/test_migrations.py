@@ -279,3 +279,64 @@ def test_each_condition_keeps_its_first_consultations_plan(empty_app):
     with db.engine.connect() as connection:
         typical = dict(connection.execute(text("SELECT slug, course_typical FROM service")).all())
     assert typical == {"back-initial": 8, "back-follow-up": 8, "neck-follow-up": 6}
+
+
+def test_bookings_already_made_join_a_course_per_patient_and_condition(empty_app):
+    upgrade(revision="a3d5e7f9b2c4")
+    a_patient = text(
+        "INSERT INTO patient (name, email, phone, possible_duplicate, created_at) "
+        "VALUES ('Ann Lee', 'ann@x.org', '207 555 0100', false, '2026-01-01 09:00:00')"
+    )
+    with db.engine.begin() as connection:
+        connection.execute(a_patient)
+        connection.execute(
+            text(
+                "INSERT INTO service (slug, name, condition, kind, description, "
+                "duration_minutes, buffer_minutes, price_cents, active, position) VALUES "
+                "('neck-initial', 'n1', 'neck', 'initial', '', 60, 15, 9500, true, 0), "
+                "('neck-follow-up', 'n2', 'neck', 'follow-up', '', 45, 15, 7500, true, 1), "
+                "('back-initial', 'b1', 'back', 'initial', '', 60, 15, 9500, true, 2)"
+            )
+        )
+        connection.execute(
+            text("INSERT INTO practitioner (name, title, bio, active) VALUES ('P', '', '', true)")
+        )
+        connection.execute(
+            text(
+                "INSERT INTO disclaimer (version, text, created_at) "
+                "VALUES (1, 'x', '2026-01-01 09:00:00')"
+            )
+        )
+        for number, slug, day in (
+            (1, "neck-initial", 10),
+            (2, "neck-follow-up", 17),
+            (3, "back-initial", 12),
+        ):
+            connection.execute(
+                text(
+                    "INSERT INTO booking (reference, practitioner_id, service_id, patient_id, "
+                    "start_at, end_at, blocked_until, status, price_cents, currency, "
+                    "disclaimer_version, disclaimer_accepted_at, disclaimer_acknowledged_by, "
+                    "screening, source, manage_token_hash, note, cancel_reason, sequence, "
+                    "created_at, updated_at) SELECT :ref, 1, service.id, 1, :start, :end, :end, "
+                    "'fulfilled', 9500, 'USD', 1, :start, 'patient', '{}', 'online', :ref, '', "
+                    "'', 0, :start, :start FROM service WHERE slug = :slug"
+                ),
+                {
+                    "ref": f"REF{number}",
+                    "slug": slug,
+                    "start": f"2026-03-{day:02d} 14:00:00",
+                    "end": f"2026-03-{day:02d} 15:00:00",
+                },
+            )
+    upgrade()
+    with db.engine.connect() as connection:
+        courses = connection.execute(
+            text("SELECT id, condition FROM course ORDER BY condition")
+        ).all()
+        joined = dict(connection.execute(text("SELECT reference, course_id FROM booking")).all())
+    assert [c.condition for c in courses] == ["back", "neck"]
+    back, neck = (c.id for c in courses)
+    assert joined == {"REF1": neck, "REF2": neck, "REF3": back}
+    downgrade(revision="a3d5e7f9b2c4")
+    assert "course" not in inspect(db.engine).get_table_names()

@@ -20,6 +20,7 @@ from booking.domain.statuses import (  # noqa: F401  (re-exported for the app)
     VOIDED_STATUSES,
 )
 from booking.models.base import Base, UTCDateTime, one_of, quoted, utcnow
+from booking.models.course import Course
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner
 from booking.models.service import Service
@@ -104,6 +105,9 @@ class Booking(Base):
     # Bumped on every change so calendar apps replace the event they hold.
     sequence: Mapped[int] = mapped_column(default=0)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # The patient's course this session belongs to (none for a follow-up booked before
+    # any course was opened).
+    course_id: Mapped[int | None] = mapped_column(ForeignKey("course.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -122,6 +126,7 @@ class Booking(Base):
     service: Mapped[Service] = relationship()
     patient: Mapped[Patient] = relationship()
     created_by: Mapped[User | None] = relationship()
+    course: Mapped[Course | None] = relationship()
 
     @property
     def active(self) -> bool:

@@ -22,7 +22,7 @@ from booking.extensions import db
 from booking.models import Booking, Patient, Service, User
 from booking.models.base import utcnow
 from booking.models.booking import format_reference  # noqa: F401  (re-exported for the views)
-from booking.services import booking_limits, emails
+from booking.services import booking_limits, courses, emails
 from booking.services.availability import slots_at
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
@@ -212,6 +212,7 @@ def create_booking(
             )
         booking = _new_booking(request, free[0], token, salt, now=now, actor=actor)
         db.session.add(booking)
+        courses.attach(booking, request.service, now)
         db.session.flush()
         change.subject = booking
         change.track(booking)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import delete, func, or_, update
 from sqlalchemy.orm import joinedload
 
 from booking.domain.course import CourseSoFar, Visit, course_so_far
@@ -12,7 +12,15 @@ from booking.domain.estimates import SessionRange
 from booking.domain.text import one_line
 from booking.errors import ValidationError
 from booking.extensions import db
-from booking.models import AuditEntry, Booking, CoursePlan, Patient, RecordAccess, User
+from booking.models import (
+    AuditEntry,
+    Booking,
+    Course,
+    CoursePlan,
+    Patient,
+    RecordAccess,
+    User,
+)
 from booking.models.booking import VOIDED_STATUSES
 from booking.services.commands import command
 
@@ -152,6 +160,7 @@ def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:
             .where(RecordAccess.patient_id == other.id)
             .values(patient_id=survivor.id)
         )
+        _merge_courses(survivor, other)
         db.session.execute(
             update(AuditEntry)
             .where(AuditEntry.subject_type == "patient", AuditEntry.subject_id == other.id)
@@ -160,6 +169,33 @@ def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:
         survivor.possible_duplicate = False
         db.session.delete(other)
     return moved
+
+
+def _merge_courses(survivor: Patient, other: Patient) -> None:
+    """One course per condition after a merge: the survivor's, with both records' bookings."""
+    kept = {
+        course.condition: course
+        for course in db.session.execute(
+            db.select(Course).where(Course.patient_id == survivor.id).order_by(Course.opened_at)
+        ).scalars()
+    }
+    moving = db.session.execute(
+        db.select(Course.id, Course.condition, Course.opened_at).where(
+            Course.patient_id == other.id
+        )
+    ).all()
+    for course_id, condition, opened_at in moving:
+        into = kept.get(condition)
+        if into is None:
+            db.session.execute(
+                update(Course).where(Course.id == course_id).values(patient_id=survivor.id)
+            )
+            continue
+        db.session.execute(
+            update(Booking).where(Booking.course_id == course_id).values(course_id=into.id)
+        )
+        into.opened_at = min(into.opened_at, opened_at)
+        db.session.execute(delete(Course).where(Course.id == course_id))
 
 
 def not_a_duplicate(patient: Patient, *, actor: User) -> None:

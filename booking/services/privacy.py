@@ -30,6 +30,7 @@ from booking.models import (
     AuditEntry,
     Booking,
     ClinicSettings,
+    Course,
     Disclaimer,
     OutboxMessage,
     Patient,
@@ -258,6 +259,17 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                 "emails": emails[b.id],
             }
             for b in bookings
+        ],
+        "courses": [
+            {
+                "condition": course.condition,
+                "opened_at": _iso(course.opened_at),
+                "planned_sessions": course.planned_sessions,
+                "bookings": [references[b.id] for b in bookings if b.course_id == course.id],
+            }
+            for course in db.session.execute(
+                db.select(Course).where(Course.patient_id == patient.id).order_by(Course.opened_at)
+            ).scalars()
         ],
         "disclaimers_accepted": [
             {"version": d.version, "text": d.text, "published_at": _iso(d.created_at)}

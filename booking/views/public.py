@@ -23,7 +23,7 @@ from booking.errors import ClinicError, RateLimited
 from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
 from booking.models import Booking, Service
 from booking.models.base import utcnow
-from booking.services import availability, health
+from booking.services import availability, courses, health
 from booking.services.bookings import (
     BookingRequest,
     RedFlag,
@@ -267,6 +267,7 @@ def manage_context(booking: Booking, token: str) -> dict:
         "token": token,
         "reference": format_reference(booking.reference),
         "estimate": booking.course_estimate(),
+        "course": courses.view_for_booking(booking, now),
         "change_refusal": change_refusal,
         "deadline": change_deadline(booking),
         "disclaimer": current_disclaimer(),

@@ -13,6 +13,7 @@ from booking.domain.estimates import Estimate, Line
 from booking.domain.money import amount
 from booking.domain.timetable import Column, Grid
 from booking.models import Booking, Patient, Service
+from booking.services import courses
 from booking.services.bookings import TRANSITIONS
 from booking.services.clinic import change_deadline
 from booking.services.timetable import bookings_by_id
@@ -91,7 +92,35 @@ def booking_json(booking: Booking) -> dict:
         "practitioner": {"id": booking.practitioner.id, "name": booking.practitioner.name},
         "price": price(booking.price_cents, booking.currency),
         "change_deadline": to_local(change_deadline(booking)).isoformat(),
+        "course": booking_course(booking),
     }
+
+
+def booking_course(booking: Booking) -> dict | None:
+    view = courses.view_for_booking(booking)
+    return course_json(view, booking) if view else None
+
+
+def course_json(view, booking: Booking | None = None) -> dict:
+    """A patient's course: the plan, where they are, what it has cost and about what remains."""
+    progress, course = view.progress, view.course
+    body = {
+        "condition": course.condition,
+        "opened_at": to_local(course.opened_at).isoformat(),
+        "planned_sessions": progress.planned,
+        "planned_by_practitioner": view.planned_by_practitioner,
+        "done": progress.done,
+        "booked_ahead": progress.booked_ahead,
+        "missed": progress.missed,
+        "to_book": progress.to_book,
+        "charged_so_far": price(progress.charged_cents, booking.currency if booking else "USD"),
+        "remaining_estimate": price(
+            progress.remaining_cents, booking.currency if booking else "USD"
+        ),
+    }
+    if booking is not None:
+        body["session_number"] = progress.number_of(booking.id)
+    return body
 
 
 def slots_json(slots) -> list[dict]:
@@ -153,6 +182,7 @@ def booking_detail(booking: Booking) -> dict:
         cancel_reason=booking.cancel_reason,
         created_at=iso(booking.created_at),
         transitions=list(TRANSITIONS[booking.status]),
+        course=booking_course(booking),
     )
     return body
 

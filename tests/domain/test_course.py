@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from booking.domain.course import Visit, course_so_far
-from booking.domain.estimates import SessionRange
+from booking.domain.course import Session, Visit, course_progress, course_so_far
+from booking.domain.estimates import Prices, SessionRange
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 PLANS = {"neck": SessionRange(5, 8, 12), "back": SessionRange(8, 10, 12)}
@@ -112,3 +112,83 @@ def test_each_condition_is_counted_against_its_own_plan():
     assert (neck.done, neck.plan.typical_sessions, neck.noshows, neck.upcoming) == (2, 8, 0, 0)
     assert (back.done, back.plan.typical_sessions, back.noshows, back.upcoming) == (1, 10, 1, 1)
     assert back.to_book == 8
+
+
+# --- course_progress -------------------------------------------------------------------
+
+PRICES = Prices(9_500, 7_500)
+
+
+def sessions(*rows):
+    """(status, days from NOW, price in dollars) per booking, ids in order."""
+    return [
+        Session(i, status, NOW + timedelta(days=days), dollars * 100)
+        for i, (status, days, dollars) in enumerate(rows, 1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "planned", "expected"),
+    [
+        pytest.param(
+            [("fulfilled", -20, 95), ("fulfilled", -13, 75), ("fulfilled", -6, 75)],
+            10,
+            {"done": 3, "charged_cents": 24_500, "to_book": 7, "remaining_cents": 52_500},
+            id="session-3-of-10-245-so-far-525-to-go",
+        ),
+        pytest.param(
+            [("booked", 3, 95)],
+            8,
+            {"done": 0, "booked_ahead": 1, "to_book": 7, "remaining_cents": 9_500 + 7 * 7_500},
+            id="first-consultation-booked",
+        ),
+        pytest.param(
+            [],
+            8,
+            {"done": 0, "to_book": 8, "remaining_cents": 9_500 + 7 * 7_500},
+            id="nothing-booked-yet-prices-a-first-consultation",
+        ),
+        pytest.param(
+            [("fulfilled", -9, 95), ("cancelled", -2, 75), ("noshow", -1, 75), ("booked", 5, 80)],
+            5,
+            {
+                "done": 1,
+                "missed": 1,
+                "booked_ahead": 1,
+                "charged_cents": 9_500,
+                "to_book": 3,
+                "remaining_cents": 8_000 + 3 * 7_500,
+            },
+            id="cancelled-counts-for-nothing-no-show-is-missed",
+        ),
+        pytest.param(
+            [("booked", -1, 95), ("entered-in-error", 2, 75)],
+            3,
+            {"unmarked": 1, "to_book": 2, "remaining_cents": 9_500 + 2 * 7_500},
+            id="started-but-unmarked-and-voided",
+        ),
+        pytest.param(
+            [("fulfilled", -30 + i, 75) for i in range(12)],
+            10,
+            {"done": 12, "to_book": 0, "remaining_cents": 0, "charged_cents": 90_000},
+            id="beyond-the-plan",
+        ),
+    ],
+)
+def test_course_progress(rows, planned, expected):
+    progress = course_progress(sessions(*rows), planned, PRICES, NOW)
+    for name, value in expected.items():
+        assert getattr(progress, name) == value, name
+
+
+def test_session_numbers_skip_cancellations_and_no_shows():
+    rows = sessions(
+        ("fulfilled", -9, 95),
+        ("cancelled", -8, 75),
+        ("noshow", -7, 75),
+        ("fulfilled", -6, 75),
+        ("booked", 1, 75),
+    )
+    progress = course_progress(rows, 10, PRICES, NOW)
+    assert [progress.number_of(i) for i in range(1, 6)] == [1, None, None, 2, 3]
+    assert not progress.beyond_plan

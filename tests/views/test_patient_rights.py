@@ -112,6 +112,8 @@ def test_staff_export_the_whole_record_as_a_page_and_as_json(app, client, auth, 
     assert done["disclaimer"]["version"] == data["disclaimers_accepted"][0]["version"]
     assert [e["kind"] for e in done["emails"]] == ["confirmation", "clinic_booking"]
     assert done["emails"][0]["to"] == ANN["email"]
+    assert [c["condition"] for c in data["courses"]] == ["neck"]
+    assert data["courses"][0]["bookings"] == [done["reference"], cancelled["reference"]]
     actions = [entry["action"] for entry in data["audit"]]
     assert {"booking.create", "booking.cancel", "booking.status", "booking.note"} <= set(actions)
 

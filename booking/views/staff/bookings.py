@@ -15,7 +15,7 @@ from booking.forms.staff import MoveForm, NoteForm, StaffBookingForm, StaffCance
 from booking.models import Booking, Patient, Practitioner
 from booking.models.base import utcnow
 from booking.models.booking import STATUS_ACTIONS
-from booking.services import availability, record_access
+from booking.services import availability, courses, record_access
 from booking.services.audit import history
 from booking.services.bookings import (
     BookingRequest,
@@ -143,6 +143,7 @@ def booking(booking_id: int):
         note_form=NoteForm(note=item.note),
         status_form=StatusForm(),
         history=history(item),
+        course=courses.view_for_booking(item),
     )
 
 

@@ -11,11 +11,11 @@ from flask_login import current_user
 from booking.errors import ClinicError
 from booking.extensions import db
 from booking.forms.staff import EraseForm, MergeForm, PatientDetailsForm
-from booking.models import Patient
+from booking.models import Course, Patient
 from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
 from booking.models.service import CONDITIONS
-from booking.services import privacy, record_access
+from booking.services import courses, privacy, record_access
 from booking.services.bookings import format_reference
 from booking.services.patients import (
     bookings_for,
@@ -51,12 +51,52 @@ def patient(patient_id: int):
         upcoming=[b for b in reversed(bookings) if b.start_at >= now],
         past=[b for b in bookings if b.start_at < now],
         course=course_for(bookings, now),
+        courses=courses.views_for(record, now),
+        unopened=unopened_conditions(record, bookings),
         conditions=CONDITIONS,
         format_reference=format_reference,
         looks=record_access.recent(record.id),
         duplicates=possible_duplicates(record),
         merge_form=MergeForm(formdata=None),
     )
+
+
+def unopened_conditions(patient: Patient, bookings) -> list[str]:
+    """Conditions the patient has booked for without a course: reception may open one."""
+    have = {view.course.condition for view in courses.views_for(patient)}
+    return sorted({b.service.condition for b in bookings} - have)
+
+
+@bp.post("/patients/<id:patient_id>/courses")
+def patient_course_open(patient_id: int):
+    record = db.get_or_404(Patient, patient_id)
+    condition = request.form.get("condition", "")
+    if condition not in CONDITIONS or record.erased_at is not None:
+        flash("Choose neck pain or back pain.")
+    elif courses.open_course_for(record, condition) is not None:
+        flash(f"{CONDITIONS[condition]}: a course is already open.")
+    else:
+        courses.open_course(record, condition, actor=current_user)
+        flash(f"{CONDITIONS[condition]} course opened; their bookings for it are in it.")
+    return redirect(url_for("staff.patient", patient_id=record.id, _anchor="course"))
+
+
+@bp.post("/courses/<id:course_id>/plan")
+def course_plan(course_id: int):
+    course = db.get_or_404(Course, course_id)
+    try:
+        sessions = int(request.form.get("planned_sessions", "").strip())
+    except ValueError:
+        flash("Enter the number of sessions planned, e.g. 10.")
+    else:
+        try:
+            changed = courses.set_planned(course, sessions, actor=current_user)
+        except ClinicError as error:
+            flash(error.message)
+        else:
+            done = f"Course plan set: {sessions} sessions."
+            flash(done if changed else "The plan was already that.")
+    return redirect(url_for("staff.patient", patient_id=course.patient_id, _anchor="course"))
 
 
 @bp.route("/patients/<id:patient_id>/edit", methods=["GET", "POST"])
