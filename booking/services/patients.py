@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import delete, func, or_, update
 from sqlalchemy.orm import joinedload
 
-from booking.domain.course import CourseSoFar, Visit, course_so_far
-from booking.domain.estimates import SessionRange
 from booking.domain.text import one_line
 from booking.errors import ValidationError
 from booking.extensions import db
@@ -16,7 +12,6 @@ from booking.models import (
     AuditEntry,
     Booking,
     Course,
-    CoursePlan,
     Patient,
     RecordAccess,
     User,
@@ -101,19 +96,6 @@ def bookings_for(patient: Patient) -> list[Booking]:
             .order_by(Booking.start_at.desc())
         ).scalars()
     )
-
-
-def course_plans() -> dict[str, SessionRange]:
-    """Each condition's course plan: how many sessions its course usually takes."""
-    return {
-        plan.condition: plan.sessions
-        for plan in db.session.execute(db.select(CoursePlan)).scalars()
-    }
-
-
-def course_for(bookings: list[Booking], now: datetime) -> tuple[CourseSoFar, ...]:
-    visits = [Visit(b.service.condition, b.status, b.start_at) for b in bookings]
-    return course_so_far(visits, course_plans(), now)
 
 
 def update_patient(patient: Patient, name: str, email: str, phone: str, *, actor: User) -> bool:

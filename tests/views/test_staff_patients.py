@@ -99,15 +99,15 @@ def test_search_results_link_to_each_patient_and_say_when_nothing_matched(client
 
 
 def section(page, heading):
-    """The part of the course panel under one condition's heading."""
-    return page.split(f"<h3>{heading}</h3>", 1)[1].split("</dl>", 1)[0]
+    """The part of the courses panel under one course's heading."""
+    return page.split(f"<h3>{heading}", 1)[1].split("</dl>", 1)[0]
 
 
 def text(html):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
-def test_patient_page_shows_course_so_far_per_condition(app, client, auth, clinic, patients):
+def test_patient_page_shows_each_course_so_far(app, client, auth, clinic, patients):
     ann, usual, other = patients["ann"], clinic.practitioner.id, clinic.colleague.id
     for days in (-40, -33, -26):
         add_booking(app, ann, "neck-follow-up", days, "fulfilled", usual)
@@ -119,18 +119,24 @@ def test_patient_page_shows_course_so_far_per_condition(app, client, auth, clini
     add_booking(app, patients["bo"], "neck-follow-up", -8, "fulfilled", usual)  # not Ann's
     auth.login()
     page = client.get(f"/staff/patients/{ann}").get_data(as_text=True)
+    # Written straight to the table, these bookings are in no course yet.
+    assert "Open a neck pain course" in page and "Open a back pain course" in page
+    for condition in ("neck", "back"):
+        client.post(f"/staff/patients/{ann}/courses", data={"condition": condition})
+    page = client.get(f"/staff/patients/{ann}").get_data(as_text=True)
 
-    neck = text(section(page, "Neck pain"))
-    assert "Sessions done 3 of 8 planned (usual course 5–12)" in neck
-    assert "Upcoming 2 booked" in neck
-    assert "No-shows 1" in neck
-    assert "Still to book 3 more to reach 8" in neck
+    neck = text(section(page, "Neck pain course"))
+    assert "Sessions 3 done of 8 (the typical course" in neck
+    assert "Booked ahead 2" in neck
+    assert "Missed 1" in neck
+    assert "Still to book 3" in neck
+    assert "Charged so far $225.00" in neck  # three follow-ups at $75
+    assert "About to go $375.00" in neck  # two booked and three more, all at $75
 
-    back = text(section(page, "Back pain"))
-    assert "Sessions done 1 of 10 planned (usual course 8–12)" in back
-    assert "Upcoming 0 booked" in back
-    assert "No-shows 0" in back
-    assert "Still to book 9 more to reach 10" in back
+    back = text(section(page, "Back pain course"))
+    assert "Sessions 1 done of 10" in back
+    assert "Booked ahead 0" in back and "Still to book 9" in back
+    assert "Charged so far $95.00" in back
 
 
 def test_patient_page_lists_every_booking_with_links_and_contact_details(
@@ -160,7 +166,7 @@ def test_patient_page_lists_every_booking_with_links_and_contact_details(
 def test_patient_without_bookings_and_unknown_patients(client, auth, patients):
     auth.login()
     page = client.get(f"/staff/patients/{patients['cy']}").get_data(as_text=True)
-    assert "No bookings yet." in page
+    assert "No course yet: a first consultation opens one." in page
     assert client.get("/staff/patients/99999").status_code == 404
     assert client.get("/staff/patients/99999999999999999999").status_code == 404
 

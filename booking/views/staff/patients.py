@@ -19,7 +19,6 @@ from booking.services import courses, privacy, record_access
 from booking.services.bookings import format_reference
 from booking.services.patients import (
     bookings_for,
-    course_for,
     find_patients,
     merge_patients,
     not_a_duplicate,
@@ -50,7 +49,6 @@ def patient(patient_id: int):
         patient=record,
         upcoming=[b for b in reversed(bookings) if b.start_at >= now],
         past=[b for b in bookings if b.start_at < now],
-        course=course_for(bookings, now),
         courses=courses.views_for(record, now),
         unopened=unopened_conditions(record, bookings),
         conditions=CONDITIONS,
