@@ -29,6 +29,16 @@ class Session:
     status: str
     start: datetime
     price_cents: int
+    follow_up: bool = True  # a package covers follow-ups, never the first consultation
+
+
+@dataclass(frozen=True, slots=True)
+class PackageBought:
+    """Sessions paid for in advance at the desk, drawn one by one as sessions are done."""
+
+    paid_at: datetime  # sessions attended from this moment on draw from it
+    sessions: int
+    amount_cents: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,8 @@ class Progress:
     to_book: int  # sessions of the plan not booked yet
     remaining_cents: int  # booked sessions at their prices, the rest at today's
     numbers: tuple[tuple[int, int], ...]  # (booking id, session number), in order
+    package_sessions: int = 0  # bought in packages, in all
+    package_left: int = 0  # of those, not yet drawn by a session done
 
     def number_of(self, booking_id: int) -> int | None:
         """'Session 3 of 10': where this booking falls among the sessions received or due."""
@@ -53,7 +65,11 @@ class Progress:
 
 
 def course_progress(
-    sessions: Iterable[Session], planned: int, prices: Prices, now: datetime
+    sessions: Iterable[Session],
+    planned: int,
+    prices: Prices,
+    now: datetime,
+    packages: Iterable[PackageBought] = (),
 ) -> Progress:
     """How far a course has come against its plan, and what it costs so far and to go.
 
@@ -61,12 +77,19 @@ def course_progress(
     takes no session number. What remains is the sessions booked ahead at their booked
     prices plus the sessions still to book at today's prices: a first consultation's if
     nothing in the course has been booked yet, then follow-ups.
+
+    A package draws one session for each follow-up done after it was paid for, the oldest
+    package first; its price counts as charged when it is paid, and the sessions it still
+    covers cost nothing more.
     """
+    bought = sorted(packages, key=lambda p: p.paid_at)
+    credit = [p.sessions for p in bought]
     ordered = sorted(
         (s for s in sessions if s.status not in COUNTED_OUT), key=lambda s: (s.start, s.booking_id)
     )
-    done = booked_ahead = unmarked = missed = charged = booked_cents = 0
+    done = booked_ahead = unmarked = missed = charged = 0
     numbers = []
+    due: list[int] = []  # the booked prices of sessions not yet done, in order
     for session in ordered:
         if session.status == NOSHOW:
             missed += 1
@@ -74,27 +97,46 @@ def course_progress(
         numbers.append((session.booking_id, len(numbers) + 1))
         if session.status == FULFILLED or (session.status == ARRIVED and session.start <= now):
             done += 1
-            charged += session.price_cents
+            paid = next(
+                (
+                    i
+                    for i, p in enumerate(bought)
+                    if session.follow_up and p.paid_at <= session.start and credit[i]
+                ),
+                None,
+            )
+            if paid is None:
+                charged += session.price_cents
+            else:
+                credit[paid] -= 1
         elif session.start > now:
             booked_ahead += 1
-            booked_cents += session.price_cents
+            due.append(session.price_cents)
         else:
             unmarked += 1
-            booked_cents += session.price_cents
+            due.append(session.price_cents)
     in_diary = done + booked_ahead + unmarked
     to_book = max(planned - in_diary, 0)
     if to_book and in_diary == 0:
         unbooked = prices.course_cents(to_book)
     else:
         unbooked = to_book * prices.follow_up_cents
+    # What the packages still cover is already paid: those sessions cost nothing more.
+    left = sum(credit)
+    covered_booked = min(left, len(due))
+    booked_cents = sum(due[covered_booked:])
+    covered_unbooked = min(left - covered_booked, to_book)
+    unbooked = max(unbooked - covered_unbooked * prices.follow_up_cents, 0)
     return Progress(
         planned=planned,
         done=done,
         booked_ahead=booked_ahead,
         unmarked=unmarked,
         missed=missed,
-        charged_cents=charged,
+        charged_cents=charged + sum(p.amount_cents for p in bought),
         to_book=to_book,
         remaining_cents=booked_cents + unbooked,
         numbers=tuple(numbers),
+        package_sessions=sum(p.sessions for p in bought),
+        package_left=left,
     )

@@ -3,7 +3,7 @@
 from booking.models.audit import AuditEntry, RecordAccess
 from booking.models.booking import Booking
 from booking.models.clinic import ClinicSettings, Disclaimer, ScheduleVersion
-from booking.models.course import Course
+from booking.models.course import Course, PackagePurchase
 from booking.models.limits import RateCounter
 from booking.models.outbox import OutboxMessage
 from booking.models.patient import Patient
@@ -20,6 +20,7 @@ __all__ = [
     "CoursePlan",
     "Disclaimer",
     "OutboxMessage",
+    "PackagePurchase",
     "Patient",
     "Practitioner",
     "ScheduleVersion",

@@ -43,3 +43,46 @@ class Course(Base):
     @property
     def condition_label(self) -> str:
         return CONDITIONS[self.condition]
+
+
+PAYMENT_METHODS = {
+    "card": "Card at the desk",
+    "cash": "Cash",
+    "check": "Check",
+    "transfer": "Bank transfer",
+}
+
+
+class PackagePurchase(Base):
+    """A package of sessions the patient paid for at the desk (no card is processed here)."""
+
+    __tablename__ = "package_purchase"
+    __table_args__ = (
+        CheckConstraint("sessions BETWEEN 1 AND 60", name="sessions_range"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        CheckConstraint(one_of("method", PAYMENT_METHODS), name="method"),
+    )
+
+    __audit_name__ = "package_purchase"
+    __audited__ = (
+        "course_id",
+        "sessions",
+        "amount_cents",
+        "currency",
+        "method",
+        ("paid_at", "paid_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    sessions: Mapped[int]
+    amount_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(10))
+    paid_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def method_label(self) -> str:
+        return PAYMENT_METHODS[self.method]

@@ -9,15 +9,19 @@ pure `domain.course.course_progress` from the course's bookings, its planned ses
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
-from booking.domain.course import Progress, Session, course_progress
+from booking.domain import clock
+from booking.domain.course import PackageBought, Progress, Session, course_progress
 from booking.errors import ValidationError
 from booking.extensions import db
-from booking.models import Booking, Course, CoursePlan, Patient, Service, User
+from booking.models import Booking, Course, CoursePlan, PackagePurchase, Patient, Service, User
 from booking.models.base import utcnow
+from booking.models.course import PAYMENT_METHODS
+from booking.services.clinic import get_settings
 from booking.services.commands import command
 
 PLANNED_RANGE = (1, 60)
@@ -31,9 +35,17 @@ class CourseView:
     plan: CoursePlan
     progress: Progress
 
+    packages: tuple[PackagePurchase, ...] = ()
+
     @property
     def planned_by_practitioner(self) -> bool:
         return self.course.planned_sessions is not None
+
+    @property
+    def package_price(self) -> str | None:
+        """The plan's fixed package price, to prefill what reception records."""
+        cents = self.plan.package_price_cents
+        return f"{cents // 100}.{cents % 100:02d}" if cents else None
 
 
 def open_course_for(patient: Patient, condition: str) -> Course | None:
@@ -91,6 +103,59 @@ def set_planned(course: Course, sessions: int, *, actor: User) -> bool:
     return change.changed
 
 
+def packages_of(course: Course) -> list[PackagePurchase]:
+    return list(
+        db.session.execute(
+            db.select(PackagePurchase)
+            .where(PackagePurchase.course_id == course.id)
+            .order_by(PackagePurchase.paid_at, PackagePurchase.id)
+        ).scalars()
+    )
+
+
+def record_package(
+    course: Course,
+    *,
+    sessions: int | None,
+    amount_cents: int | None,
+    method: str,
+    paid_on: date | None,
+    actor: User,
+) -> PackagePurchase:
+    """Reception records a package the patient paid for at the desk; sessions done from
+    that day on draw from it. Nothing is charged here."""
+    settings = get_settings()
+    zone = ZoneInfo(settings.timezone)
+    today = clock.local_date(utcnow(), zone)
+    problems = {}
+    if sessions is None or not 1 <= sessions <= 60:
+        problems["sessions"] = "Give the number of sessions bought, from 1 to 60."
+    if amount_cents is None or amount_cents <= 0:
+        problems["amount"] = "Give the amount paid, e.g. 400."
+    if method not in PAYMENT_METHODS:
+        problems["method"] = "Choose how it was paid."
+    if paid_on is None or paid_on > today:
+        problems["paid_on"] = "Give the day it was paid, today or earlier."
+    if problems:
+        raise ValidationError(" ".join(problems.values()), problems)
+    with command("package.record", actor=actor, tracks=None) as change:
+        purchase = PackagePurchase(
+            course_id=course.id,
+            sessions=sessions,
+            amount_cents=amount_cents,
+            currency=settings.currency,
+            method=method,
+            paid_at=clock.day_bounds(paid_on, zone)[0],
+            recorded_by_id=actor.id,
+        )
+        db.session.add(purchase)
+        db.session.flush()
+        change.subject = purchase
+        change.track(purchase)
+        change.summary = f"Package of {sessions} sessions recorded for a {course.condition} course"
+    return purchase
+
+
 def bookings_of(course: Course) -> list[Booking]:
     return list(
         db.session.execute(
@@ -107,8 +172,14 @@ def view(course: Course, now: datetime | None = None) -> CourseView:
         db.select(CoursePlan).where(CoursePlan.condition == course.condition)
     ).scalar_one()
     planned = course.planned_sessions or plan.typical_sessions
-    sessions = [Session(b.id, b.status, b.start_at, b.price_cents) for b in bookings_of(course)]
-    return CourseView(course, plan, course_progress(sessions, planned, plan.prices(), now))
+    sessions = [
+        Session(b.id, b.status, b.start_at, b.price_cents, b.service.kind != "initial")
+        for b in bookings_of(course)
+    ]
+    bought = packages_of(course)
+    packages = [PackageBought(p.paid_at, p.sessions, p.amount_cents) for p in bought]
+    progress = course_progress(sessions, planned, plan.prices(), now, packages)
+    return CourseView(course, plan, progress, tuple(bought))
 
 
 def view_for_booking(booking: Booking, now: datetime | None = None) -> CourseView | None:

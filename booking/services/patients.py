@@ -12,6 +12,7 @@ from booking.models import (
     AuditEntry,
     Booking,
     Course,
+    PackagePurchase,
     Patient,
     RecordAccess,
     User,
@@ -175,6 +176,11 @@ def _merge_courses(survivor: Patient, other: Patient) -> None:
             continue
         db.session.execute(
             update(Booking).where(Booking.course_id == course_id).values(course_id=into.id)
+        )
+        db.session.execute(
+            update(PackagePurchase)
+            .where(PackagePurchase.course_id == course_id)
+            .values(course_id=into.id)
         )
         into.opened_at = min(into.opened_at, opened_at)
         db.session.execute(delete(Course).where(Course.id == course_id))

@@ -33,6 +33,7 @@ from booking.models import (
     Course,
     Disclaimer,
     OutboxMessage,
+    PackagePurchase,
     Patient,
     RecordAccess,
     User,
@@ -266,6 +267,19 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                 "opened_at": _iso(course.opened_at),
                 "planned_sessions": course.planned_sessions,
                 "bookings": [references[b.id] for b in bookings if b.course_id == course.id],
+                "packages_bought": [
+                    {
+                        "sessions": p.sessions,
+                        "amount": {"amount_cents": p.amount_cents, "currency": p.currency},
+                        "method": p.method,
+                        "paid_at": _iso(p.paid_at),
+                    }
+                    for p in db.session.execute(
+                        db.select(PackagePurchase)
+                        .where(PackagePurchase.course_id == course.id)
+                        .order_by(PackagePurchase.paid_at)
+                    ).scalars()
+                ],
             }
             for course in db.session.execute(
                 db.select(Course).where(Course.patient_id == patient.id).order_by(Course.opened_at)

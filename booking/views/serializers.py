@@ -113,6 +113,8 @@ def course_json(view, booking: Booking | None = None) -> dict:
         "booked_ahead": progress.booked_ahead,
         "missed": progress.missed,
         "to_book": progress.to_book,
+        "package_sessions": progress.package_sessions,
+        "package_sessions_left": progress.package_left,
         "charged_so_far": price(progress.charged_cents, booking.currency if booking else "USD"),
         "remaining_estimate": price(
             progress.remaining_cents, booking.currency if booking else "USD"

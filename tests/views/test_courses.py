@@ -134,3 +134,49 @@ def test_merging_two_records_leaves_one_course_with_both_records_sessions(
         }
     body = client.get(f"/api/v1/bookings/{other['manage_token']}").get_json()["course"]
     assert body["session_number"] == 2 and body["booked_ahead"] == 2
+
+
+def test_reception_records_a_package_and_sessions_are_drawn_from_it(
+    app, client, auth, make_booking, start_now
+):
+    first = make_booking(service="neck-initial", days_ahead=2, **ANN)
+    auth.login("reception")
+    mark_done(app, start_now, first["reference"])
+    with app.app_context():
+        course = db.session.execute(db.select(Course)).scalar_one()
+        course_id, patient_id = course.id, course.patient_id
+    url = f"/staff/courses/{course_id}/packages"
+    today = client.get(f"/staff/patients/{patient_id}").get_data(as_text=True)
+    assert "Record a package paid at the desk" in today
+    day = re.search(r'name="paid_on" value="([0-9-]+)"', today).group(1)
+
+    refused = client.post(
+        url, data={"sessions": "0", "amount": "-5", "method": "bitcoin", "paid_on": "2999-01-01"}
+    )
+    message = squeezed(client.get(refused.headers["Location"]))
+    for words in ("from 1 to 60", "amount paid", "how it was paid", "today or earlier"):
+        assert words in message, words
+
+    saved = client.post(
+        url, data={"sessions": "6", "amount": "400", "method": "card", "paid_on": day}
+    )
+    assert "Package recorded: 6 sessions, $400.00 (Card at the desk)." in squeezed(
+        client.get(saved.headers["Location"])
+    )
+    follow_up = make_booking(service="neck-follow-up", days_ahead=8, **ANN)
+    mark_done(app, start_now, follow_up["reference"])
+    body = client.get(f"/api/v1/bookings/{follow_up['manage_token']}").get_json()["course"]
+    assert (body["package_sessions"], body["package_sessions_left"]) == (6, 5)
+    # $95 for the first visit, $400 for the package; the follow-up drew from it.
+    assert body["charged_so_far"]["amount"] == "495.00"
+    # Eight planned, two done: six to go, five of them prepaid, one at $75.
+    assert body["remaining_estimate"]["amount"] == "75.00"
+    page = squeezed(client.get(f"/manage/{follow_up['manage_token']}"))
+    assert "Prepaid 5 of 6 sessions left" in page
+    staff = squeezed(client.get(f"/staff/patients/{patient_id}"))
+    assert "5 of 6 sessions left" in staff and "6 sessions for $400.00, card at the desk" in staff
+    with app.app_context():
+        [entry] = db.session.execute(
+            db.select(AuditEntry).filter_by(action="package.record")
+        ).scalars()
+        assert entry.after["sessions"] == 6 and entry.after["method"] == "card"

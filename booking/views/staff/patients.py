@@ -4,16 +4,19 @@ a whole copy of the record (export) and, for the owner, its erasure."""
 from __future__ import annotations
 
 import json
+from datetime import date
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from booking.domain.money import format_money, parse_cents
 from booking.errors import ClinicError
 from booking.extensions import db
 from booking.forms.staff import EraseForm, MergeForm, PatientDetailsForm
 from booking.models import Course, Patient
 from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
+from booking.models.course import PAYMENT_METHODS
 from booking.models.service import CONDITIONS
 from booking.services import courses, privacy, record_access
 from booking.services.bookings import format_reference
@@ -26,6 +29,7 @@ from booking.services.patients import (
     update_patient,
 )
 from booking.views.access import owner_required
+from booking.views.helpers import to_local
 from booking.views.staff import bp
 
 
@@ -50,6 +54,8 @@ def patient(patient_id: int):
         upcoming=[b for b in reversed(bookings) if b.start_at >= now],
         past=[b for b in bookings if b.start_at < now],
         courses=courses.views_for(record, now),
+        payment_methods=PAYMENT_METHODS,
+        today=to_local(now).date().isoformat(),
         unopened=unopened_conditions(record, bookings),
         conditions=CONDITIONS,
         format_reference=format_reference,
@@ -94,6 +100,37 @@ def course_plan(course_id: int):
         else:
             done = f"Course plan set: {sessions} sessions."
             flash(done if changed else "The plan was already that.")
+    return redirect(url_for("staff.patient", patient_id=course.patient_id, _anchor="course"))
+
+
+@bp.post("/courses/<id:course_id>/packages")
+def course_package(course_id: int):
+    """Reception records a package paid for at the desk (nothing is charged here)."""
+    course = db.get_or_404(Course, course_id)
+    form = request.form
+
+    def number(name: str, parse):
+        try:
+            return parse(form.get(name, "").strip())
+        except ValueError:
+            return None
+
+    try:
+        purchase = courses.record_package(
+            course,
+            sessions=number("sessions", int),
+            amount_cents=number("amount", parse_cents),
+            method=form.get("method", ""),
+            paid_on=number("paid_on", date.fromisoformat),
+            actor=current_user,
+        )
+    except ClinicError as error:
+        flash(error.message)
+    else:
+        flash(
+            f"Package recorded: {purchase.sessions} sessions, "
+            f"{format_money(purchase.amount_cents, purchase.currency)} ({purchase.method_label})."
+        )
     return redirect(url_for("staff.patient", patient_id=course.patient_id, _anchor="course"))
 
 
