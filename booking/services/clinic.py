@@ -40,6 +40,12 @@ def local(moment: datetime, settings: ClinicSettings) -> datetime:
     return moment.astimezone(ZoneInfo(settings.timezone))
 
 
+def changes_close(start: datetime, settings: ClinicSettings | None = None) -> datetime:
+    """The last moment a booking starting at `start` can be cancelled or moved online."""
+    settings = settings or get_settings()
+    return start - timedelta(hours=settings.cancellation_notice_hours)
+
+
 def change_deadline(booking: Booking) -> datetime:
     """The last moment a patient can cancel or move the booking online."""
-    return booking.start_at - timedelta(hours=get_settings().cancellation_notice_hours)
+    return changes_close(booking.start_at)

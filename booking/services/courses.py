@@ -16,6 +16,7 @@ from sqlalchemy import update
 
 from booking.domain import clock
 from booking.domain.course import PackageBought, Progress, Session, course_progress
+from booking.domain.money import amount
 from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, PackagePurchase, Patient, Service, User
@@ -45,7 +46,7 @@ class CourseView:
     def package_price(self) -> str | None:
         """The plan's fixed package price, to prefill what reception records."""
         cents = self.plan.package_price_cents
-        return f"{cents // 100}.{cents % 100:02d}" if cents else None
+        return amount(cents) if cents else None
 
 
 def open_course_for(patient: Patient, condition: str) -> Course | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, g, request
@@ -15,6 +15,7 @@ from booking.domain import clock as wall
 from booking.domain.money import format_money
 from booking.models.base import utcnow
 from booking.models.booking import STATUS_LABELS
+from booking.services import clinic as clinic_rules
 from booking.services.clinic import get_settings
 from booking.services.links import absolute_url
 
@@ -78,8 +79,8 @@ def change_rule() -> str:
 
 
 def changes_close(start: datetime) -> datetime:
-    """The last moment a booking starting at `start` can be changed online."""
-    return start - timedelta(hours=clinic().cancellation_notice_hours)
+    """The clinic's rule (services.clinic.changes_close) with this request's settings."""
+    return clinic_rules.changes_close(start, clinic())
 
 
 def zone_label(moment: datetime | None = None) -> str:

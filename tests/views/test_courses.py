@@ -26,6 +26,16 @@ def mark_done(app, start_now, reference: str) -> None:
         set_status(db.session.get(Booking, booking_id), "fulfilled", actor=actor)
 
 
+def first_visit_done(app, auth, make_booking, start_now, service: str):
+    """Ann's first consultation, booked online and marked done by reception (signed in)."""
+    first = make_booking(service=service, days_ahead=2, **ANN)
+    auth.login("reception")
+    mark_done(app, start_now, first["reference"])
+    with app.app_context():
+        course = db.session.execute(db.select(Course)).scalar_one()
+        return first, course.id, course.patient_id
+
+
 def test_a_first_consultation_opens_the_course_the_patient_follows(
     app, client, make_booking, make_user, start_now
 ):
@@ -54,12 +64,9 @@ def test_a_first_consultation_opens_the_course_the_patient_follows(
 def test_the_practitioners_plan_replaces_the_typical_count(
     app, client, auth, make_booking, start_now
 ):
-    first = make_booking(service="back-initial", days_ahead=2, **ANN)
-    auth.login("reception")
-    mark_done(app, start_now, first["reference"])
-    with app.app_context():
-        course = db.session.execute(db.select(Course)).scalar_one()
-        course_id, patient_id = course.id, course.patient_id
+    first, course_id, patient_id = first_visit_done(
+        app, auth, make_booking, start_now, "back-initial"
+    )
 
     refused = client.post(f"/staff/courses/{course_id}/plan", data={"planned_sessions": "0"})
     assert "Plan between 1 and 60 sessions" in squeezed(client.get(refused.headers["Location"]))
@@ -139,12 +146,9 @@ def test_merging_two_records_leaves_one_course_with_both_records_sessions(
 def test_reception_records_a_package_and_sessions_are_drawn_from_it(
     app, client, auth, make_booking, start_now
 ):
-    first = make_booking(service="neck-initial", days_ahead=2, **ANN)
-    auth.login("reception")
-    mark_done(app, start_now, first["reference"])
-    with app.app_context():
-        course = db.session.execute(db.select(Course)).scalar_one()
-        course_id, patient_id = course.id, course.patient_id
+    first, course_id, patient_id = first_visit_done(
+        app, auth, make_booking, start_now, "neck-initial"
+    )
     url = f"/staff/courses/{course_id}/packages"
     today = client.get(f"/staff/patients/{patient_id}").get_data(as_text=True)
     assert "Record a package paid at the desk" in today

@@ -19,6 +19,7 @@ from booking.models.base import utcnow
 from booking.services import reports
 from booking.services.bookings import cancel_booking, set_note, set_status
 from booking.views.helpers import to_local
+from tests.conftest import NO_FLAGS
 from tests.database import every_stored_value
 
 ANN = {"name": "Ann Lee", "email": "ann.lee@example.com", "phone": "207 555 0100"}
@@ -386,17 +387,7 @@ def test_an_erased_patients_bookings_stay_as_they_are(app, client, auth, ann, fr
             "practitioner": later.practitioner_id,
             "patient": {"id": ann["id"]},
             "source": "phone",
-            "screening": dict.fromkeys(
-                [
-                    "bowel_bladder",
-                    "weight_loss",
-                    "fever",
-                    "trauma",
-                    "numbness_weakness",
-                    "cancer_history",
-                ],
-                False,
-            ),
+            "screening": dict(NO_FLAGS),
             "disclaimer_read": True,
         },
     )

@@ -48,15 +48,16 @@ def patient(patient_id: int):
     record_access.opened(current_user, record.id)
     now = utcnow()
     bookings = bookings_for(record)
+    views = courses.views_for(record, now)
     return render_template(
         "staff/patients/patient.html",
         patient=record,
         upcoming=[b for b in reversed(bookings) if b.start_at >= now],
         past=[b for b in bookings if b.start_at < now],
-        courses=courses.views_for(record, now),
+        courses=views,
         payment_methods=PAYMENT_METHODS,
         today=to_local(now).date().isoformat(),
-        unopened=unopened_conditions(record, bookings),
+        unopened=unopened_conditions(views, bookings),
         conditions=CONDITIONS,
         format_reference=format_reference,
         looks=record_access.recent(record.id),
@@ -65,9 +66,9 @@ def patient(patient_id: int):
     )
 
 
-def unopened_conditions(patient: Patient, bookings) -> list[str]:
+def unopened_conditions(views: list[courses.CourseView], bookings) -> list[str]:
     """Conditions the patient has booked for without a course: reception may open one."""
-    have = {view.course.condition for view in courses.views_for(patient)}
+    have = {view.course.condition for view in views}
     return sorted({b.service.condition for b in bookings} - have)
 
 
