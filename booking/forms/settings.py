@@ -83,7 +83,7 @@ class SettingsForm(FlaskForm):
         validators=[InputRequired("Give a number of emails."), NumberRange(1, 1000)],
     )
     retention_years = IntegerField(
-        "Remove patient details this many years after their last booking",
+        "Remove patient details this many years after the last visit",
         validators=[
             Optional(),
             NumberRange(1, 100, "Give a number of years from 1 to 100, or leave it empty."),

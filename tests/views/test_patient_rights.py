@@ -306,7 +306,7 @@ def test_the_owner_sets_the_retention_period(app, client, auth):
     text = current_text(app)
     auth.login("owner")
     page = client.get("/admin/settings").get_data(as_text=True)
-    assert "Remove patient details this many years after their last booking" in page
+    assert "Remove patient details this many years after the last visit" in page
     bad = client.post("/admin/settings", data=settings_form(disclaimer=text, retention_years="0"))
     assert bad.status_code == 422
     assert "from 1 to 100" in bad.get_data(as_text=True)
