@@ -78,6 +78,10 @@ class SettingsForm(FlaskForm):
         "Upcoming online bookings one patient (email or phone) may hold",
         validators=[InputRequired("Give a number of bookings."), NumberRange(1, 100)],
     )
+    course_bookings_per_patient = IntegerField(
+        "Upcoming online bookings one patient may hold after booking the rest of a course",
+        validators=[InputRequired("Give a number of bookings."), NumberRange(1, 100)],
+    )
     emails_per_recipient_day = IntegerField(
         "Emails a patient's own online actions may send one address in a day",
         validators=[InputRequired("Give a number of emails."), NumberRange(1, 1000)],

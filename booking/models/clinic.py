@@ -30,6 +30,7 @@ class ClinicSettings(Base):
         "price_max_cents",
         "bookings_per_address_hour",
         "future_bookings_per_patient",
+        "course_bookings_per_patient",
         "emails_per_recipient_day",
         "require_two_factor",
         "retention_years",
@@ -54,6 +55,8 @@ class ClinicSettings(Base):
     # address may be sent in a day by patients' own actions.
     bookings_per_address_hour: Mapped[int] = mapped_column(default=10)
     future_bookings_per_patient: Mapped[int] = mapped_column(default=3)
+    # ... and how many when they book the rest of their course in one go.
+    course_bookings_per_patient: Mapped[int] = mapped_column(default=12)
     emails_per_recipient_day: Mapped[int] = mapped_column(default=6)
     # Every staff account must use two-step sign-in (an authenticator app's codes).
     require_two_factor: Mapped[bool] = mapped_column(default=False)

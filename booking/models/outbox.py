@@ -13,9 +13,11 @@ CONFIRMATION = "confirmation"
 RESCHEDULE = "reschedule"
 CANCELLATION = "cancellation"
 REMINDER = "reminder"
+# One email for every session of a course booked in one go, about its first booking.
+COURSE_CONFIRMATION = "course_confirmation"
 CLINIC_BOOKING = "clinic_booking"
 CLINIC_CANCELLATION = "clinic_cancellation"
-PATIENT_KINDS = (CONFIRMATION, RESCHEDULE, CANCELLATION, REMINDER)
+PATIENT_KINDS = (CONFIRMATION, RESCHEDULE, CANCELLATION, REMINDER, COURSE_CONFIRMATION)
 KINDS = (*PATIENT_KINDS, CLINIC_BOOKING, CLINIC_CANCELLATION)
 
 PENDING = "pending"

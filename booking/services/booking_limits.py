@@ -5,7 +5,8 @@ and a booking that fails for another reason counts for nothing. The owner sets t
 values (`ClinicSettings`); staff are never limited (their views pass no client).
 
 - per client address: online bookings in the last hour;
-- per patient identity (email, and phone): upcoming online bookings held at once;
+- per patient identity (email, and phone): upcoming online bookings held at once, with
+  a higher ceiling when the rest of a course is booked in one go;
 - per recipient: emails that patients' own online actions send one address in a day.
 """
 
@@ -24,8 +25,15 @@ from booking.services.patients import same_contact
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
 
 
-def new_online_booking(client: str, email: str, phone: str, now: datetime) -> None:
-    """Refuse (RateLimited) an online booking past any limit; count it otherwise."""
+def new_online_booking(
+    client: str, email: str, phone: str, now: datetime, *, sessions: int = 0
+) -> None:
+    """Refuse (RateLimited) an online booking past any limit; count it otherwise.
+
+    With `sessions`, the request books that many sessions of a course at once: it is
+    one request against the address and one email, and the patient's upcoming bookings
+    with these added may not pass the owner's ceiling for a course.
+    """
     if not limits.enabled():
         return
     settings = get_settings()
@@ -41,7 +49,28 @@ def new_online_booking(client: str, email: str, phone: str, now: datetime) -> No
     # The email's counter comes before the count of its bookings: on PostgreSQL its
     # row lock makes two bookings for one email take turns, so both cannot slip under.
     patient_email(email, now, settings)
-    _check_upcoming(email, phone, now, settings)
+    if sessions:
+        _check_course(email, phone, sessions, now, settings)
+    else:
+        _check_upcoming(email, phone, now, settings)
+
+
+def _check_course(
+    email: str, phone: str, sessions: int, now: datetime, settings: ClinicSettings
+) -> None:
+    ceiling = settings.course_bookings_per_patient
+    starts = upcoming_online(email, phone, now)
+    held = len(starts)
+    if held + sessions > ceiling:
+        room = max(ceiling - held, 0)
+        raise RateLimited(
+            f"Online, a patient can hold {ceiling} upcoming appointments at once, and you "
+            f"have {held}: "
+            + (f"choose {room} session{'s' if room != 1 else ''} at most, or " if room else "")
+            + f"call the clinic on {settings.phone} to book the rest.",
+            # Room comes back as the soonest of them happens.
+            int((min(starts) - now).total_seconds()) if starts else int(HOUR.total_seconds()),
+        )
 
 
 def inbox(email: str) -> str:

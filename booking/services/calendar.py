@@ -43,10 +43,41 @@ def booking_calendar(
     `organizer` is the clinic's address for invitations; without a manage URL (one that
     cannot be re-created) the description points to the clinic's phone instead.
     """
+    calendar = _calendar(method)
+    calendar.add_component(_event(booking, settings, manage_url, method, organizer))
+    return calendar.to_ical()
+
+
+def course_calendar(
+    sessions: list[tuple[Booking, str | None]], settings: ClinicSettings, *, organizer: str
+) -> bytes:
+    """Every session of a course booked at once, one event each under its own UID.
+
+    Published rather than sent as one invitation: an iTIP request is about one event,
+    and these are several. Each UID is the one its booking's later emails use, so a
+    session moved or cancelled afterwards updates its own entry.
+    """
+    calendar = _calendar(PUBLISH)
+    for booking, manage_url in sessions:
+        calendar.add_component(_event(booking, settings, manage_url, PUBLISH, organizer))
+    return calendar.to_ical()
+
+
+def _calendar(method: str) -> Calendar:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("method", method)
+    return calendar
+
+
+def _event(
+    booking: Booking,
+    settings: ClinicSettings,
+    manage_url: str | None,
+    method: str,
+    organizer: str | None,
+) -> Event:
     event = Event()
     event.add("uid", event_uid(booking))
     event.add("dtstamp", utcnow())
@@ -74,6 +105,9 @@ def booking_calendar(
     event.add("description", "\n".join(one_line(line) for line in lines))
     if manage_url:
         event.add("url", manage_url)
+    if organizer and method == PUBLISH:
+        # A published event names its organiser and no attendees (RFC 5546, 3.2.1).
+        event.add("organizer", _address(organizer, settings.name))
     if organizer and method in (REQUEST, CANCEL):
         event.add("organizer", _address(organizer, settings.name))
         if booking.patient.email:
@@ -87,5 +121,4 @@ def booking_calendar(
                     rsvp="FALSE",
                 ),
             )
-    calendar.add_component(event)
-    return calendar.to_ical()
+    return event

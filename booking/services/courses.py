@@ -73,23 +73,35 @@ def open_course(patient: Patient, condition: str, *, actor: User, now: datetime 
     """Reception opens a course by hand; the patient's bookings of it not in one join."""
     now = now or utcnow()
     with command("course.open", actor=actor, tracks=None) as change:
-        course = Course(patient_id=patient.id, condition=condition, opened_at=now)
-        db.session.add(course)
-        db.session.flush()
-        joined = db.session.execute(
-            update(Booking)
-            .where(
-                Booking.patient_id == patient.id,
-                Booking.course_id.is_(None),
-                Booking.service_id.in_(db.select(Service.id).where(Service.condition == condition)),
-            )
-            .values(course_id=course.id)
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        course, joined = gather(patient, condition, now)
         change.subject = course
         change.track(course)
         change.summary = f"{course.condition_label} course opened ({joined} booking(s) in it)"
     return course
+
+
+def outside_course(patient: Patient, condition: str):
+    """Where the patient's bookings for a condition that are in no course stand."""
+    return (
+        Booking.patient_id == patient.id,
+        Booking.course_id.is_(None),
+        Booking.service_id.in_(db.select(Service.id).where(Service.condition == condition)),
+    )
+
+
+def gather(patient: Patient, condition: str, now: datetime) -> tuple[Course, int]:
+    """A new course, inside the caller's command, with the patient's bookings of the
+    condition that were in none; returns it and how many joined."""
+    course = Course(patient_id=patient.id, condition=condition, opened_at=now)
+    db.session.add(course)
+    db.session.flush()
+    joined = db.session.execute(
+        update(Booking)
+        .where(*outside_course(patient, condition))
+        .values(course_id=course.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return course, joined
 
 
 def set_planned(course: Course, sessions: int, *, actor: User) -> bool:

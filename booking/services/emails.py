@@ -24,16 +24,17 @@ from sqlalchemy.exc import IntegrityError
 from booking.domain.text import has_control, one_line
 from booking.extensions import db
 from booking.models import Booking, ClinicSettings, OutboxMessage, Patient
-from booking.models.booking import BOOKED, format_reference
+from booking.models.booking import BOOKED, VOIDED_STATUSES, format_reference
 from booking.models.outbox import (
     CANCELLATION,
     CLINIC_BOOKING,
     CLINIC_CANCELLATION,
     CONFIRMATION,
+    COURSE_CONFIRMATION,
     REMINDER,
     RESCHEDULE,
 )
-from booking.services import calendar
+from booking.services import calendar, courses
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
 from booking.services.links import absolute_url
@@ -181,7 +182,9 @@ def render(row: OutboxMessage, now: datetime) -> Rendered | None:
     facts = dict(row.facts or {})
     if facts.get("previous_start"):
         facts["previous_start"] = datetime.fromisoformat(facts["previous_start"])
-    if row.kind in PATIENT_METHODS:
+    if row.kind == COURSE_CONFIRMATION:
+        message = _course_message(row, booking, facts, now)
+    elif row.kind in PATIENT_METHODS:
         message = _patient_message(row, booking, facts, now)
     else:
         message = _clinic_message(row, booking)
@@ -224,6 +227,56 @@ def _patient_message(
     return _compose(row, context, to, settings, ics, method)
 
 
+def _course_message(
+    row: OutboxMessage, first: Booking, facts: dict, now: datetime
+) -> EmailMessage | None:
+    """Every session booked in one go, as each stands now, with one calendar file."""
+    patient = first.patient
+    if not _can_email(patient.email):
+        return None
+    ids = facts.get("bookings") or [first.id]
+    bookings = list(
+        db.session.execute(
+            db.select(Booking)
+            .where(Booking.id.in_(ids), Booking.status.not_in(VOIDED_STATUSES))
+            .order_by(Booking.start_at, Booking.id)
+        ).scalars()
+    )
+    if not any(b.status == BOOKED for b in bookings):
+        return None  # all cancelled since: each cancellation has said so
+    settings = get_settings()
+    sessions = []
+    for booking in bookings:
+        token = manage_token(booking)
+        url = absolute_url("public.manage", token=token) if token else None
+        sessions.append((booking, url))
+    view = courses.view_for_booking(first, now)
+    context = {
+        "booking": first,
+        "settings": settings,
+        "sessions": [
+            {
+                "booking": booking,
+                "reference": format_reference(booking.reference),
+                "manage_url": url,
+                "number": view.progress.number_of(booking.id) if view else None,
+                "deadline": change_deadline(booking),
+            }
+            for booking, url in sessions
+        ],
+        "course": view,
+        "manage_url": sessions[0][1],
+        "disclaimer": current_disclaimer(),
+    }
+    ics = calendar.course_calendar(
+        [(b, url) for b, url in sessions if b.status == BOOKED],
+        settings,
+        organizer=mail_from(settings),
+    )
+    to = Address(display_name=one_line(patient.name), addr_spec=patient.email)
+    return _compose(row, context, to, settings, ics, calendar.PUBLISH)
+
+
 def _clinic_message(row: OutboxMessage, booking: Booking) -> EmailMessage | None:
     settings = get_settings()
     if not _can_email(settings.email):
@@ -247,6 +300,24 @@ def booking_created(booking: Booking, *, now: datetime, by_patient: bool) -> Non
     )
     if by_patient:
         _clinic_email(CLINIC_BOOKING, booking, key=f"{CLINIC_BOOKING}:{booking.id}", now=now)
+
+
+def course_booked(bookings: list[Booking], *, now: datetime, by_patient: bool) -> None:
+    """One confirmation for every session booked in one go; the clinic hears of each.
+
+    The email is filed under the first session, and lists them all with their links.
+    """
+    first = bookings[0]
+    _patient_email(
+        COURSE_CONFIRMATION,
+        first,
+        key=f"{COURSE_CONFIRMATION}:{first.id}",
+        now=now,
+        bookings=[b.id for b in bookings],
+    )
+    if by_patient:
+        for booking in bookings:
+            _clinic_email(CLINIC_BOOKING, booking, key=f"{CLINIC_BOOKING}:{booking.id}", now=now)
 
 
 def booking_moved(booking: Booking, *, previous_start: datetime, now: datetime) -> None:

@@ -33,6 +33,7 @@ from booking.files import private_folder
 from booking.models import Booking, OutboxMessage
 from booking.models.base import utcnow
 from booking.models.outbox import (
+    COURSE_CONFIRMATION,
     FAILED,
     PATIENT_KINDS,
     PENDING,
@@ -110,7 +111,9 @@ def is_stale(kind: str, written_at: int, sequence: int, start: datetime, now: da
     `written_at` is the booking's sequence when the email was written. Clinic notices
     record what happened, so they are never stale.
     """
-    if kind not in PATIENT_KINDS:
+    if kind not in PATIENT_KINDS or kind == COURSE_CONFIRMATION:
+        # A course's confirmation is about several bookings: it shows each as it is
+        # when sent, and only when none of them is still booked is there nothing to say.
         return False
     return written_at < sequence or (kind == REMINDER and start <= now)
 

@@ -11,7 +11,7 @@ from booking.domain.estimates import MAX_SESSIONS
 from booking.errors import NotFound
 from booking.models import Booking
 from booking.models.base import utcnow
-from booking.services import availability
+from booking.services import availability, series
 from booking.services.availability_cache import ResponseCache, current_version
 from booking.services.bookings import (
     BookingRequest,
@@ -36,8 +36,16 @@ from booking.views.params import (
     patient_fields,
     reason_text,
     screened_answers,
+    series_body,
 )
-from booking.views.serializers import booking_json, estimate_json, service_json, slots_json
+from booking.views.serializers import (
+    booked_series_json,
+    booking_json,
+    estimate_json,
+    series_json,
+    service_json,
+    slots_json,
+)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -153,3 +161,38 @@ def reschedule(token: str):
             )
         )
     )
+
+
+@bp.post("/bookings/<token>/course")
+def book_course(token: str):
+    """Propose (`"preview": true`) or book the rest of the booking's course in one go."""
+    booking = booking_for(token)
+    body = json_body(optional=True)
+    values, fields = series_body(body)
+    if fields:
+        raise invalid(fields)
+    practitioner = series.SAME
+    if "practitioner" in body:
+        practitioner = check_practitioner(series.follow_up_of(booking), body["practitioner"])
+    rest = series.rest_of_course(
+        booking,
+        every_days=values["every_days"],
+        count=values["count"],
+        practitioner_id=practitioner,
+        at=values["at"],
+    )
+    if values["preview"]:
+        return jsonify(series_json(rest))
+    starts = values["starts"]
+    if starts is None:
+        # The proposed times as they are: a taken one is named, with nothing booked.
+        if rest.series.taken:
+            first = rest.series.taken[0]
+            message = series.taken_message(first.number, first.wanted)
+            raise series.SlotTaken(message, {"starts": message})
+        starts = [proposal.wanted for proposal in rest.series.proposals]
+    booked = series.book_rest(booking, starts, practitioner_id=practitioner, client=public_client())
+    body = booked_series_json(booked, lambda t: absolute_url("public.manage", token=t))
+    if values["starts"] is None and rest.series.beyond_horizon:
+        body["beyond_horizon"] = series_json(rest)["beyond_horizon"]
+    return jsonify(body), 201

@@ -9,7 +9,7 @@ before anything does arithmetic with them or asks the database.
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import request
 from werkzeug.datastructures import MultiDict
@@ -235,3 +235,64 @@ def screened_answers(answers: object) -> tuple[dict, dict]:
         if not result.clear:
             raise RedFlag(result)
     return values, fields
+
+
+# Booking the rest of a course: POST /api/v1/bookings/TOKEN/course
+
+MAX_STARTS = 60
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_time_of_day(text: object) -> time:
+    """A wall-clock time as HH:MM (24-hour)."""
+    match = TIME_RE.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ParamError("Give the time of day as HH:MM, e.g. 09:30.")
+    return time(int(match[1]), int(match[2]))
+
+
+def whole_number(value: object) -> int | None:
+    """An integer from JSON (never true or false), else None."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def series_body(body: dict) -> tuple[dict, dict]:
+    """The series a client asks for, and field errors: every_days, count, starts, time,
+    preview (the practitioner is read against the service by the view)."""
+    values: dict = {"every_days": 7, "count": None, "starts": None, "at": None}
+    fields: dict = {}
+    if "every_days" in body:
+        values["every_days"] = whole_number(body["every_days"])
+        if values["every_days"] is None:
+            fields["every_days"] = "Give the days between sessions as a whole number, e.g. 7."
+    if body.get("count") is not None:
+        values["count"] = whole_number(body["count"])
+        if values["count"] is None:
+            fields["count"] = "Give the number of sessions as a whole number."
+    if body.get("time") is not None:
+        try:
+            values["at"] = parse_time_of_day(body["time"])
+        except ParamError as error:
+            fields["time"] = error.message
+    preview = body.get("preview", False)
+    if not isinstance(preview, bool):
+        fields["preview"] = "Give preview as true or false."
+    values["preview"] = preview is True
+    if body.get("starts") is not None:
+        values["starts"] = _starts(body["starts"], fields)
+    return values, fields
+
+
+def _starts(starts: object, fields: dict) -> list[datetime]:
+    if not isinstance(starts, list) or not 1 <= len(starts) <= MAX_STARTS:
+        fields["starts"] = f"Give starts as a list of 1 to {MAX_STARTS} times."
+        return []
+    parsed = []
+    for index, text in enumerate(starts):
+        try:
+            parsed.append(parse_start(text))
+        except ParamError as error:
+            fields[f"starts.{index}"] = error.message
+    return parsed

@@ -216,3 +216,57 @@ def calendar_json(grid: Grid, cancelled: list[Booking]) -> dict:
         "columns": [column_json(column, bookings) for column in grid.columns],
         "cancelled": [calendar_booking_json(booking) for booking in cancelled],
     }
+
+
+def _slot_json(slot) -> dict:
+    return {
+        "start": iso(slot.start),
+        "end": iso(slot.end),
+        "practitioner": {"id": slot.practitioner_id, "name": slot.practitioner_name},
+    }
+
+
+def series_json(rest) -> dict:
+    """The proposed rest of a course (`services.series.RestOfCourse`): nothing booked yet."""
+    practitioner = rest.practitioner
+    sessions = []
+    for proposal in rest.series.proposals:
+        entry = {"number": proposal.number, "start": iso(proposal.wanted), "free": proposal.free}
+        if proposal.slot is not None:
+            entry.update(_slot_json(proposal.slot))
+        entry["alternatives"] = [_slot_json(slot) for slot in proposal.alternatives]
+        sessions.append(entry)
+    return {
+        "service": {"slug": rest.service.slug, "name": rest.service.name},
+        "every_days": rest.every_days,
+        "count": rest.count,
+        "most": rest.most,
+        "time": rest.at.strftime("%H:%M"),
+        "practitioner": (
+            {"id": practitioner.id, "name": practitioner.name} if practitioner else None
+        ),
+        "sessions": sessions,
+        "beyond_horizon": [iso(moment) for moment in rest.series.beyond_horizon],
+        "course": booking_course(rest.booking),
+    }
+
+
+def booked_series_json(booked, manage_url) -> dict:
+    """The sessions just booked, each with its own manage link, and the course after them."""
+    first = booked.bookings[0][0]
+    return {
+        "bookings": [
+            {
+                "reference": booking.reference,
+                "start": iso(booking.start_at),
+                "end": iso(booking.end_at),
+                "practitioner": {"id": booking.practitioner.id, "name": booking.practitioner.name},
+                "service": {"slug": booking.service.slug, "name": booking.service.name},
+                "price": price(booking.price_cents, booking.currency),
+                "manage_token": token,
+                "manage_url": manage_url(token),
+            }
+            for booking, token in booked.bookings
+        ],
+        "course": booking_course(first),
+    }

@@ -30,6 +30,7 @@ def settings_form(**overrides):
         "price_max": "150",
         "bookings_per_address_hour": "10",
         "future_bookings_per_patient": "3",
+        "course_bookings_per_patient": "12",
         "emails_per_recipient_day": "6",
         "disclaimer": None,
     }
