@@ -75,6 +75,7 @@ class RestOfCourse:
     practitioner_id: int | None  # None: whoever is free
     at: time  # the series' time of day, clinic wall-clock
     series: domain.Series
+    opens_at: datetime | None = None  # when the first session past the horizon can be booked
 
     @property
     def practitioner(self) -> Practitioner | None:
@@ -222,6 +223,11 @@ def rest_of_course(
         practitioner_id=practitioner_id,
         at=at,
         series=proposed,
+        opens_at=(
+            proposed.beyond_horizon[0] - timedelta(days=settings.horizon_days)
+            if proposed.beyond_horizon
+            else None
+        ),
     )
 
 

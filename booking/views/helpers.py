@@ -5,19 +5,23 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, flash, g, request
 
 from booking.access_log import RedactTokens
 from booking.domain import clock as wall
 from booking.domain.money import format_money
+from booking.errors import ValidationError
+from booking.models import Booking
 from booking.models.base import utcnow
 from booking.models.booking import STATUS_LABELS
 from booking.services import clinic as clinic_rules
+from booking.services import series
 from booking.services.clinic import get_settings
 from booking.services.links import absolute_url
+from booking.views.params import series_choice
 
 
 def clinic():
@@ -35,9 +39,9 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(clinic_zone())
 
 
-def clock(moment: datetime) -> str:
-    """9:30 am, in clinic time."""
-    return wall.twelve_hour(to_local(moment))
+def clock(moment: datetime | time) -> str:
+    """9:30 am, in clinic time (a wall-clock time as it is)."""
+    return wall.twelve_hour(moment if isinstance(moment, time) else to_local(moment))
 
 
 def _local_day(value: datetime | date) -> date:
@@ -145,6 +149,24 @@ def public_client() -> str | None:
     from flask_login import current_user
 
     return None if current_user.is_authenticated else client_address()
+
+
+SERIES_SPACINGS = (3, 4, 5, 7, 10, 14, 21, 28)
+
+
+def series_page(booking: Booking, *, staff: bool, back_url: str):
+    """The rest of the course as proposed, for `public/course.html` and the staff page."""
+    choice, problems = series_choice(request.args)
+    for problem in problems:
+        flash(problem)
+    try:
+        rest = series.rest_of_course(booking, staff=staff, **choice)
+    except ValidationError as error:  # a choice out of range: the defaults instead
+        for message in error.fields.values():
+            flash(message)
+        choice = {"practitioner_id": series.SAME}
+        rest = series.rest_of_course(booking, staff=staff)
+    return {"rest": rest, "choice": choice, "spacings": SERIES_SPACINGS, "back_url": back_url}
 
 
 def security_headers(response):

@@ -26,6 +26,7 @@ from booking.models.base import MAX_ID
 from booking.services import availability
 from booking.services.bookings import BookingError, RedFlag
 from booking.services.catalogue import offered_service
+from booking.services.series import SAME
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 OFFSET_AS_SPACE = re.compile(r" (\d{2}:\d{2})$")
@@ -296,3 +297,40 @@ def _starts(starts: object, fields: dict) -> list[datetime]:
         except ParamError as error:
             fields[f"starts.{index}"] = error.message
     return parsed
+
+
+def series_choice(args) -> tuple[dict, list[str]]:
+    """The series a page asks for (?every=&count=&practitioner=&time=), as keyword
+    arguments for `services.series.rest_of_course`, and what could not be read."""
+    choice: dict = {"practitioner_id": SAME}
+    problems = []
+    for name, key in (("every", "every_days"), ("count", "count")):
+        text = args.get(name, "")
+        if text:
+            if text.isascii() and text.isdigit() and len(text) < 4:
+                choice[key] = int(text)
+            else:
+                problems.append(f"“{name}” should be a whole number.")
+    practitioner = args.get("practitioner", "same")
+    if practitioner == "any":
+        choice["practitioner_id"] = None
+    elif practitioner not in ("", "same"):
+        try:
+            choice["practitioner_id"] = parse_id(practitioner)
+        except ParamError as error:
+            problems.append(error.message)
+    if args.get("time"):
+        try:
+            choice["at"] = parse_time_of_day(args["time"])
+        except ParamError as error:
+            problems.append(error.message)
+    return choice, problems
+
+
+def chosen_starts(form) -> list[datetime]:
+    """The times ticked on a series page: `start` boxes, and one `start-N` choice for each
+    taken session (empty to leave it out). Raises ParamError for one that cannot be read."""
+    texts = form.getlist("start") + [
+        value for key, value in form.items() if key.startswith("start-") and value
+    ]
+    return [parse_start(text) for text in texts[: MAX_STARTS + 1]]

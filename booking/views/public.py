@@ -19,11 +19,12 @@ from flask import (
 
 from booking.domain import screening
 from booking.domain.availability import Slot
+from booking.domain.statuses import BOOKED, ENTERED_IN_ERROR
 from booking.errors import ClinicError, RateLimited
 from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
 from booking.models import Booking, Service
 from booking.models.base import utcnow
-from booking.services import availability, courses, health
+from booking.services import availability, courses, health, series
 from booking.services.bookings import (
     BookingRequest,
     RedFlag,
@@ -40,9 +41,16 @@ from booking.services.calendar import booking_calendar
 from booking.services.catalogue import offered_service, offered_services
 from booking.services.clinic import current_disclaimer
 from booking.services.links import absolute_url
+from booking.services.tokens import manage_token
 from booking.views.errors import RETRY_AFTER
-from booking.views.helpers import clinic, public_client, to_local
-from booking.views.params import ParamError, parse_date, parse_id, parse_start
+from booking.views.helpers import clinic, public_client, series_page, to_local
+from booking.views.params import (
+    ParamError,
+    chosen_starts,
+    parse_date,
+    parse_id,
+    parse_start,
+)
 
 bp = Blueprint("public", __name__)
 
@@ -262,16 +270,29 @@ def manage_context(booking: Booking, token: str) -> dict:
         change_refusal = None
     except ClinicError as error:
         change_refusal = error.message
+    course = courses.view_for_booking(booking, now)
     return {
         "booking": booking,
         "token": token,
         "reference": format_reference(booking.reference),
         "estimate": booking.course_estimate(),
-        "course": courses.view_for_booking(booking, now),
+        "course": course,
+        "other_sessions": other_sessions(booking, course, now),
         "change_refusal": change_refusal,
         "deadline": change_deadline(booking),
         "disclaimer": current_disclaimer(),
     }
+
+
+def other_sessions(booking: Booking, course, now) -> list[tuple[Booking, str | None]]:
+    """The course's other sessions still to come, each with its own page's link."""
+    if course is None:
+        return []
+    return [
+        (other, manage_token(other))
+        for other in courses.bookings_of(course.course)
+        if other.id != booking.id and other.status == BOOKED and other.start_at > now
+    ]
 
 
 def change_refused(context: dict, token: str):
@@ -368,3 +389,43 @@ def reschedule_confirm(token: str):
         flash("Your booking has been moved. Here are the new details.")
         return redirect(url_for(".manage", token=token))
     return render_template("public/reschedule_confirm.html", form=form, new_start=start, **context)
+
+
+@bp.route("/manage/<token>/course", methods=["GET", "POST"])
+def course(token: str):
+    """Book the rest of the course from a booking's page: every date shown first."""
+    booking = booking_or_404(token)
+    form = ConfirmForm()
+    back = url_for(".manage", token=token)
+    if booking.status == ENTERED_IN_ERROR:
+        return redirect(back)
+    try:
+        context = series_page(booking, staff=False, back_url=back)
+    except ClinicError as error:
+        flash(error.message)
+        return redirect(back)
+    if not form.validate_on_submit():
+        return render_template("public/course.html", form=form, booking=booking, **context)
+    try:
+        starts = chosen_starts(request.form)
+        booked = series.book_rest(
+            booking,
+            starts,
+            practitioner_id=context["choice"]["practitioner_id"],
+            client=public_client(),
+        )
+    except RateLimited as limited:
+        page = render_template(
+            "public/limited.html", service=booking.service, message=limited.message
+        )
+        return page, 429, {"Retry-After": str(limited.retry_after)}
+    except ClinicError as error:
+        context["problem"] = error.message
+        status = error.status if error.status in (409, 422) else 422
+        return render_template("public/course.html", form=form, booking=booking, **context), status
+    count = len(booked.bookings)
+    flash(
+        f"Booked {count} more session{'s' if count != 1 else ''}. One email with every "
+        "date, and a calendar file for them all, is on its way."
+    )
+    return redirect(back)

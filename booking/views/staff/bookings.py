@@ -11,11 +11,12 @@ from wtforms.fields import SelectChoice
 from booking.domain import screening
 from booking.errors import ClinicError
 from booking.extensions import db
+from booking.forms.public import ConfirmForm
 from booking.forms.staff import MoveForm, NoteForm, StaffBookingForm, StaffCancelForm, StatusForm
 from booking.models import Booking, Patient, Practitioner
 from booking.models.base import utcnow
 from booking.models.booking import STATUS_ACTIONS
-from booking.services import availability, courses, record_access
+from booking.services import availability, courses, record_access, series
 from booking.services.audit import history
 from booking.services.bookings import (
     BookingRequest,
@@ -30,8 +31,8 @@ from booking.services.bookings import (
 )
 from booking.services.clinic import current_disclaimer
 from booking.services.patients import find_patients
-from booking.views.helpers import clock, short_date, to_local
-from booking.views.params import ParamError, parse_date, parse_id, parse_start
+from booking.views.helpers import clock, series_page, short_date, to_local
+from booking.views.params import ParamError, chosen_starts, parse_date, parse_id, parse_start
 from booking.views.staff import bp
 
 
@@ -231,3 +232,40 @@ def booking_move(booking_id: int):
         practitioners=practitioners,
         form=MoveForm(),
     ), status
+
+
+@bp.route("/bookings/<id:booking_id>/course", methods=["GET", "POST"])
+def booking_course(booking_id: int):
+    """Reception books the rest of the patient's course from one of its bookings."""
+    item = booking_or_404(booking_id)
+    back = url_for("staff.booking", booking_id=booking_id)
+    form = ConfirmForm()
+    try:
+        context = series_page(item, staff=True, back_url=back)
+    except ClinicError as error:
+        flash(error.message)
+        return redirect(back)
+    context.update(booking=item, form=form, reference=format_reference(item.reference))
+    if not form.validate_on_submit():
+        return render_template("staff/course.html", **context)
+    try:
+        booked = series.book_rest(
+            item,
+            chosen_starts(request.form),
+            practitioner_id=context["choice"]["practitioner_id"],
+            actor=current_user,
+            source="phone",
+        )
+    except ClinicError as error:
+        context["problem"] = error.message
+        return render_template("staff/course.html", **context), (
+            error.status if error.status in (409, 422, 429) else 422
+        )
+    count = len(booked.bookings)
+    first = booked.bookings[0][0]
+    flash(
+        f"Booked {count} session{'s' if count != 1 else ''} from "
+        f"{short_date(first.start_at)} at {clock(first.start_at)}. The patient is sent one "
+        "email with every date."
+    )
+    return redirect(back)
