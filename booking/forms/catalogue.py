@@ -19,6 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from booking.domain.good_faith import split_codes
 from booking.domain.money import amount, parse_cents
 from booking.forms.fields import lines, row_id, text_field
 from booking.forms.fields import strip as _strip
@@ -27,6 +28,12 @@ from booking.models.service import CONDITIONS, KINDS
 from booking.services.catalogue import NAME_MAX, SLUG_MAX, PlanDetails, ServiceDetails
 
 NO_PACKAGE, PACKAGE_PRICE, PACKAGE_PERCENT = "none", "price", "percent"
+
+
+def _upper(value):
+    return value.strip().upper() if isinstance(value, str) else value
+
+
 PACKAGE_FIELDS = ("package_sessions", "package_price_cents", "package_discount_percent")
 DESCRIPTION_MAX = 2000
 REQUIRED_VALUES = (
@@ -148,6 +155,12 @@ class ServiceForm(FlaskForm):
         invalid_message="Enter the price per session as an amount, e.g. 95 or 95.50.",
     )
     practitioner_ids = CheckboxesField("Who gives it", coerce=row_id, validate_choice=True)
+    service_code = StringField(
+        "Service code (CPT)",
+        filters=[_upper],
+        validators=[Optional(), Length(max=5, message="A service code is 5 characters.")],
+        description="For Good Faith Estimates: acupuncture is 97810 to 97814.",
+    )
 
     @classmethod
     def for_service(cls, service: Service, practitioner_ids: Iterable[int]) -> ServiceForm:
@@ -172,6 +185,7 @@ class ServiceForm(FlaskForm):
             buffer_minutes=self.buffer_minutes.data,
             price_cents=self.price_cents.data,
             practitioner_ids=frozenset(self.practitioner_ids.data or ()),
+            service_code=self.service_code.data or "",
         )
 
     def has_values(self) -> bool:
@@ -227,6 +241,12 @@ class CoursePlanForm(FlaskForm):
         validators=[Optional()],
         invalid_message="Enter the percentage off as a whole number, e.g. 10.",
     )
+    diagnosis_codes = StringField(
+        "Diagnosis codes (ICD-10-CM, optional)",
+        filters=[_upper],
+        validators=[Optional(), Length(max=60, message="Keep the codes under 60 characters.")],
+        description="Comma separated, e.g. M54.2 for neck pain. Printed on Good Faith Estimates.",
+    )
 
     @classmethod
     def for_plan(cls, plan: CoursePlan) -> CoursePlanForm:
@@ -277,6 +297,7 @@ class CoursePlanForm(FlaskForm):
             package_sessions=self.package_sessions.data,
             package_price_cents=self.package_price_cents.data,
             package_discount_percent=self.package_discount_percent.data,
+            diagnosis_codes=", ".join(split_codes(self.diagnosis_codes.data or "")),
         )
 
     def has_values(self) -> bool:

@@ -24,11 +24,22 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from booking.domain.good_faith import npi_problem, tin_problem
 from booking.domain.money import SYMBOLS, parse_cents
 from booking.forms.fields import lines, one_line
 from booking.forms.fields import strip as _strip
 
 STEPS = (5, 10, 15, 20, 30, 60)
+
+
+def _checked(problem_of):
+    """A validator from a domain check that says what is wrong, or None."""
+
+    def check(form, field):
+        if problem := problem_of(field.data or ""):
+            raise ValidationError(problem)
+
+    return check
 
 
 def _money(form, field):
@@ -101,6 +112,24 @@ class SettingsForm(FlaskForm):
             "Everyone then types a code from an authenticator app on their phone after their "
             "password. Colleagues who have not set it up are asked to at their next page."
         ),
+    )
+    good_faith_estimates = BooleanField(
+        "Give self-pay patients a Good Faith Estimate (United States)",
+        description=(
+            "Under the No Surprises Act, patients who pay for their care themselves get a "
+            "written estimate of the course when it is booked. The booking form then asks "
+            "whether they will use health insurance, and their date of birth if not."
+        ),
+    )
+    npi = StringField(
+        "The clinic's NPI (National Provider Identifier)",
+        filters=[_strip],
+        validators=[Optional(), _checked(npi_problem)],
+    )
+    tin = StringField(
+        "The clinic's TIN (taxpayer identification number)",
+        filters=[_strip],
+        validators=[Optional(), _checked(tin_problem)],
     )
     disclaimer = TextAreaField(
         "GP disclaimer shown to every patient before booking",

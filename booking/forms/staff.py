@@ -7,6 +7,7 @@ import re
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     HiddenField,
     RadioField,
@@ -19,6 +20,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
+from booking.domain.good_faith import date_of_birth_problem
 from booking.forms.fields import IdField, lines, one_line
 from booking.forms.public import (
     PHONE_MESSAGE,
@@ -30,6 +32,7 @@ from booking.forms.public import (
     name_field,
     phone_field,
 )
+from booking.models.base import utcnow
 
 
 class StaffBookingForm(ScreeningQuestions, FlaskForm):
@@ -54,6 +57,19 @@ class StaffBookingForm(ScreeningQuestions, FlaskForm):
         validators=[Optional(), Length(max=254), one_line(), Email("Check the email address.")],
     )
     phone = TelField("Phone", filters=[_strip])
+    insurance = RadioField(
+        "Will the patient use health insurance for this course?",
+        choices=[
+            SelectChoice("yes", "Yes, insurance"),
+            SelectChoice("no", "No, self-pay"),
+            SelectChoice("", "Not asked"),
+        ],
+        default="",
+        validators=[Optional()],
+    )
+    date_of_birth = DateField(
+        "Date of birth (self-pay: for the Good Faith Estimate)", validators=[Optional()]
+    )
     disclaimer_read = BooleanField(
         "I have read the GP disclaimer to the patient and they understand it.",
         validators=[DataRequired("Read the disclaimer to the patient and tick to confirm.")],
@@ -70,6 +86,23 @@ class StaffBookingForm(ScreeningQuestions, FlaskForm):
                 self.phone.errors = [*self.phone.errors, PHONE_MESSAGE]
                 ok = False
         return ok
+
+    @property
+    def uses_insurance(self) -> bool | None:
+        return {"yes": True, "no": False}.get(self.insurance.data)
+
+    @property
+    def birth_date(self):
+        """A self-pay patient's date of birth, if reception took it (else owners see the
+        booking among those still without an estimate)."""
+        born = self.date_of_birth.data
+        if (
+            self.uses_insurance is False
+            and born
+            and not date_of_birth_problem(born, utcnow().date())
+        ):
+            return born
+        return None
 
 
 add_screening_questions(StaffBookingForm, "Ask the patient and record yes or no.")

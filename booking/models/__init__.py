@@ -3,7 +3,7 @@
 from booking.models.audit import AuditEntry, RecordAccess
 from booking.models.booking import Booking
 from booking.models.clinic import ClinicSettings, Disclaimer, ScheduleVersion
-from booking.models.course import Course, PackagePurchase
+from booking.models.course import Course, GoodFaithEstimate, PackagePurchase
 from booking.models.limits import RateCounter
 from booking.models.outbox import OutboxMessage
 from booking.models.patient import Patient
@@ -19,6 +19,7 @@ __all__ = [
     "Course",
     "CoursePlan",
     "Disclaimer",
+    "GoodFaithEstimate",
     "OutboxMessage",
     "PackagePurchase",
     "Patient",

@@ -73,6 +73,7 @@ class Booking(Base):
         "status",
         "note",
         "cancel_reason",
+        "uses_insurance",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -93,6 +94,9 @@ class Booking(Base):
     disclaimer_acknowledged_by: Mapped[str] = mapped_column(String(10), default="patient")
     screening: Mapped[dict] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(10), default="online")
+    # Asked where the clinic gives Good Faith Estimates: True for a patient using health
+    # insurance for the course, False for self-pay, None when not asked.
+    uses_insurance: Mapped[bool | None] = mapped_column()
     # The client address an online booking came from, for finding and voiding a flood.
     client_address: Mapped[str | None] = mapped_column(String(64))
     manage_token_hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -34,6 +34,9 @@ class ClinicSettings(Base):
         "emails_per_recipient_day",
         "require_two_factor",
         "retention_years",
+        "good_faith_estimates",
+        "npi",
+        "tin",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +66,12 @@ class ClinicSettings(Base):
     # Remove a patient's details this many years after their last booking; None keeps
     # them until the owner erases them (`flask purge-expired` does the removing).
     retention_years: Mapped[int | None] = mapped_column()
+    # US clinics give self-pay patients a Good Faith Estimate of their course (No
+    # Surprises Act): on for a clinic in dollars, which the owner can change. The
+    # clinic's National Provider Identifier and taxpayer number go on each estimate.
+    good_faith_estimates: Mapped[bool] = mapped_column(default=True)
+    npi: Mapped[str] = mapped_column(String(10), default="")
+    tin: Mapped[str] = mapped_column(String(10), default="")
 
 
 class Disclaimer(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from booking.models.base import Base, UTCDateTime, one_of, utcnow
@@ -86,3 +86,46 @@ class PackagePurchase(Base):
     @property
     def method_label(self) -> str:
         return PAYMENT_METHODS[self.method]
+
+
+ISSUE_REASONS = {
+    "booked": "Issued when the course was booked",
+    "plan_changed": "Issued again: the course plan changed",
+    "reception": "Issued by reception",
+    "patient": "Issued when the patient asked for it",
+}
+
+
+class GoodFaithEstimate(Base):
+    """A Good Faith Estimate of a course, frozen as issued: a new plan is a new version.
+
+    `content` holds everything the estimate says (patient, provider, items, codes,
+    amounts, the statements' text), worked out by `domain.good_faith.build`, so it reads
+    the same however prices or wording change later.
+    """
+
+    __tablename__ = "good_faith_estimate"
+    __table_args__ = (
+        UniqueConstraint("course_id", "version"),
+        CheckConstraint(one_of("reason", ISSUE_REASONS), name="reason"),
+        CheckConstraint("total_cents >= 0", name="total_not_negative"),
+    )
+
+    __audit_name__ = "good_faith_estimate"
+    __audited__ = ("course_id", "version", "reason", "total_cents", "currency")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("course.id"), index=True)
+    version: Mapped[int]
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    reason: Mapped[str] = mapped_column(String(16))
+    total_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    content: Mapped[dict] = mapped_column(JSON)
+
+    course: Mapped[Course] = relationship()
+
+    @property
+    def reason_label(self) -> str:
+        return ISSUE_REASONS[self.reason]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import String
+from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from booking.models.base import Base, UTCDateTime, utcnow
@@ -13,12 +13,14 @@ from booking.models.base import Base, UTCDateTime, utcnow
 class Patient(Base):
     __tablename__ = "patient"
     __audit_name__ = "patient"
-    __audited__ = ("name", "email", "phone")
+    __audited__ = ("name", "email", "phone", "date_of_birth")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str] = mapped_column(String(254), index=True)
     phone: Mapped[str] = mapped_column(String(40))
+    # Asked only when a Good Faith Estimate is due (a self-pay patient of a US clinic).
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
     # Made by an online booking whose details differ from a record on file with the same
     # email: reception looks, then merges the two or says they are different people.
     possible_duplicate: Mapped[bool] = mapped_column(default=False)

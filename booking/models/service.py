@@ -21,7 +21,15 @@ CONDITIONS = {"neck": "Neck pain", "back": "Back pain"}
 KINDS = {"initial": "First consultation", "follow-up": "Follow-up session"}
 # Minutes a session and the clean-up after it may last; percent off a package.
 # What an owner edits about a service, apart from its price and course plan.
-DETAILS = ("name", "condition", "kind", "description", "duration_minutes", "buffer_minutes")
+DETAILS = (
+    "name",
+    "condition",
+    "kind",
+    "description",
+    "duration_minutes",
+    "buffer_minutes",
+    "service_code",
+)
 DURATION_RANGE = (1, 480)
 BUFFER_RANGE = (0, 120)
 DISCOUNT_RANGE = (1, 90)
@@ -60,6 +68,8 @@ class Service(Base):
     duration_minutes: Mapped[int]
     buffer_minutes: Mapped[int] = mapped_column(default=0)
     price_cents: Mapped[int]
+    # The CPT or HCPCS code a Good Faith Estimate lists it under (acupuncture: 97810-97814).
+    service_code: Mapped[str] = mapped_column(String(5), default="")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
 
@@ -132,6 +142,7 @@ class CoursePlan(Base):
         ("follow_up", "follow_up_service_name"),
         ("sessions", "sessions_text"),
         ("package", "package_text"),
+        "diagnosis_codes",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,6 +155,8 @@ class CoursePlan(Base):
     package_sessions: Mapped[int | None]
     package_price_cents: Mapped[int | None]
     package_discount_percent: Mapped[int | None]
+    # ICD-10-CM codes a Good Faith Estimate may list for the condition, comma separated.
+    diagnosis_codes: Mapped[str] = mapped_column(String(60), default="", server_default="")
 
     first_service: Mapped[Service | None] = relationship(foreign_keys=[first_service_id])
     follow_up_service: Mapped[Service | None] = relationship(foreign_keys=[follow_up_service_id])

@@ -20,6 +20,8 @@ def _plain(value: Any) -> Any:
     """A value as JSON keeps it: instants in ISO 8601, wall-clock times as HH:MM, rows by name."""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()  # a day, such as a date of birth
     if isinstance(value, time):
         return value.strftime("%H:%M")
     if isinstance(value, list | tuple):

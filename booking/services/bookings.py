@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from booking.domain import screening
 from booking.domain.statuses import (
@@ -22,7 +22,7 @@ from booking.extensions import db
 from booking.models import Booking, Patient, Service, User
 from booking.models.base import utcnow
 from booking.models.booking import format_reference  # noqa: F401  (re-exported for the views)
-from booking.services import booking_limits, courses, emails
+from booking.services import booking_limits, courses, emails, good_faith
 from booking.services.availability import slots_at
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
@@ -72,6 +72,10 @@ class BookingRequest:
     # The address an anonymous patient booked from: the online limits apply to it.
     # None for staff, who are never limited.
     client_address: str | None = None
+    # Where the clinic gives Good Faith Estimates: whether the patient uses health
+    # insurance (None: not asked), and a self-pay patient's date of birth.
+    uses_insurance: bool | None = None
+    date_of_birth: date | None = None
 
 
 def new_reference() -> str:
@@ -213,9 +217,13 @@ def create_booking(
         booking = _new_booking(request, free[0], token, salt, now=now, actor=actor)
         db.session.add(booking)
         courses.attach(booking, request.service, now)
+        booking.uses_insurance = request.uses_insurance
+        if request.date_of_birth is not None:
+            booking.patient.date_of_birth = request.date_of_birth
         db.session.flush()
         change.subject = booking
         change.track(booking)
+        good_faith.after_booking(booking, now)
         change.summary = f"{request.source} booking {booking.reference}"
         change.send(emails.booking_created, booking, now=now, by_patient=actor is None)
     return booking, token

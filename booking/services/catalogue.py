@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import joinedload
 
 from booking.domain.estimates import MAX_SESSIONS
+from booking.domain.good_faith import diagnosis_codes_problem, service_code_problem
 from booking.domain.money import amount, format_money
 from booking.errors import ValidationError
 from booking.extensions import db
@@ -50,6 +51,7 @@ PLAN_FIELDS = (
     "package_sessions",
     "package_price_cents",
     "package_discount_percent",
+    "diagnosis_codes",
 )
 
 
@@ -72,6 +74,7 @@ class ServiceDetails:
     price_cents: int
     description: str = ""
     practitioner_ids: frozenset[int] = field(default_factory=frozenset)
+    service_code: str = ""  # CPT or HCPCS, for Good Faith Estimates
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ class PlanDetails:
     package_sessions: int | None = None
     package_price_cents: int | None = None
     package_discount_percent: int | None = None
+    diagnosis_codes: str = ""  # ICD-10-CM, comma separated, for Good Faith Estimates
 
 
 # Rules
@@ -193,6 +197,8 @@ def problems(
         found["buffer_minutes"] = "The buffer after a session is between 0 and 120 minutes."
     if price_changed and (message := price_problem(details.price_cents, settings)):
         found["price_cents"] = message
+    if details.service_code and (message := service_code_problem(details.service_code)):
+        found["service_code"] = message
     return found
 
 
@@ -502,6 +508,8 @@ def plan_check(plan: CoursePlan, details: PlanDetails) -> dict[str, str]:
         if chosen is not None and chosen not in allowed:
             found[name] = f"Choose one of the {KINDS[kind].lower()} services for this condition."
     found |= session_problems(details)
+    if message := diagnosis_codes_problem(details.diagnosis_codes):
+        found["diagnosis_codes"] = message
     follow_up = db.session.get(Service, details.follow_up_service_id or 0) or db.session.get(
         Service, details.first_service_id or 0
     )

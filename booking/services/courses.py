@@ -111,8 +111,14 @@ def set_planned(course: Course, sessions: int, *, actor: User) -> bool:
         raise ValidationError.field(
             "planned_sessions", f"Plan between {low} and {high} sessions, the first included."
         )
+    from booking.services import good_faith  # it reads courses; a plan change re-issues
+
     with command("course.plan", course, actor=actor, only_changed=True) as change:
+        changed = course.planned_sessions != sessions
         course.planned_sessions = sessions
+        if changed:
+            db.session.flush()
+            good_faith.after_plan_change(course, actor=actor)
     return change.changed
 
 

@@ -30,6 +30,7 @@ SERVICES = [
         "duration_minutes": 60,
         "buffer_minutes": 15,
         "price_cents": 9500,
+        "service_code": "97810",
     },
     {
         "slug": "neck-follow-up",
@@ -43,6 +44,7 @@ SERVICES = [
         "duration_minutes": 45,
         "buffer_minutes": 15,
         "price_cents": 7500,
+        "service_code": "97810",
     },
     {
         "slug": "back-initial",
@@ -57,6 +59,7 @@ SERVICES = [
         "duration_minutes": 60,
         "buffer_minutes": 15,
         "price_cents": 9500,
+        "service_code": "97810",
     },
     {
         "slug": "back-follow-up",
@@ -70,6 +73,7 @@ SERVICES = [
         "duration_minutes": 45,
         "buffer_minutes": 15,
         "price_cents": 7500,
+        "service_code": "97810",
     },
 ]
 
@@ -110,6 +114,10 @@ PRACTITIONERS = [
 ]
 
 
+# Cervicalgia; low back pain, unspecified (ICD-10-CM).
+DIAGNOSIS_CODES = {"neck": "M54.2", "back": "M54.50"}
+
+
 def seed_demo() -> list[str]:
     """Add whatever part of the demo clinic is missing; returns what was added."""
     added = []
@@ -126,6 +134,10 @@ def seed_demo() -> list[str]:
                 horizon_days=60,
                 slot_step_minutes=15,
                 cancellation_notice_hours=24,
+                # Made-up identifiers of the right shape, for the Good Faith Estimates.
+                good_faith_estimates=True,
+                npi="1234567893",
+                tin="123456789",
             )
         )
         added.append("clinic settings")
@@ -148,6 +160,7 @@ def seed_demo() -> list[str]:
     for plan in db.session.execute(db.select(CoursePlan)).scalars():
         if plan.first_service_id is None and f"{plan.condition}-initial" in services:
             plan.first_service_id = services[f"{plan.condition}-initial"].id
+            plan.diagnosis_codes = DIAGNOSIS_CODES[plan.condition]
             added.append(f"{plan.condition} course plan")
         if plan.follow_up_service_id is None and f"{plan.condition}-follow-up" in services:
             plan.follow_up_service_id = services[f"{plan.condition}-follow-up"].id

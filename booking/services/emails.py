@@ -34,7 +34,7 @@ from booking.models.outbox import (
     REMINDER,
     RESCHEDULE,
 )
-from booking.services import calendar, courses
+from booking.services import calendar, courses, good_faith
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
 from booking.services.links import absolute_url
@@ -219,6 +219,13 @@ def _patient_message(
         **facts,
     }
     context["can_change_online"] = booking.status == BOOKED and now < context["deadline"]
+    # A self-pay patient's confirmation points to the Good Faith Estimate of the course.
+    issued = good_faith.current(booking.course) if good_faith.applies() else None
+    context["estimate_url"] = (
+        absolute_url("public.estimate", token=token)
+        if token and issued and row.kind == CONFIRMATION
+        else None
+    )
     method = PATIENT_METHODS[row.kind]
     ics = calendar.booking_calendar(
         booking, settings, manage_url=manage_url, method=method, organizer=mail_from(settings)

@@ -12,6 +12,7 @@ from booking.models import (
     AuditEntry,
     Booking,
     Course,
+    GoodFaithEstimate,
     PackagePurchase,
     Patient,
     RecordAccess,
@@ -150,6 +151,7 @@ def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:
             .values(subject_id=survivor.id)
         )
         survivor.possible_duplicate = False
+        survivor.date_of_birth = survivor.date_of_birth or other.date_of_birth
         db.session.delete(other)
     return moved
 
@@ -182,6 +184,25 @@ def _merge_courses(survivor: Patient, other: Patient) -> None:
             .where(PackagePurchase.course_id == course_id)
             .values(course_id=into.id)
         )
+        # Estimates issued for either course stay, numbered after the survivor's own.
+        last = (
+            db.session.execute(
+                db.select(db.func.max(GoodFaithEstimate.version)).where(
+                    GoodFaithEstimate.course_id == into.id
+                )
+            ).scalar()
+            or 0
+        )
+        for number, estimate in enumerate(
+            db.session.execute(
+                db.select(GoodFaithEstimate)
+                .where(GoodFaithEstimate.course_id == course_id)
+                .order_by(GoodFaithEstimate.version)
+            ).scalars(),
+            start=last + 1,
+        ):
+            estimate.course_id, estimate.version = into.id, number
+        db.session.flush()
         into.opened_at = min(into.opened_at, opened_at)
         db.session.execute(delete(Course).where(Course.id == course_id))
 

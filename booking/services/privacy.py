@@ -32,6 +32,7 @@ from booking.models import (
     ClinicSettings,
     Course,
     Disclaimer,
+    GoodFaithEstimate,
     OutboxMessage,
     PackagePurchase,
     Patient,
@@ -51,7 +52,7 @@ ERASED_NAME = "Erased patient"
 ERASED = "[erased]"
 # The audit log's values that are about the person: scrubbed wherever they appear in an
 # entry about the patient or one of their bookings.
-PERSONAL_KEYS = frozenset({"name", "email", "phone", "note", "cancel_reason"})
+PERSONAL_KEYS = frozenset({"name", "email", "phone", "date_of_birth", "note", "cancel_reason"})
 # Entries whose summary may quote what staff or the patient typed (a reason, a name).
 TYPED_SUMMARIES = ("patient.", "booking.cancel", "booking.note")
 ON_REQUEST, PAST_RETENTION = "request", "retention"
@@ -229,6 +230,7 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
             "name": patient.name,
             "email": patient.email,
             "phone": patient.phone,
+            "date_of_birth": patient.date_of_birth.isoformat() if patient.date_of_birth else None,
             "record_created_at": _iso(patient.created_at),
             "possible_duplicate": patient.possible_duplicate,
             "erased_at": _iso(patient.erased_at),
@@ -246,6 +248,7 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                 "booked_by_staff": b.created_by.name if b.created_by else None,
                 "booked_at": _iso(b.created_at),
                 "booked_from_address": b.client_address,
+                "uses_insurance": b.uses_insurance,
                 "price": {"amount_cents": b.price_cents, "currency": b.currency},
                 "cancelled_at": _iso(b.cancelled_at),
                 "cancel_reason": b.cancel_reason,
@@ -278,6 +281,21 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                         db.select(PackagePurchase)
                         .where(PackagePurchase.course_id == course.id)
                         .order_by(PackagePurchase.paid_at)
+                    ).scalars()
+                ],
+                # Each version as issued, its whole content included.
+                "good_faith_estimates": [
+                    {
+                        "version": e.version,
+                        "issued_at": _iso(e.issued_at),
+                        "reason": e.reason,
+                        "total": {"amount_cents": e.total_cents, "currency": e.currency},
+                        "content": e.content,
+                    }
+                    for e in db.session.execute(
+                        db.select(GoodFaithEstimate)
+                        .where(GoodFaithEstimate.course_id == course.id)
+                        .order_by(GoodFaithEstimate.version)
                     ).scalars()
                 ],
             }
@@ -414,6 +432,17 @@ def erase_patient(
                 .execution_options(synchronize_session=False)
             ).rowcount
         patient.name, patient.email, patient.phone = ERASED_NAME, "", ""
+        patient.date_of_birth = None
+        # Issued estimates stay as a record of the amounts, without who they were for.
+        for estimate in db.session.execute(
+            db.select(GoodFaithEstimate)
+            .join(Course, GoodFaithEstimate.course_id == Course.id)
+            .where(Course.patient_id == patient.id)
+        ).scalars():
+            estimate.content = {
+                **estimate.content,
+                "patient": {"name": ERASED_NAME, "date_of_birth": None},
+            }
         patient.possible_duplicate = False
         patient.erased_at = now
         result = Erased(len(bookings), len(entries), emails)

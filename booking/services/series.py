@@ -25,7 +25,7 @@ from booking.errors import Conflict, SlotTaken, ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, Practitioner, Service, User
 from booking.models.base import utcnow
-from booking.services import availability, booking_limits, courses, emails
+from booking.services import availability, booking_limits, courses, emails, good_faith
 from booking.services.bookings import (
     BookingError,
     BookingRequest,
@@ -322,6 +322,7 @@ def book_rest(
             token, salt = new_manage_token()
             new = _new_booking(request, slot, token, salt, now=now, actor=actor)
             new.course = course
+            new.uses_insurance = booking.uses_insurance
             if not staff:
                 new.disclaimer_version = booking.disclaimer_version
                 new.disclaimer_accepted_at = booking.disclaimer_accepted_at
@@ -340,6 +341,7 @@ def book_rest(
                 created.track(new)
                 created.summary = f"course booking {new.reference} ({number} of {len(starts)})"
             made.append((new, token))
+        good_faith.after_booking(made[0][0], now)
         change.subject = course
         change.before = None
         change.after = {"bookings": [b.reference for b, _ in made]}

@@ -11,7 +11,7 @@ from booking.domain.estimates import MAX_SESSIONS
 from booking.errors import NotFound
 from booking.models import Booking
 from booking.models.base import utcnow
-from booking.services import availability, series
+from booking.services import availability, good_faith, series
 from booking.services.availability_cache import ResponseCache, current_version
 from booking.services.bookings import (
     BookingRequest,
@@ -29,6 +29,7 @@ from booking.views.params import (
     check_practitioner,
     date_range,
     find_service,
+    insurance_fields,
     invalid,
     json_body,
     new_time,
@@ -114,6 +115,8 @@ def book():
         start = parse_start(body.get("start"))
     except ParamError as error:
         fields["start"] = error.message
+    insurance, fields_of_estimate = insurance_fields(body)
+    fields.update(fields_of_estimate)
     if body.get("disclaimer_accepted") is not True:
         fields["disclaimer_accepted"] = (
             "Please confirm you understand acupuncture complements, and does not replace, "
@@ -129,12 +132,15 @@ def book():
             practitioner_id=practitioner_id,
             answers=answers,
             client_address=public_client(),
+            **insurance,
             **patient,
         )
     )
     body = booking_json(booking)
     body["manage_token"] = token
     body["manage_url"] = absolute_url("public.manage", token=token)
+    if good_faith.current(booking.course) is not None:
+        body["good_faith_estimate_url"] = absolute_url("public.estimate", token=token)
     return jsonify(body), 201
 
 

@@ -18,12 +18,13 @@ from werkzeug.routing import IntegerConverter
 from booking.domain import screening
 from booking.domain.availability import MAX_RANGE_DAYS
 from booking.domain.clock import outside_calendar
+from booking.domain.good_faith import date_of_birth_problem
 from booking.domain.text import has_control
 from booking.errors import ValidationError
 from booking.forms.public import PatientForm
 from booking.models import Service
-from booking.models.base import MAX_ID
-from booking.services import availability
+from booking.models.base import MAX_ID, utcnow
+from booking.services import availability, good_faith
 from booking.services.bookings import BookingError, RedFlag
 from booking.services.catalogue import offered_service
 from booking.services.series import SAME
@@ -334,3 +335,35 @@ def chosen_starts(form) -> list[datetime]:
         value for key, value in form.items() if key.startswith("start-") and value
     ]
     return [parse_start(text) for text in texts[: MAX_STARTS + 1]]
+
+
+def insurance_fields(body: dict) -> tuple[dict, dict]:
+    """`uses_insurance` and a self-pay patient's `patient.date_of_birth`, where the clinic
+    gives Good Faith Estimates: the keyword arguments for BookingRequest, and field errors."""
+    values: dict = {}
+    fields: dict = {}
+    uses = body.get("uses_insurance")
+    if uses is None:
+        return values, fields
+    if not isinstance(uses, bool):
+        return values, {"uses_insurance": "Give uses_insurance as true or false."}
+    if not good_faith.applies():
+        return values, fields
+    values["uses_insurance"] = uses
+    if uses:
+        return values, fields
+    patient = body.get("patient") if isinstance(body.get("patient"), dict) else {}
+    text = patient.get("date_of_birth")
+    born = None
+    if isinstance(text, str) and DATE_RE.match(text):
+        # Not parse_date: a date of birth is often before the calendar's first year.
+        try:
+            born = date.fromisoformat(text)
+        except ValueError:
+            born = None
+    if problem := date_of_birth_problem(born, utcnow().date()):
+        fields["patient.date_of_birth"] = (
+            problem if text is None else "Give the date of birth as YYYY-MM-DD, in the past."
+        )
+    values["date_of_birth"] = born
+    return values, fields

@@ -21,10 +21,10 @@ from booking.domain import screening
 from booking.domain.availability import Slot
 from booking.domain.statuses import BOOKED, ENTERED_IN_ERROR
 from booking.errors import ClinicError, RateLimited
-from booking.forms.public import CancelForm, ConfirmForm, DetailsForm
+from booking.forms.public import CancelForm, ConfirmForm, DetailsForm, EstimateRequestForm
 from booking.models import Booking, Service
 from booking.models.base import utcnow
-from booking.services import availability, courses, health, series
+from booking.services import availability, courses, good_faith, health, series
 from booking.services.bookings import (
     BookingRequest,
     RedFlag,
@@ -194,6 +194,7 @@ def alternatives(service: Service, around: date, practitioner_id: int | None) ->
 def details(slug: str):
     service = service_or_404(slug)
     form = DetailsForm()
+    form.estimates = good_faith.applies()
     try:
         start = parse_start(request.form.get("start") or request.args.get("start"))
         practitioner_id = parse_id(request.args.get("practitioner"))
@@ -238,6 +239,8 @@ def details(slug: str):
                 phone=form.phone.data,
                 answers=form.screening_answers(),
                 client_address=public_client(),
+                uses_insurance=form.uses_insurance,
+                date_of_birth=form.birth_date,
             )
         )
     except RedFlag as red_flag:
@@ -278,6 +281,8 @@ def manage_context(booking: Booking, token: str) -> dict:
         "estimate": booking.course_estimate(),
         "course": course,
         "other_sessions": other_sessions(booking, course, now),
+        "good_faith": good_faith.applies(),
+        "good_faith_estimate": good_faith.current(course.course) if course else None,
         "change_refusal": change_refusal,
         "deadline": change_deadline(booking),
         "disclaimer": current_disclaimer(),
@@ -429,3 +434,30 @@ def course(token: str):
         "date, and a calendar file for them all, is on its way."
     )
     return redirect(back)
+
+
+@bp.route("/manage/<token>/estimate", methods=["GET", "POST"])
+def estimate(token: str):
+    """The course's Good Faith Estimate, to read and print; a self-pay patient without
+    one gives their date of birth and gets it."""
+    booking = booking_or_404(token)
+    if not good_faith.applies() or booking.status == ENTERED_IN_ERROR:
+        abort(404)
+    issued = good_faith.current(booking.course)
+    form = EstimateRequestForm()
+    if issued is None and form.validate_on_submit():
+        try:
+            good_faith.requested(booking, form.date_of_birth.data)
+        except ClinicError as error:
+            form.date_of_birth.errors = [*form.date_of_birth.errors, error.message]
+        else:
+            return redirect(url_for(".estimate", token=token))
+    status = 422 if form.errors else 200
+    return render_template(
+        "public/estimate.html",
+        booking=booking,
+        token=token,
+        estimate=issued,
+        versions=good_faith.estimates_of(booking.course) if booking.course else [],
+        form=form,
+    ), status

@@ -13,7 +13,7 @@ from booking.domain.estimates import Estimate, Line
 from booking.domain.money import amount
 from booking.domain.timetable import Column, Grid
 from booking.models import Booking, Patient, Service
-from booking.services import courses
+from booking.services import courses, good_faith
 from booking.services.bookings import TRANSITIONS
 from booking.services.clinic import change_deadline
 from booking.services.timetable import bookings_by_id
@@ -93,6 +93,20 @@ def booking_json(booking: Booking) -> dict:
         "price": price(booking.price_cents, booking.currency),
         "change_deadline": to_local(change_deadline(booking)).isoformat(),
         "course": booking_course(booking),
+        "uses_insurance": booking.uses_insurance,
+        "good_faith_estimate": estimate_summary(booking),
+    }
+
+
+def estimate_summary(booking: Booking) -> dict | None:
+    """The course's current Good Faith Estimate, where the clinic gives them."""
+    issued = good_faith.current(booking.course) if good_faith.applies() else None
+    if issued is None:
+        return None
+    return {
+        "version": issued.version,
+        "issued_at": to_local(issued.issued_at).isoformat(),
+        "total": price(issued.total_cents, issued.currency),
     }
 
 

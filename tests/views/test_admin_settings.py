@@ -31,6 +31,7 @@ def settings_form(**overrides):
         "bookings_per_address_hour": "10",
         "future_bookings_per_patient": "3",
         "course_bookings_per_patient": "12",
+        "good_faith_estimates": "y",
         "emails_per_recipient_day": "6",
         "disclaimer": None,
     }

@@ -136,3 +136,11 @@ def test_reception_books_the_rest_from_the_booking_page(app, client, first_visit
     assert kinds.count("clinic_booking") == 1
     page = client.get(f"/staff/bookings/{booking_id}").get_data(as_text=True)
     assert "Booked 4 sessions from" in page
+
+
+def test_a_cancelled_booking_does_not_offer_the_rest_of_its_course(client, first_visit):
+    token = first_visit["manage_token"]
+    assert client.post(f"/api/v1/bookings/{token}/cancel", json={}).status_code == 200
+    page = client.get(f"/manage/{token}").get_data(as_text=True)
+    assert "This booking is cancelled" in page
+    assert "Book the rest of your course" not in page

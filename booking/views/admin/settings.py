@@ -26,6 +26,8 @@ def settings():
     if form.validate_on_submit():
         values = {field: form[field].data for field in FIELDS if field in form}
         values["email"] = values.get("email") or ""
+        values["npi"] = values.get("npi") or ""
+        values["tin"] = (values.get("tin") or "").replace("-", "")
         values["price_min_cents"] = form.price_min.cents
         values["price_max_cents"] = form.price_max.cents
         try:

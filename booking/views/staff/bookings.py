@@ -16,7 +16,7 @@ from booking.forms.staff import MoveForm, NoteForm, StaffBookingForm, StaffCance
 from booking.models import Booking, Patient, Practitioner
 from booking.models.base import utcnow
 from booking.models.booking import STATUS_ACTIONS
-from booking.services import availability, courses, record_access, series
+from booking.services import availability, courses, good_faith, record_access, series
 from booking.services.audit import history
 from booking.services.bookings import (
     BookingRequest,
@@ -93,6 +93,7 @@ def new_booking():
         "matches": matches,
         "disclaimer": current_disclaimer(),
         "nothing_fits": not fitting,
+        "good_faith": good_faith.applies(),
     }
     if not form.validate_on_submit():
         return render_template("staff/new_booking.html", **context), 422 if form.errors else 200
@@ -109,6 +110,8 @@ def new_booking():
                 answers=form.screening_answers(),
                 source=form.source.data,
                 patient_id=form.patient_id.data or None,
+                uses_insurance=form.uses_insurance if good_faith.applies() else None,
+                date_of_birth=form.birth_date if good_faith.applies() else None,
             ),
             enforce_notice=False,
             actor=current_user,

@@ -13,12 +13,12 @@ from booking.domain.money import format_money, parse_cents
 from booking.errors import ClinicError
 from booking.extensions import db
 from booking.forms.staff import EraseForm, MergeForm, PatientDetailsForm
-from booking.models import Course, Patient
+from booking.models import Course, GoodFaithEstimate, Patient
 from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
 from booking.models.course import PAYMENT_METHODS
 from booking.models.service import CONDITIONS
-from booking.services import courses, privacy, record_access
+from booking.services import courses, good_faith, privacy, record_access
 from booking.services.bookings import format_reference
 from booking.services.patients import (
     bookings_for,
@@ -55,6 +55,8 @@ def patient(patient_id: int):
         upcoming=[b for b in reversed(bookings) if b.start_at >= now],
         past=[b for b in bookings if b.start_at < now],
         courses=views,
+        good_faith=good_faith.applies(),
+        estimates={view.course.id: good_faith.estimates_of(view.course) for view in views},
         payment_methods=PAYMENT_METHODS,
         today=to_local(now).date().isoformat(),
         unopened=unopened_conditions(views, bookings),
@@ -133,6 +135,45 @@ def course_package(course_id: int):
             f"{format_money(purchase.amount_cents, purchase.currency)} ({purchase.method_label})."
         )
     return redirect(url_for("staff.patient", patient_id=course.patient_id, _anchor="course"))
+
+
+@bp.post("/courses/<id:course_id>/estimate")
+def course_estimate(course_id: int):
+    """Reception issues a self-pay patient's Good Faith Estimate (the next version)."""
+    course = db.get_or_404(Course, course_id)
+    text = request.form.get("date_of_birth", "").strip()
+    try:
+        born = date.fromisoformat(text) if text else None
+    except ValueError:
+        born = None
+        flash("Give the date of birth as a date, e.g. 1980-04-23.")
+    else:
+        bookings = courses.bookings_of(course)
+        try:
+            if not good_faith.applies():
+                raise ClinicError("Good Faith Estimates are turned off in the clinic settings.")
+            if bookings:
+                estimate = good_faith.requested(bookings[-1], born, actor=current_user)
+            else:
+                estimate = good_faith.issue(
+                    course, reason="reception", actor=current_user, date_of_birth=born
+                )
+        except ClinicError as error:
+            flash(error.message)
+        else:
+            flash(
+                f"Good Faith Estimate version {estimate.version} issued: "
+                f"{format_money(estimate.total_cents, estimate.currency)}."
+            )
+    return redirect(url_for("staff.patient", patient_id=course.patient_id, _anchor="course"))
+
+
+@bp.get("/estimates/<id:estimate_id>")
+def estimate(estimate_id: int):
+    """One issued Good Faith Estimate, as the patient got it, to read or print."""
+    issued = db.get_or_404(GoodFaithEstimate, estimate_id)
+    record_access.opened(current_user, issued.course.patient_id)
+    return render_template("staff/estimate.html", estimate=issued)
 
 
 @bp.route("/patients/<id:patient_id>/edit", methods=["GET", "POST"])
