@@ -218,8 +218,10 @@ def create_booking(
         db.session.add(booking)
         courses.attach(booking, request.service, now)
         booking.uses_insurance = request.uses_insurance
-        if request.date_of_birth is not None:
-            booking.patient.date_of_birth = request.date_of_birth
+        patient = booking.patient
+        # Like the other details, an online booking never changes one on file.
+        if request.date_of_birth is not None and (actor or patient.date_of_birth is None):
+            patient.date_of_birth = request.date_of_birth
         db.session.flush()
         change.subject = booking
         change.track(booking)
