@@ -91,15 +91,15 @@ def main() -> None:
             initial = db.session.execute(
                 db.select(Service).filter_by(slug="back-initial")
             ).scalar_one()
-            today = utcnow().date() + timedelta(days=2)
-            slots = [
-                s
-                for s in availability.free_slots(initial, today, today + timedelta(days=6))
-                if s.start.minute == 0
-            ]
+            first = utcnow().date() + timedelta(days=2)
         series_ms, preview_ms, single_ms, one_by_one_ms = [], [], [], []
         for n in range(args.patients):
-            slot = slots[2 * n]
+            with app.app_context():
+                slot = next(
+                    s
+                    for s in availability.free_slots(initial, first, first + timedelta(days=6))
+                    if s.start.minute == 0
+                )
             clock = Clock()
             made = client.post(
                 "/api/v1/bookings",

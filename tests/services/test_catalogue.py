@@ -424,3 +424,30 @@ def test_a_retired_service_may_be_left_with_nobody(owner):
     assert catalogue.practitioner_ids(service("back-follow-up")) == frozenset()
     for practitioner in db.session.execute(db.select(Practitioner)).scalars():
         assert "back-follow-up" not in {s.slug for s in practitioner.services}
+
+
+def test_a_service_code_is_checked_and_saved_with_the_edit(owner):
+    item = service()
+    with pytest.raises(CatalogueError) as refused:
+        catalogue.update_service(
+            item, replace(catalogue.details_of(item), service_code="9781"), actor=owner
+        )
+    assert "service_code" in refused.value.fields
+    assert service().service_code == "97810"
+    assert catalogue.update_service(
+        item, replace(catalogue.details_of(item), service_code="97811"), actor=owner
+    )
+    assert service().service_code == "97811"
+
+
+def test_a_course_plans_diagnosis_codes_are_icd10(owner):
+    plan = catalogue.course_plan("neck")
+    with pytest.raises(CatalogueError) as refused:
+        catalogue.update_course_plan(
+            plan, replace(catalogue.plan_details(plan), diagnosis_codes="neck"), actor=owner
+        )
+    assert "diagnosis_codes" in refused.value.fields
+    catalogue.update_course_plan(
+        plan, replace(catalogue.plan_details(plan), diagnosis_codes="M54.2, M54.6"), actor=owner
+    )
+    assert catalogue.course_plan("neck").diagnosis_codes == "M54.2, M54.6"
