@@ -40,6 +40,10 @@ STATEMENTS = {
         "There is a $25 fee to use the dispute process. If the agency reviewing your "
         "dispute agrees with you, you will have to pay the price on this estimate. If it "
         "agrees with us, you will have to pay the higher amount.",
+        "This estimate covers only the acupuncture sessions listed. Other items or services "
+        "your practitioner or another provider may recommend, such as a visit to your doctor "
+        "or imaging, are scheduled separately, are not included here, and can have their "
+        "own Good Faith Estimate.",
         "Keep a copy of this Good Faith Estimate in a safe place or take pictures of it. You "
         "may need it if you are billed a higher amount.",
         "To learn more and get a form to start the process, go to www.cms.gov/nosurprises "
@@ -101,6 +105,20 @@ def diagnosis_codes_problem(codes: str) -> str | None:
         if not ICD10_RE.match(code):
             return f"“{code}” is not an ICD-10 code (e.g. M54.2 for neck pain)."
     return None
+
+
+def how_often(starts: list) -> str:
+    """The spacing of the sessions booked, as words: 'about once a week'."""
+    ordered = sorted(starts)
+    gaps = sorted((b - a).days for a, b in zip(ordered, ordered[1:], strict=False))
+    if not gaps:
+        return "usually once a week"
+    days = gaps[len(gaps) // 2]
+    if days in (6, 7, 8):
+        return "about once a week"
+    if days % 7 == 0 and days > 7:
+        return f"about every {days // 7} weeks"
+    return f"about every {days} days" if days > 1 else "on consecutive days"
 
 
 def split_codes(codes: str) -> list[str]:

@@ -103,13 +103,15 @@ def propose(
     latest: datetime,
     tz: ZoneInfo,
     alternatives: int = ALTERNATIVES,
+    avoid_days: frozenset[date] = frozenset(),
 ) -> Series:
     """Each wanted time as a proposal; those at or past `latest` (the horizon) are left out.
 
     A wanted time is free when `free` holds a slot starting then with the practitioner
-    (any practitioner when None). Otherwise the alternatives are the free times nearest
-    to it on its day and the next, the same practitioner's first; a day another session
-    of the series falls on is skipped, so no one is booked twice in a day.
+    (any practitioner when None) and its day is not in `avoid_days` (the patient's other
+    appointments). Otherwise the alternatives are the free times nearest to it on its day
+    and the next, the same practitioner's first; a day another session of the series or
+    an avoided day falls on is skipped, so no one is booked twice in a day.
     """
     by_start: dict[datetime, list[Slot]] = {}
     by_day: dict = {}
@@ -121,14 +123,19 @@ def propose(
     series_days = {clock.local_date(moment, tz) for moment in within}
     proposals = []
     for number, moment in enumerate(within, 1):
-        at_time = by_start.get(moment, [])
+        day = clock.local_date(moment, tz)
+        at_time = [] if day in avoid_days else by_start.get(moment, [])
         slot = _preferred(at_time, practitioner_id)
         if slot is not None:
             proposals.append(Proposal(number, moment, slot))
             continue
-        day = clock.local_date(moment, tz)
         days = [day + timedelta(days=n) for n in range(ALTERNATIVE_DAYS)]
-        near = [s for d in days if d == day or d not in series_days for s in by_day.get(d, [])]
+        near = [
+            s
+            for d in days
+            if d not in avoid_days and (d == day or d not in series_days)
+            for s in by_day.get(d, [])
+        ]
         proposals.append(
             Proposal(
                 number, moment, None, _nearest(near, moment, practitioner_id, alternatives, tz)

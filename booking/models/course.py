@@ -91,6 +91,8 @@ class PackagePurchase(Base):
 ISSUE_REASONS = {
     "booked": "Issued when the course was booked",
     "plan_changed": "Issued again: the course plan changed",
+    "sessions_booked": "Issued again: more sessions were booked",
+    "merged": "Issued again: two patient records were merged",
     "reception": "Issued by reception",
     "patient": "Issued when the patient asked for it",
 }

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from booking.domain import clock
 from booking.domain import good_faith as domain
 from booking.domain.statuses import ARRIVED, BOOKED, FULFILLED
-from booking.errors import ValidationError
+from booking.errors import Conflict, ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, GoodFaithEstimate, Patient, Service, User
 from booking.models.base import utcnow
@@ -87,7 +87,8 @@ def content(course: Course, patient: Patient, *, version: int, now: datetime) ->
         _entry(first, first.price_cents),
         _entry(follow_up, follow_up.price_cents),
     )
-    practitioner = bookings[-1].practitioner.name if bookings else ""
+    # Everyone the course's sessions are with, in the order the patient first sees them.
+    practitioner = ", ".join(dict.fromkeys(b.practitioner.name for b in bookings))
     upcoming = [b for b in bookings if b.status == BOOKED and b.start_at > now]
     scheduled = [
         f"{clock.long_day(clock.local_date(b.start_at, zone))} at "
@@ -96,7 +97,7 @@ def content(course: Course, patient: Patient, *, version: int, now: datetime) ->
     ]
     left = planned - len(bookings)
     frequency = (
-        f"{planned} sessions in all, usually once a week"
+        f"{planned} sessions in all, {domain.how_often([b.start_at for b in upcoming])}"
         + (f"; {left} not booked yet" if left > 0 else "")
         + ". Your practitioner reviews the plan as you go."
     )
@@ -137,13 +138,24 @@ def issue(
     """
     now = now or utcnow()
     patient = course.patient
+    if patient.erased_at is not None:
+        raise Conflict(
+            "This patient's details were erased: no estimate can be issued for them.",
+            code="not_changeable",
+        )
+    if actor is None and patient.date_of_birth is not None:
+        date_of_birth = None  # online, a date of birth on file is never changed
     today = clock.local_date(now, ZoneInfo(get_settings().timezone))
     checked = date_of_birth is not None or patient.date_of_birth is None
     if checked and (problem := domain.date_of_birth_problem(date_of_birth, today)):
         raise ValidationError.field("date_of_birth", problem)
     with command("estimate.issue", actor=actor, tracks=None, by_patient=actor is None) as change:
         if date_of_birth is not None and patient.date_of_birth != date_of_birth:
-            patient.date_of_birth = date_of_birth
+            # Reception's correction, or the patient's first: audited as the record's own.
+            with command(
+                "patient.update", patient, actor=actor, only_changed=True, by_patient=not actor
+            ):
+                patient.date_of_birth = date_of_birth
         latest = current(course)
         version = latest.version + 1 if latest else 1
         body = content(course, patient, version=version, now=now)
@@ -178,11 +190,19 @@ def after_booking(booking: Booking, now: datetime) -> GoodFaithEstimate | None:
     return issue(course, reason="booked", now=now)
 
 
-def after_plan_change(course: Course, *, actor: User, now: datetime | None = None):
-    """The plan changed: an estimate already issued is issued again with the new plan."""
-    if current(course) is None or course.patient.date_of_birth is None:
+def after_plan_change(
+    course: Course,
+    *,
+    actor: User | None,
+    now: datetime | None = None,
+    reason: str = "plan_changed",
+):
+    """The plan (or what is booked of it) changed: an estimate already issued is issued
+    again, as the next version."""
+    patient = course.patient
+    if current(course) is None or patient.date_of_birth is None or patient.erased_at:
         return None
-    return issue(course, reason="plan_changed", actor=actor, now=now)
+    return issue(course, reason=reason, actor=actor, now=now)
 
 
 def lacking(now: datetime | None = None) -> list[Booking]:

@@ -19,6 +19,7 @@ from booking.models import (
     User,
 )
 from booking.models.booking import VOIDED_STATUSES
+from booking.services import good_faith
 from booking.services.commands import command
 
 
@@ -144,7 +145,7 @@ def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:
             .where(RecordAccess.patient_id == other.id)
             .values(patient_id=survivor.id)
         )
-        _merge_courses(survivor, other)
+        joined = _merge_courses(survivor, other)
         db.session.execute(
             update(AuditEntry)
             .where(AuditEntry.subject_type == "patient", AuditEntry.subject_id == other.id)
@@ -153,11 +154,17 @@ def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:
         survivor.possible_duplicate = False
         survivor.date_of_birth = survivor.date_of_birth or other.date_of_birth
         db.session.delete(other)
+        db.session.flush()
+        # A course that took in the other's is estimated again for the record that stays.
+        for course in joined:
+            good_faith.after_plan_change(course, actor=actor, reason="merged")
     return moved
 
 
-def _merge_courses(survivor: Patient, other: Patient) -> None:
-    """One course per condition after a merge: the survivor's, with both records' bookings."""
+def _merge_courses(survivor: Patient, other: Patient) -> list[Course]:
+    """One course per condition after a merge: the survivor's, with both records' bookings.
+
+    Returns the survivor's courses that took in one of the other's."""
     kept = {
         course.condition: course
         for course in db.session.execute(
@@ -169,6 +176,7 @@ def _merge_courses(survivor: Patient, other: Patient) -> None:
             Course.patient_id == other.id
         )
     ).all()
+    joined = []
     for course_id, condition, opened_at in moving:
         into = kept.get(condition)
         if into is None:
@@ -202,9 +210,12 @@ def _merge_courses(survivor: Patient, other: Patient) -> None:
             start=last + 1,
         ):
             estimate.course_id, estimate.version = into.id, number
+            estimate.content = {**estimate.content, "version": number}
         db.session.flush()
         into.opened_at = min(into.opened_at, opened_at)
         db.session.execute(delete(Course).where(Course.id == course_id))
+        joined.append(into)
+    return joined
 
 
 def not_a_duplicate(patient: Patient, *, actor: User) -> None:

@@ -20,7 +20,7 @@ from booking.domain import clock
 from booking.domain import series as domain
 from booking.domain.course import Progress, Session, course_progress
 from booking.domain.screening import KEYS
-from booking.domain.statuses import ARRIVED, BOOKED, FULFILLED
+from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, ENTERED_IN_ERROR, FULFILLED
 from booking.errors import Conflict, SlotTaken, ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, Practitioner, Service, User
@@ -29,6 +29,7 @@ from booking.services import availability, booking_limits, courses, emails, good
 from booking.services.bookings import (
     BookingError,
     BookingRequest,
+    NotChangeable,
     _new_booking,
     check_not_erased,
 )
@@ -125,6 +126,27 @@ def most_sessions(progress: Progress, plan: CoursePlan, *, staff: bool) -> int:
     return max(ceiling - in_diary, 0)
 
 
+def check_link(booking: Booking) -> None:
+    """Only a booking that still stands books the rest of its course."""
+    check_not_erased(booking)
+    if booking.status in (CANCELLED, ENTERED_IN_ERROR):
+        raise NotChangeable(
+            "This booking was cancelled, so the rest of the course cannot be booked from it. "
+            "Use the link of another of your bookings, or call the clinic on "
+            f"{get_settings().phone}."
+        )
+
+
+def patient_days(booking: Booking, zone: ZoneInfo) -> frozenset:
+    """The days the patient already has an appointment on (any condition)."""
+    starts = db.session.execute(
+        db.select(Booking.start_at).where(
+            Booking.patient_id == booking.patient_id, Booking.status.in_((BOOKED, ARRIVED))
+        )
+    ).scalars()
+    return frozenset(clock.local_date(start, zone) for start in starts)
+
+
 def last_in_diary(bookings: list[Booking], fallback: Booking) -> Booking:
     """The last session booked, under way or done: the series follows it."""
     in_diary = [b for b in bookings if b.status in IN_DIARY]
@@ -163,7 +185,7 @@ def rest_of_course(
     """
     now = now or utcnow()
     chosen = practitioner_id is not SAME and practitioner_id is not None
-    check_not_erased(booking)
+    check_link(booking)
     settings = get_settings()
     zone = ZoneInfo(settings.timezone)
     plan = _plan(booking.service.condition)
@@ -209,7 +231,14 @@ def rest_of_course(
             now=now,
             enforce_notice=not staff,
         )
-    proposed = domain.propose(wanted, free, practitioner_id=practitioner_id, latest=latest, tz=zone)
+    proposed = domain.propose(
+        wanted,
+        free,
+        practitioner_id=practitioner_id,
+        latest=latest,
+        tz=zone,
+        avoid_days=patient_days(booking, zone),
+    )
     return RestOfCourse(
         booking=booking,
         anchor=anchor,
@@ -241,6 +270,43 @@ def _check_starts(starts: Sequence[datetime], most: int, zone: ZoneInfo, now: da
         raise ValidationError.field("starts", "Choose one session a day at most.")
     if any(start <= now for start in starts):
         raise ValidationError.field("starts", "Choose times that are still to come.")
+
+
+def in_diary(progress: Progress) -> int:
+    """Sessions of the course done, under way or booked: the series' numbers follow them."""
+    return progress.done + progress.booked_ahead + progress.unmarked
+
+
+def _check_against_diary(
+    booking: Booking, starts: Sequence[datetime], offset: int, zone: ZoneInfo
+) -> None:
+    """No session on a day the patient already comes in, nor before their first
+    consultation."""
+    taken_days = patient_days(booking, zone)
+    first = _first_consultation(booking)
+    for number, start in enumerate(starts, offset + 1):
+        if clock.local_date(start, zone) in taken_days:
+            message = (
+                f"{describe(number, start, zone)} falls on a day you already have an "
+                "appointment. Nothing was booked: choose another day for it."
+            )
+            raise ValidationError.field("starts", message)
+        if first is not None and start < first:
+            message = (
+                f"{describe(number, start, zone)} is before the first consultation. "
+                "Nothing was booked: follow-ups come after it."
+            )
+            raise ValidationError.field("starts", message)
+
+
+def _first_consultation(booking: Booking) -> datetime | None:
+    """When the course's first consultation (booked or done) starts, if it has one."""
+    firsts = [
+        b.start_at
+        for b in _sessions_of(booking)
+        if b.status in IN_DIARY and b.service.kind == "initial"
+    ]
+    return min(firsts) if firsts else None
 
 
 def describe(number: int, start: datetime, zone: ZoneInfo) -> str:
@@ -275,9 +341,11 @@ def book_rest(
     plan = _plan(booking.service.condition)
     service = _follow_up(plan, booking)
     with command("course.book", actor=actor, tracks=None, by_patient=not staff) as change:
-        check_not_erased(booking)
+        check_link(booking)
         progress = _progress(booking, plan, now)
         _check_starts(starts, most_sessions(progress, plan, staff=staff), zone, now)
+        offset = in_diary(progress)
+        _check_against_diary(booking, starts, offset, zone)
         patient = booking.patient
         if client and not staff:
             booking_limits.new_online_booking(
@@ -317,7 +385,7 @@ def book_rest(
                 enforce_notice=not staff,
             )
             if not free:
-                raise _unavailable(service, start, number, zone, now, staff)
+                raise _unavailable(service, start, offset + number, zone, now, staff)
             slot = next((s for s in free if s.practitioner_id == wanted_practitioner), free[0])
             token, salt = new_manage_token()
             new = _new_booking(request, slot, token, salt, now=now, actor=actor)
@@ -334,14 +402,18 @@ def book_rest(
                     db.session.flush()
                 except IntegrityError as error:
                     if is_overlap(error):
-                        message = taken_message(number, start)
+                        message = taken_message(offset + number, start)
                         raise SlotTaken(message, {"starts": message}) from error
                     raise
                 created.subject = new
                 created.track(new)
                 created.summary = f"course booking {new.reference} ({number} of {len(starts)})"
             made.append((new, token))
-        good_faith.after_booking(made[0][0], now)
+        # The estimate lists what is scheduled: more sessions issue its next version.
+        if good_faith.current(course) is not None:
+            good_faith.after_plan_change(course, actor=actor, now=now, reason="sessions_booked")
+        else:
+            good_faith.after_booking(made[0][0], now)
         change.subject = course
         change.before = None
         change.after = {"bookings": [b.reference for b, _ in made]}

@@ -190,11 +190,18 @@ def book_course(token: str):
     if values["preview"]:
         return jsonify(series_json(rest))
     starts = values["starts"]
+    if starts is None and values["count"] is None and rest.progress.to_book == 0:
+        # Every planned session is booked: a retry must not quietly add one more.
+        raise series.CourseFullyBooked(
+            f"All {rest.progress.planned} planned sessions are booked. To book more, give "
+            "count (or starts)."
+        )
     if starts is None:
         # The proposed times as they are: a taken one is named, with nothing booked.
         if rest.series.taken:
             first = rest.series.taken[0]
-            message = series.taken_message(first.number, first.wanted)
+            number = series.in_diary(rest.progress) + first.number
+            message = series.taken_message(number, first.wanted)
             raise series.SlotTaken(message, {"starts": message})
         starts = [proposal.wanted for proposal in rest.series.proposals]
     booked = series.book_rest(booking, starts, practitioner_id=practitioner, client=public_client())

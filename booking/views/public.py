@@ -444,11 +444,16 @@ def estimate(token: str):
     if not good_faith.applies() or booking.status == ENTERED_IN_ERROR:
         abort(404)
     issued = good_faith.current(booking.course)
-    form = EstimateRequestForm()
+    # A date of birth on file is used as it is: it is never asked for, or changed, here.
+    on_file = booking.patient.date_of_birth is not None
+    form = ConfirmForm() if on_file else EstimateRequestForm()
     if issued is None and form.validate_on_submit():
         try:
-            good_faith.requested(booking, form.date_of_birth.data)
+            good_faith.requested(booking, None if on_file else form.date_of_birth.data)
         except ClinicError as error:
+            if on_file:
+                flash(error.message)
+                return redirect(url_for(".manage", token=token))
             form.date_of_birth.errors = [*form.date_of_birth.errors, error.message]
         else:
             return redirect(url_for(".estimate", token=token))
@@ -460,4 +465,5 @@ def estimate(token: str):
         estimate=issued,
         versions=good_faith.estimates_of(booking.course) if booking.course else [],
         form=form,
+        on_file=on_file,
     ), status

@@ -185,7 +185,8 @@ def test_a_time_taken_meanwhile_is_named_in_a_409_and_nothing_is_booked(
     assert response.status_code == 409
     error = response.get_json()["error"]
     assert error["code"] == "slot_taken"
-    assert error["message"].startswith("Session 3, ")
+    # Numbered in the course: the first consultation is session 1.
+    assert error["message"].startswith("Session 4, ")
     assert "Nothing was booked" in error["message"]
     assert count_bookings(app) == before
     # Without chosen times, the proposed ones are booked as they stand: a taken one is
@@ -194,7 +195,7 @@ def test_a_time_taken_meanwhile_is_named_in_a_409_and_nothing_is_booked(
         course_url(token), json={"count": 3, "practitioner": first_visit["practitioner"]["id"]}
     )
     assert response.status_code == 409
-    assert response.get_json()["error"]["message"].startswith("Session 3, ")
+    assert response.get_json()["error"]["message"].startswith("Session 4, ")
     assert count_bookings(app) == before
 
 
@@ -284,3 +285,47 @@ def test_a_course_with_every_session_booked_says_so(app, client, first_visit):
     error = response.get_json()["error"]
     assert error["code"] == "course_fully_booked"
     assert error["message"].startswith("All 2 sessions of this course are done or booked.")
+
+
+def test_a_cancelled_or_voided_link_books_nothing(app, client, first_visit):
+    token = first_visit["manage_token"]
+    assert client.post(f"/api/v1/bookings/{token}/cancel", json={}).status_code == 200
+    refused = client.post(course_url(token), json={"count": 2})
+    assert refused.status_code == 409
+    assert "cancelled" in refused.get_json()["error"]["message"]
+    assert client.get(f"/manage/{token}/course").status_code == 302
+    assert count_bookings(app) == 1
+
+
+def test_no_session_on_a_day_the_patient_already_comes_in_or_before_the_first_visit(
+    app, client, first_visit, clinic
+):
+    token = first_visit["manage_token"]
+    first_start = datetime.fromisoformat(first_visit["start"])
+    same_day = client.post(
+        course_url(token),
+        json={
+            "starts": [(first_start + timedelta(hours=2)).isoformat()],
+            "practitioner": clinic.colleague.id,
+        },
+    )
+    assert same_day.status_code == 422
+    assert (
+        "falls on a day you already have an appointment"
+        in (same_day.get_json()["error"]["fields"]["starts"])
+    )
+    before = client.post(
+        course_url(token), json={"starts": [(first_start - timedelta(days=1)).isoformat()]}
+    )
+    assert before.status_code == 422
+    assert "before the first consultation" in before.get_json()["error"]["fields"]["starts"]
+    assert count_bookings(app) == 1
+
+
+def test_asking_again_once_the_plan_is_booked_adds_nothing(app, client, first_visit):
+    url = course_url(first_visit["manage_token"])
+    assert client.post(url, json={}).status_code == 201  # the 7 the plan has left
+    again = client.post(url, json={})
+    assert again.status_code == 409
+    assert again.get_json()["error"]["code"] == "course_fully_booked"
+    assert count_bookings(app) == 8

@@ -230,3 +230,31 @@ def test_a_series_after_a_past_session_keeps_its_weekday_and_starts_after_now():
 )
 def test_the_spacing_is_two_to_twenty_eight_days(value, ok):
     assert (every_days_problem(value) is None) is ok
+
+
+def test_a_day_the_patient_already_has_an_appointment_is_not_proposed():
+    # The patient sees someone else on Monday 19 January (another condition, say).
+    wanted = wanted_times(MONDAY, time(10), 7, 3, NY)
+    schedules = [PractitionerSchedule(ANNA, "Anna", weekdays())]
+    free = free_slots(
+        schedules,
+        duration_minutes=45,
+        buffer_minutes=0,
+        first_day=date(2026, 1, 12),
+        last_day=date(2026, 1, 27),
+        now=NOW,
+        rules=RULES,
+    )
+    result = propose(
+        wanted,
+        free,
+        practitioner_id=ANNA,
+        latest=NOW + timedelta(days=400),
+        tz=NY,
+        avoid_days=frozenset({date(2026, 1, 19)}),
+    )
+    first, second, third = result.proposals
+    assert first.free and third.free
+    assert not second.free
+    # Tuesday is offered instead; Monday itself never is.
+    assert {clock.local_date(s.start, NY) for s in second.alternatives} == {date(2026, 1, 20)}

@@ -265,7 +265,10 @@ def test_merging_two_records_keeps_every_estimate_in_one_course(
     assert response.status_code == 302
     merged = estimates(app)
     assert len({e.course_id for e in merged}) == 1
-    assert sorted(e.version for e in merged) == [1, 2]
+    # Both records' estimates stay, renumbered; the merged course is estimated again.
+    assert [(e.version, e.content["version"]) for e in merged] == [(1, 1), (2, 2), (3, 3)]
+    assert merged[-1].reason == "merged"
+    assert merged[-1].content["patient"]["name"] == "Ann Lee"
     with app.app_context():
         assert db.session.get(Patient, first).date_of_birth == date(1980, 4, 23)
 
@@ -278,3 +281,50 @@ def test_the_booking_in_the_api_carries_its_estimate(client, booking_payload):
     assert shown["uses_insurance"] is False
     assert shown["good_faith_estimate"]["version"] == 1
     assert shown["good_faith_estimate"]["total"] == {"amount": "620.00", "currency": "USD"}
+
+
+def test_booking_the_rest_of_the_course_issues_the_next_version(app, client, free_slot):
+    manage = book_self_pay(client, free_slot).headers["Location"]
+    token = manage.rsplit("/", 1)[1]
+    assert client.post(f"/api/v1/bookings/{token}/course", json={"count": 3}).status_code == 201
+    first, second = estimates(app)
+    assert second.reason == "sessions_booked" and second.version == 2
+    assert len(second.content["scheduled"]) == 4 and len(first.content["scheduled"]) == 1
+    assert "about once a week" in second.content["frequency"]
+
+
+def test_a_date_of_birth_on_file_is_used_and_never_changed_online(app, client, free_slot):
+    book_self_pay(client, free_slot)  # neck, 1980-04-23 on file
+    slot = free_slot("back-initial", days_ahead=9)
+    response = client.post(book_url(slot, "back-initial"), data=details_form(insurance="yes"))
+    manage = response.headers["Location"]
+    page = client.get(manage + "/estimate").get_data(as_text=True)
+    assert "Date of birth" not in page  # not asked again
+    assert (
+        client.post(manage + "/estimate", data={"date_of_birth": "1999-09-09"}).status_code == 302
+    )
+    back = estimates(app)[-1]
+    assert back.content["patient"]["date_of_birth"] == "1980-04-23"
+    with app.app_context():
+        assert db.session.execute(db.select(Patient.date_of_birth)).scalar_one() == date(
+            1980, 4, 23
+        )
+
+
+def test_no_estimate_is_issued_for_an_erased_patient(app, client, free_slot, auth, make_user):
+    from booking.models import User
+    from booking.services.privacy import erase_patient
+
+    book_self_pay(client, free_slot)
+    with app.app_context():
+        booking = db.session.execute(db.select(Booking)).scalar_one()
+        booking.status = "cancelled"
+        db.session.commit()
+        owner = db.session.execute(db.select(User).filter_by(email=make_user("owner"))).scalar_one()
+        erase_patient(booking.patient, actor=owner)
+        course_id = db.session.execute(db.select(Course.id)).scalar_one()
+    auth.login("reception")
+    client.post(f"/staff/courses/{course_id}/estimate", data={"date_of_birth": "1980-04-23"})
+    assert len(estimates(app)) == 1
+    with app.app_context():
+        assert db.session.execute(db.select(Patient.date_of_birth)).scalar_one() is None

@@ -37,7 +37,8 @@ def upgrade():
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("content", sa.JSON(), nullable=False),
         sa.CheckConstraint(
-            "reason IN ('booked', 'plan_changed', 'reception', 'patient')",
+            "reason IN ('booked', 'plan_changed', 'sessions_booked', 'merged', 'reception', "
+            "'patient')",
             name=op.f("ck_good_faith_estimate_reason"),
         ),
         sa.CheckConstraint(
