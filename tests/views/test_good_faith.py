@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from booking.domain import screening
 from booking.extensions import db
 from booking.models import Booking, ClinicSettings, Course, GoodFaithEstimate, Patient, Service
 from tests.views.test_public import book_url, details_form
@@ -165,14 +166,20 @@ def test_owners_see_self_pay_bookings_without_an_estimate_and_reception_issues_o
     assert "Bo Chen" not in client.get("/admin/estimates").get_data(as_text=True)
 
 
-ALL_KEYS = (
-    "bowel_bladder",
-    "weight_loss",
-    "fever",
-    "trauma",
-    "numbness_weakness",
-    "cancer_history",
-)
+ALL_KEYS = screening.KEYS
+
+
+def erase_the_patient(app, make_user) -> None:
+    """The patient's booking cancelled, then their details erased at their request."""
+    from booking.models import User
+    from booking.services.privacy import erase_patient
+
+    with app.app_context():
+        booking = db.session.execute(db.select(Booking)).scalar_one()
+        booking.status = "cancelled"
+        db.session.commit()
+        owner = db.session.execute(db.select(User).filter_by(email=make_user("owner"))).scalar_one()
+        erase_patient(booking.patient, actor=owner)
 
 
 def test_the_api_takes_insurance_and_a_date_of_birth(app, client, booking_payload):
@@ -222,16 +229,9 @@ def test_the_owner_sets_npi_and_tin_checked(client, auth, field, value, message)
 def test_erasure_takes_the_date_of_birth_and_the_name_off_the_estimates(
     app, client, free_slot, make_user
 ):
-    from booking.models import User
-    from booking.services.privacy import erase_patient
-
     book_self_pay(client, free_slot)
+    erase_the_patient(app, make_user)
     with app.app_context():
-        booking = db.session.execute(db.select(Booking)).scalar_one()
-        booking.status = "cancelled"
-        db.session.commit()
-        owner = db.session.execute(db.select(User).filter_by(email=make_user("owner"))).scalar_one()
-        erase_patient(booking.patient, actor=owner)
         patient = db.session.execute(db.select(Patient)).scalar_one()
         assert patient.date_of_birth is None
     (estimate,) = estimates(app)
@@ -312,16 +312,9 @@ def test_a_date_of_birth_on_file_is_used_and_never_changed_online(app, client, f
 
 
 def test_no_estimate_is_issued_for_an_erased_patient(app, client, free_slot, auth, make_user):
-    from booking.models import User
-    from booking.services.privacy import erase_patient
-
     book_self_pay(client, free_slot)
+    erase_the_patient(app, make_user)
     with app.app_context():
-        booking = db.session.execute(db.select(Booking)).scalar_one()
-        booking.status = "cancelled"
-        db.session.commit()
-        owner = db.session.execute(db.select(User).filter_by(email=make_user("owner"))).scalar_one()
-        erase_patient(booking.patient, actor=owner)
         course_id = db.session.execute(db.select(Course.id)).scalar_one()
     auth.login("reception")
     client.post(f"/staff/courses/{course_id}/estimate", data={"date_of_birth": "1980-04-23"})
