@@ -82,6 +82,26 @@ def new_reference() -> str:
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
 
 
+def offered_but_taken(
+    service: Service,
+    start: datetime,
+    practitioner_id: int | None,
+    now: datetime,
+    enforce_notice: bool,
+) -> bool:
+    """Whether a time that is not free would be, but for the bookings holding it."""
+    return bool(
+        slots_at(
+            service,
+            start,
+            practitioner_id=practitioner_id,
+            now=now,
+            enforce_notice=enforce_notice,
+            ignore_bookings=True,
+        )
+    )
+
+
 def _unavailable(
     service: Service,
     start: datetime,
@@ -90,14 +110,7 @@ def _unavailable(
     enforce_notice: bool,
 ) -> BookingError:
     """Tell a time that was never offered from one that has just been taken."""
-    if slots_at(
-        service,
-        start,
-        practitioner_id=practitioner_id,
-        now=now,
-        enforce_notice=enforce_notice,
-        ignore_bookings=True,
-    ):
+    if offered_but_taken(service, start, practitioner_id, now, enforce_notice):
         return SlotTaken("Sorry, that time has just been taken. Please choose another time.")
     return SlotNotOffered(
         "That time is not available to book. Please choose one of the times offered.",

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from booking.domain import clock
 from booking.domain.course import PackageBought, Progress, Session, course_progress
 from booking.domain.money import amount
+from booking.domain.statuses import ARRIVED, BOOKED, FULFILLED
 from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, PackagePurchase, Patient, Service, User
@@ -26,6 +27,8 @@ from booking.services.clinic import get_settings
 from booking.services.commands import command
 
 PLANNED_RANGE = (1, 60)
+# The statuses of a course's sessions that hold their place in it: booked, under way, done.
+IN_DIARY = (BOOKED, ARRIVED, FULFILLED)
 
 
 @dataclass(frozen=True)

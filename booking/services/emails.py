@@ -220,10 +220,10 @@ def _patient_message(
     }
     context["can_change_online"] = booking.status == BOOKED and now < context["deadline"]
     # A self-pay patient's confirmation points to the Good Faith Estimate of the course.
-    issued = good_faith.current(booking.course) if good_faith.applies() else None
+    wanted = token and row.kind == CONFIRMATION and good_faith.applies()
     context["estimate_url"] = (
         absolute_url("public.estimate", token=token)
-        if token and issued and row.kind == CONFIRMATION
+        if wanted and good_faith.current(booking.course)
         else None
     )
     method = PATIENT_METHODS[row.kind]

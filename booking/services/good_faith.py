@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from booking.domain import clock
 from booking.domain import good_faith as domain
-from booking.domain.statuses import ARRIVED, BOOKED, FULFILLED
+from booking.domain.statuses import BOOKED
 from booking.errors import Conflict, ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, GoodFaithEstimate, Patient, Service, User
@@ -22,8 +22,6 @@ from booking.models.base import utcnow
 from booking.services import courses
 from booking.services.clinic import get_settings
 from booking.services.commands import command
-
-IN_DIARY = (BOOKED, ARRIVED, FULFILLED)
 
 
 def applies() -> bool:
@@ -77,7 +75,7 @@ def content(course: Course, patient: Patient, *, version: int, now: datetime) ->
     plan = db.session.execute(
         db.select(CoursePlan).where(CoursePlan.condition == course.condition)
     ).scalar_one()
-    bookings = [b for b in courses.bookings_of(course) if b.status in IN_DIARY]
+    bookings = [b for b in courses.bookings_of(course) if b.status in courses.IN_DIARY]
     planned = max(course.planned_sessions or plan.typical_sessions, len(bookings))
     first = plan.first_service or plan.follow_up_service
     follow_up = plan.follow_up_service or first

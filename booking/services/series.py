@@ -20,7 +20,7 @@ from booking.domain import clock
 from booking.domain import series as domain
 from booking.domain.course import Progress, Session, course_progress
 from booking.domain.screening import KEYS
-from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, ENTERED_IN_ERROR, FULFILLED
+from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, ENTERED_IN_ERROR
 from booking.errors import Conflict, SlotTaken, ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, Practitioner, Service, User
@@ -30,16 +30,15 @@ from booking.services.bookings import (
     BookingError,
     BookingRequest,
     NotChangeable,
+    SlotNotOffered,
     _new_booking,
     check_not_erased,
+    offered_but_taken,
 )
 from booking.services.clinic import get_settings
 from booking.services.commands import command, is_overlap
-from booking.services.courses import PLANNED_RANGE
+from booking.services.courses import IN_DIARY, PLANNED_RANGE
 from booking.services.tokens import new_manage_token
-
-# Sessions that hold their place in the diary: the series follows the last of them.
-IN_DIARY = (BOOKED, ARRIVED, FULFILLED)
 
 
 class SameAsBefore:
@@ -121,9 +120,8 @@ def _progress(booking: Booking, plan: CoursePlan, now: datetime) -> Progress:
 def most_sessions(progress: Progress, plan: CoursePlan, *, staff: bool) -> int:
     """How many more sessions may be booked: up to the plan's most (or the practitioner's
     plan, if longer) online; reception may go on to the longest plan there is."""
-    in_diary = progress.done + progress.booked_ahead + progress.unmarked
     ceiling = PLANNED_RANGE[1] if staff else max(progress.planned, plan.max_sessions)
-    return max(ceiling - in_diary, 0)
+    return max(ceiling - in_diary(progress), 0)
 
 
 def check_link(booking: Booking) -> None:
@@ -278,12 +276,16 @@ def in_diary(progress: Progress) -> int:
 
 
 def _check_against_diary(
-    booking: Booking, starts: Sequence[datetime], offset: int, zone: ZoneInfo
+    booking: Booking,
+    sessions: list[Booking],
+    starts: Sequence[datetime],
+    offset: int,
+    zone: ZoneInfo,
 ) -> None:
-    """No session on a day the patient already comes in, nor before their first
-    consultation."""
+    """No session on a day the patient already comes in, nor before the first
+    consultation among the course's `sessions`."""
     taken_days = patient_days(booking, zone)
-    first = _first_consultation(booking)
+    first = _first_consultation(sessions)
     for number, start in enumerate(starts, offset + 1):
         if clock.local_date(start, zone) in taken_days:
             message = (
@@ -299,13 +301,9 @@ def _check_against_diary(
             raise ValidationError.field("starts", message)
 
 
-def _first_consultation(booking: Booking) -> datetime | None:
+def _first_consultation(sessions: list[Booking]) -> datetime | None:
     """When the course's first consultation (booked or done) starts, if it has one."""
-    firsts = [
-        b.start_at
-        for b in _sessions_of(booking)
-        if b.status in IN_DIARY and b.service.kind == "initial"
-    ]
+    firsts = [b.start_at for b in sessions if b.status in IN_DIARY and b.service.kind == "initial"]
     return min(firsts) if firsts else None
 
 
@@ -345,7 +343,9 @@ def book_rest(
         progress = _progress(booking, plan, now)
         _check_starts(starts, most_sessions(progress, plan, staff=staff), zone, now)
         offset = in_diary(progress)
-        _check_against_diary(booking, starts, offset, zone)
+        # The course's bookings, or those a new course gathers: the same rows either way.
+        sessions = _sessions_of(booking)
+        _check_against_diary(booking, sessions, starts, offset, zone)
         patient = booking.patient
         if client and not staff:
             booking_limits.new_online_booking(
@@ -357,7 +357,7 @@ def book_rest(
             else courses.gather(patient, service.condition, now)[0]
         )
         wanted_practitioner = (
-            last_in_diary(courses.bookings_of(course), booking).practitioner_id
+            last_in_diary(sessions, booking).practitioner_id
             if practitioner_id is SAME
             else practitioner_id
         )
@@ -436,13 +436,11 @@ def taken_message(number: int, start: datetime) -> str:
 def _unavailable(
     service: Service, start: datetime, number: int, zone: ZoneInfo, now: datetime, staff: bool
 ) -> BookingError:
-    if availability.slots_at(
-        service, start, now=now, enforce_notice=not staff, ignore_bookings=True
-    ):
+    if offered_but_taken(service, start, None, now, not staff):
         message = taken_message(number, start)
         return SlotTaken(message, {"starts": message})
     message = (
         f"{describe(number, start, zone)} is not a time that can be booked. Nothing was "
         "booked: choose one of the times offered."
     )
-    return BookingError(message, {"starts": message}, code="slot_not_offered")
+    return SlotNotOffered(message, {"starts": message})

@@ -19,6 +19,7 @@ from booking.domain import screening
 from booking.domain.availability import MAX_RANGE_DAYS
 from booking.domain.clock import outside_calendar
 from booking.domain.good_faith import date_of_birth_problem
+from booking.domain.series import EVERY_DAYS
 from booking.domain.text import has_control
 from booking.errors import ValidationError
 from booking.forms.public import PatientForm
@@ -263,7 +264,7 @@ def whole_number(value: object) -> int | None:
 def series_body(body: dict) -> tuple[dict, dict]:
     """The series a client asks for, and field errors: every_days, count, starts, time,
     preview (the practitioner is read against the service by the view)."""
-    values: dict = {"every_days": 7, "count": None, "starts": None, "at": None}
+    values: dict = {"every_days": EVERY_DAYS, "count": None, "starts": None, "at": None}
     fields: dict = {}
     if "every_days" in body:
         values["every_days"] = whole_number(body["every_days"])
