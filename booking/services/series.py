@@ -9,7 +9,7 @@ any booking, one confirmation email, and one request against the online limits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -318,6 +318,7 @@ def book_rest(
     starts: Sequence[datetime],
     *,
     practitioner_id: int | None | SameAsBefore = SAME,
+    offered_with: Mapping[datetime, int] | None = None,
     actor: User | None = None,
     client: str | None = None,
     source: str | None = None,
@@ -330,7 +331,11 @@ def book_rest(
     confirmation with every session; online (a `client`), the series is one request
     against the address and the inbox, and the patient's upcoming bookings may not pass
     the owner's ceiling for a course.
+
+    `offered_with` names the practitioner a start was offered with: that start is booked
+    with them or not at all, never quietly with someone else.
     """
+    offered_with = offered_with or {}
     now = now or utcnow()
     settings = get_settings()
     zone = ZoneInfo(settings.timezone)
@@ -377,12 +382,11 @@ def book_rest(
         )
         made: list[tuple[Booking, str]] = []
         for number, start in enumerate(starts, 1):
+            only = offered_with.get(start)
+            if only is None and isinstance(practitioner_id, int):
+                only = practitioner_id
             free = availability.slots_at(
-                service,
-                start,
-                practitioner_id=practitioner_id if isinstance(practitioner_id, int) else None,
-                now=now,
-                enforce_notice=not staff,
+                service, start, practitioner_id=only, now=now, enforce_notice=not staff
             )
             if not free:
                 raise _unavailable(service, start, offset + number, zone, now, staff)

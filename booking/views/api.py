@@ -204,7 +204,14 @@ def book_course(token: str):
             message = series.taken_message(number, first.wanted)
             raise series.SlotTaken(message, {"starts": message})
         starts = [proposal.wanted for proposal in rest.series.proposals]
-    booked = series.book_rest(booking, starts, practitioner_id=practitioner, client=public_client())
+        values["offered_with"] = {p.wanted: p.slot.practitioner_id for p in rest.series.proposals}
+    booked = series.book_rest(
+        booking,
+        starts,
+        practitioner_id=practitioner,
+        offered_with=values["offered_with"],
+        client=public_client(),
+    )
     body = booked_series_json(booked, lambda t: absolute_url("public.manage", token=t))
     if values["starts"] is None and rest.series.beyond_horizon:
         body["beyond_horizon"] = series_json(rest)["beyond_horizon"]

@@ -264,7 +264,13 @@ def whole_number(value: object) -> int | None:
 def series_body(body: dict) -> tuple[dict, dict]:
     """The series a client asks for, and field errors: every_days, count, starts, time,
     preview (the practitioner is read against the service by the view)."""
-    values: dict = {"every_days": EVERY_DAYS, "count": None, "starts": None, "at": None}
+    values: dict = {
+        "every_days": EVERY_DAYS,
+        "count": None,
+        "starts": None,
+        "at": None,
+        "offered_with": {},
+    }
     fields: dict = {}
     if "every_days" in body:
         values["every_days"] = whole_number(body["every_days"])
@@ -284,20 +290,30 @@ def series_body(body: dict) -> tuple[dict, dict]:
         fields["preview"] = "Give preview as true or false."
     values["preview"] = preview is True
     if body.get("starts") is not None:
-        values["starts"] = _starts(body["starts"], fields)
+        values["starts"] = _starts(body["starts"], fields, values["offered_with"])
     return values, fields
 
 
-def _starts(starts: object, fields: dict) -> list[datetime]:
+def _starts(starts: object, fields: dict, offered_with: dict) -> list[datetime]:
+    """Each start as an ISO time, or {"start": ISO, "practitioner": id} to book that time
+    with that practitioner only (as a preview offered it)."""
     if not isinstance(starts, list) or not 1 <= len(starts) <= MAX_STARTS:
         fields["starts"] = f"Give starts as a list of 1 to {MAX_STARTS} times."
         return []
     parsed = []
-    for index, text in enumerate(starts):
+    for index, item in enumerate(starts):
+        text, who = item, None
+        if isinstance(item, dict):
+            text, who = item.get("start"), item.get("practitioner")
         try:
-            parsed.append(parse_start(text))
+            start = parse_start(text)
+            practitioner = parse_id(who)
         except ParamError as error:
             fields[f"starts.{index}"] = error.message
+            continue
+        parsed.append(start)
+        if practitioner is not None:
+            offered_with[start] = practitioner
     return parsed
 
 
@@ -329,13 +345,21 @@ def series_choice(args) -> tuple[dict, list[str]]:
     return choice, problems
 
 
-def chosen_starts(form) -> list[datetime]:
-    """The times ticked on a series page: `start` boxes, and one `start-N` choice for each
-    taken session (empty to leave it out). Raises ParamError for one that cannot be read."""
+def chosen_starts(form) -> tuple[list[datetime], dict[datetime, int]]:
+    """The times ticked on a series page (`start` boxes, and one `start-N` choice for each
+    taken session, empty to leave it out), and the practitioner each was shown with (the
+    page's `with` fields, "ISO|id"). Raises ParamError for one that cannot be read."""
     texts = form.getlist("start") + [
         value for key, value in form.items() if key.startswith("start-") and value
     ]
-    return [parse_start(text) for text in texts[: MAX_STARTS + 1]]
+    starts = [parse_start(text) for text in texts[: MAX_STARTS + 1]]
+    offered_with = {}
+    for pair in form.getlist("with")[: 4 * MAX_STARTS]:
+        text, _, who = pair.rpartition("|")
+        start, practitioner = parse_start(text), parse_id(who)
+        if practitioner is not None:
+            offered_with[start] = practitioner
+    return starts, offered_with
 
 
 def insurance_fields(body: dict) -> tuple[dict, dict]:

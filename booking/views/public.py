@@ -412,11 +412,12 @@ def course(token: str):
     if not form.validate_on_submit():
         return render_template("public/course.html", form=form, booking=booking, **context)
     try:
-        starts = chosen_starts(request.form)
+        starts, offered_with = chosen_starts(request.form)
         booked = series.book_rest(
             booking,
             starts,
             practitioner_id=context["choice"]["practitioner_id"],
+            offered_with=offered_with,
             client=public_client(),
         )
     except RateLimited as limited:

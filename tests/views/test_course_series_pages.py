@@ -144,3 +144,50 @@ def test_a_cancelled_booking_does_not_offer_the_rest_of_its_course(client, first
     page = client.get(f"/manage/{token}").get_data(as_text=True)
     assert "This booking is cancelled" in page
     assert "Book the rest of your course" not in page
+
+
+def test_a_date_shown_with_one_practitioner_is_never_booked_with_another(
+    app, client, first_visit, make_booking
+):
+    url = f"/manage/{first_visit['manage_token']}/course?count=2"
+    page = client.get(url).get_data(as_text=True)
+    starts = START.findall(page)
+    offered = re.findall(r'name="with" value="([^"]+)"', page)
+    assert [pair.rsplit("|", 1)[0] for pair in offered] == starts
+    # Meanwhile someone else takes the second date with the same practitioner; a
+    # colleague is still free then, but that is not what the patient was shown.
+    make_booking(
+        service="neck-follow-up",
+        start=starts[1],
+        practitioner=first_visit["practitioner"]["id"],
+        name="Bo Chen",
+        email="bo@example.com",
+        phone="2075550101",
+    )
+    response = client.post(url, data={"start": starts, "with": offered})
+    assert response.status_code == 409
+    assert "Session 3, " in response.get_data(as_text=True)
+    assert len(ann_bookings(app)) == 1
+
+
+def test_the_api_books_a_start_with_the_practitioner_it_names(app, client, first_visit, clinic):
+    token = first_visit["manage_token"]
+    colleague = clinic.colleague.id
+    preview = client.post(
+        f"/api/v1/bookings/{token}/course",
+        json={"preview": True, "count": 3, "practitioner": colleague},
+    ).get_json()
+    # A time the colleague is free: a session of theirs, or one of its alternatives.
+    session = next(
+        s if s["free"] else s["alternatives"][0]
+        for s in preview["sessions"]
+        if s["free"] or s["alternatives"]
+    )
+    assert session["practitioner"]["id"] == colleague
+    response = client.post(
+        f"/api/v1/bookings/{token}/course",
+        json={"starts": [{"start": session["start"], "practitioner": colleague}]},
+    )
+    assert response.status_code == 201
+    (made,) = response.get_json()["bookings"]
+    assert made["practitioner"]["id"] == colleague

@@ -252,10 +252,12 @@ def booking_course(booking_id: int):
     if not form.validate_on_submit():
         return render_template("staff/course.html", **context)
     try:
+        starts, offered_with = chosen_starts(request.form)
         booked = series.book_rest(
             item,
-            chosen_starts(request.form),
+            starts,
             practitioner_id=context["choice"]["practitioner_id"],
+            offered_with=offered_with,
             actor=current_user,
             source="phone",
         )
