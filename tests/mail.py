@@ -52,8 +52,22 @@ class Received:
         return text + html
 
     def manage_path(self) -> str:
-        (path,) = {urlsplit(url).path for url in self.links() if "/manage/" in url}
+        """The booking's own page (a reminder also links the questions before the visit)."""
+        (path,) = {
+            urlsplit(url).path
+            for url in self.links()
+            if re.fullmatch(r"/manage/[^/]+", urlsplit(url).path)
+        }
         return path
+
+    def check_in_links(self) -> list[str]:
+        """The links to the questions before the visit: path and query, in order."""
+        found = []
+        for url in self.links():
+            parts = urlsplit(url)
+            if parts.path.endswith("/check-in"):
+                found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+        return list(dict.fromkeys(found))
 
 
 class Handler:

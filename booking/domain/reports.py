@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from booking.domain import clock
 from booking.domain.availability import Interval, WeeklyHours
 from booking.domain.clock import range_bounds
+from booking.domain.outcomes import OutcomeFigures
 from booking.domain.statuses import ACTIVE_STATUSES, ARRIVED, BOOKED, CANCELLED, FULFILLED, NOSHOW
 from booking.errors import ValidationError
 
@@ -192,6 +193,9 @@ class Report:
     attendance: Attendance
     revenue: Revenue
     patients: PatientMix
+    # Course outcomes: every condition first, then one per condition (filled by the
+    # service, which loads the courses).
+    outcomes: tuple[OutcomeFigures, ...] = ()
 
     @property
     def days(self) -> int:

@@ -15,7 +15,8 @@ from wtforms.validators import (
 )
 
 from booking.domain.good_faith import date_of_birth_problem
-from booking.domain.screening import QUESTIONS
+from booking.domain.outcomes import PAIN_ENDS, PAIN_QUESTION, PEG_ITEMS
+from booking.domain.screening import CANCER, FOLLOW_UPS, QUESTIONS
 from booking.forms.bot_check import BotCheck
 from booking.forms.fields import email_address_field, lines, strip, text_field
 from booking.models.base import utcnow
@@ -68,20 +69,66 @@ class ScreeningQuestions:
     def screening_fields(self):
         return [(question, self[question.key]) for question in QUESTIONS]
 
+    def follow_up_fields(self):
+        """The questions that follow a yes to cancer."""
+        return [(question, self[question.key]) for question in FOLLOW_UPS]
+
+    def screening_names(self) -> list[str]:
+        return [q.key for q in (*QUESTIONS, *FOLLOW_UPS)]
+
     def screening_answers(self) -> dict[str, bool]:
-        return {question.key: self[question.key].data == "yes" for question in QUESTIONS}
+        answers = {question.key: self[question.key].data == "yes" for question in QUESTIONS}
+        if answers[CANCER]:
+            answers.update(
+                {
+                    q.key: self[q.key].data == "yes"
+                    for q in FOLLOW_UPS
+                    if self[q.key].data in ("yes", "no")
+                }
+            )
+        return answers
+
+
+def _needed_after_cancer(message: str):
+    """Like Optional, unless cancer was answered yes: then this follow-up is needed."""
+
+    def check(form, field):
+        if form[CANCER].data == "yes":
+            if field.data not in ("yes", "no"):
+                field.errors[:] = []
+                raise StopValidation(message)
+            return
+        field.errors[:] = []
+        raise StopValidation()
+
+    return check
+
+
+YES_NO = [SelectChoice("no", "No"), SelectChoice("yes", "Yes")]
 
 
 def add_screening_questions(form_class: type, unanswered: str) -> None:
-    """One required yes/no radio per screening question, named by the question's key."""
+    """One required yes/no radio per screening question, named by the question's key,
+    and the cancer follow-ups, needed only after a yes to cancer."""
     for question in QUESTIONS:
         setattr(
             form_class,
             question.key,
             RadioField(
                 question.text,
-                choices=[SelectChoice("no", "No"), SelectChoice("yes", "Yes")],
+                choices=YES_NO,
                 validators=[InputRequired(unanswered)],
+                description=question.hint,
+            ),
+        )
+    for question in FOLLOW_UPS:
+        setattr(
+            form_class,
+            question.key,
+            RadioField(
+                question.text,
+                choices=YES_NO,
+                validators=[_needed_after_cancer(f"{unanswered} (asked after a yes to cancer)")],
                 description=question.hint,
             ),
         )
@@ -165,6 +212,68 @@ class EstimateRequestForm(FlaskForm):
 
     date_of_birth = DateField(
         "Date of birth", validators=[InputRequired("Give your date of birth.")]
+    )
+
+
+SCALE_CHOICES = [SelectChoice(n, str(n)) for n in range(11)]
+
+
+def scale_field(text: str, ends: tuple[str, str], validators) -> RadioField:
+    return RadioField(
+        text,
+        choices=SCALE_CHOICES,
+        coerce=int,
+        validators=validators,
+        description=f"0 = {ends[0].lower()}, 10 = {ends[1].lower()}",
+    )
+
+
+def _needed_if_peg_due(form, field):
+    if getattr(form, "peg_due", False):
+        if field.data is None:
+            field.errors[:] = []
+            raise StopValidation("Please choose a number from 0 to 10.")
+        return
+    field.errors[:] = []
+    raise StopValidation()
+
+
+class CheckInForm(FlaskForm):
+    """Before a visit: the pain score, the PEG where it is due (set `peg_due`), and
+    whether any red-flag symptom is new since the last visit."""
+
+    peg_due = False
+
+    pain = scale_field(
+        PAIN_QUESTION, PAIN_ENDS, [InputRequired("Please choose a number from 0 to 10.")]
+    )
+
+    def peg_fields(self):
+        return [self[key] for key, _, _ in PEG_ITEMS]
+
+    def recheck_fields(self):
+        return [(q, self[f"new_{q.key}"]) for q in QUESTIONS]
+
+    def new_red_flags(self) -> dict[str, bool]:
+        return {q.key: self[f"new_{q.key}"].data == "yes" for q in QUESTIONS}
+
+    def peg(self) -> tuple[int, int, int] | None:
+        values = tuple(self[key].data for key, _, _ in PEG_ITEMS)
+        return values if self.peg_due and None not in values else None
+
+
+for _key, _text, _ends in PEG_ITEMS:
+    setattr(CheckInForm, _key, scale_field(_text, _ends, [_needed_if_peg_due]))
+for _question in QUESTIONS:
+    setattr(
+        CheckInForm,
+        f"new_{_question.key}",
+        RadioField(
+            _question.since,
+            choices=YES_NO,
+            validators=[InputRequired("Please answer yes or no.")],
+            description=_question.hint,
+        ),
     )
 
 

@@ -131,6 +131,14 @@ class SettingsForm(FlaskForm):
         filters=[_strip],
         validators=[Optional(), _checked(tin_problem)],
     )
+    ndi_licensed = BooleanField(
+        "The clinic holds a licence for the Neck Disability Index",
+        description="Practitioners then record its score (in percent) for neck courses.",
+    )
+    odi_licensed = BooleanField(
+        "The clinic holds a licence for the Oswestry Disability Index",
+        description="Practitioners then record its score (in percent) for back courses.",
+    )
     disclaimer = TextAreaField(
         "GP disclaimer shown to every patient before booking",
         filters=[_strip],

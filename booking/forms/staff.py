@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from booking.domain.good_faith import date_of_birth_problem
+from booking.domain.outcomes import DECISIONS, REFERRALS
 from booking.forms.fields import IdField, lines, one_line
 from booking.forms.public import (
     PHONE_MESSAGE,
@@ -33,6 +34,7 @@ from booking.forms.public import (
     phone_field,
 )
 from booking.models.base import utcnow
+from booking.services.clearances import ClearanceNote
 
 
 class StaffBookingForm(ScreeningQuestions, FlaskForm):
@@ -74,6 +76,30 @@ class StaffBookingForm(ScreeningQuestions, FlaskForm):
         "I have read the GP disclaimer to the patient and they understand it.",
         validators=[DataRequired("Read the disclaimer to the patient and tick to confirm.")],
     )
+    # After a red flag: a doctor has seen the patient about it and cleared them.
+    doctor_cleared = BooleanField(
+        "A doctor has seen the patient about this and cleared them for acupuncture: book them."
+    )
+    cleared_by = StringField(
+        "Cleared by (the doctor, and their practice)",
+        filters=[_strip],
+        validators=[Optional(), Length(max=200, message="Keep under 200."), one_line()],
+    )
+    cleared_on = DateField("Seen by the doctor on", validators=[Optional()])
+    clearance_note = TextAreaField(
+        "Clearance note (optional)",
+        filters=[_strip],
+        validators=[Optional(), Length(max=2000, message="Keep under 2000."), lines()],
+    )
+
+    @property
+    def clearance(self) -> ClearanceNote | None:
+        """The doctor's clearance reception records, when they ticked that there is one."""
+        if not self.doctor_cleared.data:
+            return None
+        return ClearanceNote(
+            self.cleared_by.data or "", self.cleared_on.data, self.clearance_note.data or ""
+        )
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -193,3 +219,89 @@ class EraseForm(FlaskForm):
         "The patient has asked for their details to be erased, and I have checked it is them",
         validators=[DataRequired("Tick the box to confirm the request.")],
     )
+
+
+SCORE_CHOICES = [SelectChoice("", "–"), *(SelectChoice(str(n), str(n)) for n in range(11))]
+
+
+def _score(label: str) -> SelectField:
+    return SelectField(label, choices=SCORE_CHOICES, validators=[Optional()])
+
+
+class ScoresForm(FlaskForm):
+    """The practitioner records or corrects a visit's scores."""
+
+    pain = _score("Pain, average over the last 24 hours (0-10)")
+    peg_pain = _score("PEG: average pain, past week")
+    peg_enjoyment = _score("PEG: interference with enjoyment of life")
+    peg_activity = _score("PEG: interference with general activity")
+    disability = StringField(
+        "Disability index (%)", filters=[_strip], validators=[Optional(), Length(max=3)]
+    )
+
+    @staticmethod
+    def _number(text: str | None):
+        text = (text or "").strip()
+        return int(text) if text.isdigit() else (text or None)
+
+    def answers(self) -> dict:
+        """The values given, as the service takes them (text it cannot read stays text,
+        so the service names the field)."""
+        peg = tuple(
+            self._number(f.data) for f in (self.peg_pain, self.peg_enjoyment, self.peg_activity)
+        )
+        return {
+            "pain": self._number(self.pain.data),
+            "peg": None if peg == (None, None, None) else peg,
+            "disability": self._number(self.disability.data),
+        }
+
+
+class DecisionForm(FlaskForm):
+    """What the practitioner decides when reviewing a course."""
+
+    decision = RadioField(
+        "Decision",
+        choices=[SelectChoice(key, label) for key, label in DECISIONS.items()],
+        validators=[InputRequired("Choose continue, refer out or discharge.")],
+    )
+    refer_to = SelectField(
+        "Refer to",
+        choices=[SelectChoice("", "–"), *(SelectChoice(k, v) for k, v in REFERRALS.items())],
+        validators=[Optional()],
+    )
+    planned_sessions = StringField(
+        "New plan: sessions in all (when continuing)",
+        filters=[_strip],
+        validators=[Optional(), Length(max=3)],
+    )
+    reason = TextAreaField(
+        "Note (why; for a referral it goes in the letter)",
+        filters=[_strip],
+        validators=[Length(max=2000, message="Keep under 2000 characters."), lines()],
+    )
+
+    @property
+    def planned(self):
+        text = self.planned_sessions.data or ""
+        return int(text) if text.isdigit() else (text or None)
+
+
+class ClearanceForm(FlaskForm):
+    """A doctor has seen the patient about what they reported before a visit."""
+
+    cleared_by = StringField(
+        "Cleared by (the doctor, and their practice)",
+        filters=[_strip],
+        validators=[Length(max=200, message="Keep under 200."), one_line()],
+    )
+    cleared_on = DateField("Seen by the doctor on", validators=[Optional()])
+    note = TextAreaField(
+        "Note (optional)",
+        filters=[_strip],
+        validators=[Length(max=2000, message="Keep under 2000."), lines()],
+    )
+
+    @property
+    def clearance(self) -> ClearanceNote:
+        return ClearanceNote(self.cleared_by.data or "", self.cleared_on.data, self.note.data or "")

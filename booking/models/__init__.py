@@ -6,6 +6,7 @@ from booking.models.clinic import ClinicSettings, Disclaimer, ScheduleVersion
 from booking.models.course import Course, GoodFaithEstimate, PackagePurchase
 from booking.models.limits import RateCounter
 from booking.models.outbox import OutboxMessage
+from booking.models.outcome import CheckIn, CourseDecision, DoctorClearance
 from booking.models.patient import Patient
 from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
 from booking.models.price import PriceChange
@@ -15,10 +16,13 @@ from booking.models.user import RecoveryCode, StaffSession, User
 __all__ = [
     "AuditEntry",
     "Booking",
+    "CheckIn",
     "ClinicSettings",
     "Course",
+    "CourseDecision",
     "CoursePlan",
     "Disclaimer",
+    "DoctorClearance",
     "GoodFaithEstimate",
     "OutboxMessage",
     "PackagePurchase",

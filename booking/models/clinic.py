@@ -37,6 +37,8 @@ class ClinicSettings(Base):
         "good_faith_estimates",
         "npi",
         "tin",
+        "ndi_licensed",
+        "odi_licensed",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,6 +74,10 @@ class ClinicSettings(Base):
     good_faith_estimates: Mapped[bool] = mapped_column(default=True)
     npi: Mapped[str] = mapped_column(String(10), default="")
     tin: Mapped[str] = mapped_column(String(10), default="")
+    # The Neck Disability Index and the Oswestry Disability Index are copyrighted: staff
+    # record their scores only once the owner confirms the clinic holds a licence.
+    ndi_licensed: Mapped[bool] = mapped_column(default=False)
+    odi_licensed: Mapped[bool] = mapped_column(default=False)
 
 
 class Disclaimer(Base):

@@ -17,8 +17,10 @@ REMINDER = "reminder"
 COURSE_CONFIRMATION = "course_confirmation"
 CLINIC_BOOKING = "clinic_booking"
 CLINIC_CANCELLATION = "clinic_cancellation"
+# A patient's pre-visit answers report a red-flag symptom that is new: reception is told.
+CLINIC_CHECK_IN = "clinic_check_in"
 PATIENT_KINDS = (CONFIRMATION, RESCHEDULE, CANCELLATION, REMINDER, COURSE_CONFIRMATION)
-KINDS = (*PATIENT_KINDS, CLINIC_BOOKING, CLINIC_CANCELLATION)
+KINDS = (*PATIENT_KINDS, CLINIC_BOOKING, CLINIC_CANCELLATION, CLINIC_CHECK_IN)
 
 PENDING = "pending"
 SENDING = "sending"

@@ -15,6 +15,7 @@ from datetime import date
 
 from booking.domain.clock import short_day
 from booking.domain.money import amount, format_money
+from booking.domain.outcomes import REFERRALS
 from booking.domain.reports import Rate, Report
 
 # Spreadsheets run a cell that starts with one of these as a formula.
@@ -396,6 +397,82 @@ def patients_chart(report: Report, conditions: Names) -> Chart:
     )
 
 
+def _median(value) -> Cell:
+    if value is None:
+        return Cell("—", "")
+    text = str(int(value)) if value.denominator == 1 else f"{float(value):.1f}"
+    return Cell(text, text)
+
+
+def outcomes_table(report: Report, conditions: Names) -> Table:
+    def row(f) -> tuple[Cell, ...]:
+        name = "All courses" if f.condition is None else conditions.get(f.condition, f.condition)
+        return (
+            label(name),
+            count(f.courses),
+            count(f.measured),
+            count(f.improved),
+            percent(Rate(f.improved, f.measured)),
+            count(f.referred),
+            count(f.discharged),
+            count(f.stopped_early),
+            _median(f.median_sessions_to_improvement),
+        )
+
+    figures = report.outcomes
+    return Table(
+        "Course outcomes",
+        (
+            label("Courses"),
+            label("Courses", "Courses (count)"),
+            label("With scores to compare"),
+            label("Improved"),
+            label("Improved (share of those with scores)", "Improved (%)"),
+            label("Referred out"),
+            label("Discharged as improved"),
+            label("Stopped early"),
+            label("Median sessions to improvement"),
+        ),
+        tuple(row(f) for f in figures[1:]),
+        row(figures[0]) if figures else None,
+    )
+
+
+def referrals_line(report: Report) -> str:
+    """'Physiotherapy 2, GP or doctor 1': where the courses in these dates were referred."""
+    if not report.outcomes:
+        return ""
+    parts = [f"{REFERRALS[key]} {n}" for key, n in report.outcomes[0].referred_to if n]
+    return ", ".join(parts)
+
+
+def outcomes_chart(report: Report, conditions: Names) -> Chart:
+    rows = []
+    for f in report.outcomes[1:]:
+        name = conditions.get(f.condition, f.condition)
+        lines = []
+        for series, what, number in (
+            ("improved", "improved", f.improved),
+            ("referred", "referred out", f.referred),
+            ("stopped", "stopped early", f.stopped_early),
+        ):
+            tip = f"{name}: {number} of {f.courses} courses {what}"
+            lines.append(([(series, float(number), tip)], f"{number:,} {what}"))
+        rows.append((name, lines))
+    return bar_chart(
+        "outcomes",
+        "Course outcomes by condition",
+        "For each condition, the courses that improved meaningfully, were referred out and "
+        "stopped early. The table below has the figures.",
+        rows,
+        legend=(
+            ("improved", "Improved"),
+            ("referred", "Referred out"),
+            ("stopped", "Stopped early"),
+        ),
+    )
+
+
 # The name in the CSV's URL -> the section heading, the table, the chart.
 REPORTS: dict[
     str, tuple[str, Callable[[Report, Names], Table], Callable[[Report, Names], Chart]]
@@ -405,6 +482,7 @@ REPORTS: dict[
     "attendance": ("No-shows and cancellations", attendance_table, attendance_chart),
     "revenue": ("Revenue", revenue_table, revenue_chart),
     "patients": ("New and returning patients", patients_table, patients_chart),
+    "outcomes": ("Course outcomes", outcomes_table, outcomes_chart),
 }
 
 

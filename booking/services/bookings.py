@@ -22,8 +22,9 @@ from booking.extensions import db
 from booking.models import Booking, Patient, Service, User
 from booking.models.base import utcnow
 from booking.models.booking import format_reference  # noqa: F401  (re-exported for the views)
-from booking.services import booking_limits, courses, emails, good_faith
+from booking.services import booking_limits, clearances, courses, emails, good_faith
 from booking.services.availability import slots_at
+from booking.services.clearances import ClearanceNote
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
 from booking.services.patients import email_is, same_phone
@@ -76,6 +77,9 @@ class BookingRequest:
     # insurance (None: not asked), and a self-pay patient's date of birth.
     uses_insurance: bool | None = None
     date_of_birth: date | None = None
+    # Reception only: a doctor has seen the patient about the red flags they report, so
+    # they may be booked (recorded with the booking, audited).
+    clearance: ClearanceNote | None = None
 
 
 def new_reference() -> str:
@@ -185,7 +189,7 @@ def _new_booking(
         disclaimer_accepted_at=now,
         disclaimer_acknowledged_by="reception" if actor else "patient",
         created_by_id=actor.id if actor else None,
-        screening={key: bool(request.answers[key]) for key in screening.KEYS},
+        screening=screening.stored(request.answers),
         source=request.source,
         client_address=request.client_address,
         manage_token_hash=hash_token(token),
@@ -204,11 +208,17 @@ def create_booking(
 
     Nothing is stored for a red flag, a time not offered or a taken slot. With an
     actor (reception), the disclaimer counts as read to the patient, the booking may
-    fall inside the minimum notice, and the change is audited.
+    fall inside the minimum notice, and the change is audited; reception may book a
+    patient with a red flag once a doctor has cleared them (`request.clearance`),
+    never online.
     """
     result = screening.screen(request.answers)
-    if not result.clear:
+    cleared = actor is not None and request.clearance is not None
+    if not result.clear and not cleared:
         raise RedFlag(result)
+    if cleared and not result.clear:
+        # Checked before anything is stored, so a mistake in it is told like any other.
+        clearances.check(request.clearance)
     now = now or utcnow()
     token, salt = new_manage_token()
     with command("booking.create", actor=actor, tracks=None, by_patient=actor is None) as change:
@@ -238,6 +248,10 @@ def create_booking(
         db.session.flush()
         change.subject = booking
         change.track(booking)
+        if cleared and not result.clear:
+            clearances.add(
+                booking.patient, booking, request.clearance, result.red_flags, actor=actor
+            )
         good_faith.after_booking(booking, now)
         change.summary = f"{request.source} booking {booking.reference}"
         change.send(emails.booking_created, booking, now=now, by_patient=actor is None)

@@ -29,6 +29,7 @@ from booking.models.outbox import (
     CANCELLATION,
     CLINIC_BOOKING,
     CLINIC_CANCELLATION,
+    CLINIC_CHECK_IN,
     CONFIRMATION,
     COURSE_CONFIRMATION,
     REMINDER,
@@ -219,6 +220,15 @@ def _patient_message(
         **facts,
     }
     context["can_change_online"] = booking.status == BOOKED and now < context["deadline"]
+    # A reminder asks how the patient is: one tap on a number opens the questions before
+    # the visit with it chosen (a link never stores anything: mail scanners follow them).
+    asking = token and row.kind == REMINDER and booking.status == BOOKED
+    context["check_in_url"] = absolute_url("public.check_in", token=token) if asking else None
+    context["pain_urls"] = (
+        [(n, absolute_url("public.check_in", token=token, pain=n)) for n in range(11)]
+        if asking
+        else []
+    )
     # A self-pay patient's confirmation points to the Good Faith Estimate of the course.
     wanted = token and row.kind == CONFIRMATION and good_faith.applies()
     context["estimate_url"] = (
@@ -353,6 +363,14 @@ def booking_cancelled(
         )
     if by_patient:
         _clinic_email(CLINIC_CANCELLATION, booking, key=f"{CLINIC_CANCELLATION}:{key}", now=now)
+
+
+def check_in_flagged(booking: Booking, *, now: datetime) -> None:
+    """Tell reception a patient's answers before a visit report a new red-flag symptom.
+
+    Once per visit; the notice names no symptom (the staff page does).
+    """
+    _clinic_email(CLINIC_CHECK_IN, booking, key=f"{CLINIC_CHECK_IN}:{booking.id}", now=now)
 
 
 def reminder_key(booking: Booking) -> str:

@@ -29,9 +29,12 @@ from booking.extensions import db
 from booking.models import (
     AuditEntry,
     Booking,
+    CheckIn,
     ClinicSettings,
     Course,
+    CourseDecision,
     Disclaimer,
+    DoctorClearance,
     GoodFaithEstimate,
     OutboxMessage,
     PackagePurchase,
@@ -52,7 +55,21 @@ ERASED_NAME = "Erased patient"
 ERASED = "[erased]"
 # The audit log's values that are about the person: scrubbed wherever they appear in an
 # entry about the patient or one of their bookings.
-PERSONAL_KEYS = frozenset({"name", "email", "phone", "date_of_birth", "note", "cancel_reason"})
+PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "email",
+        "phone",
+        "date_of_birth",
+        "note",
+        "cancel_reason",
+        # What a patient reported before a visit, a doctor's clearance, a decision's note.
+        "new_red_flags",
+        "red_flags",
+        "cleared_by",
+        "reason",
+    }
+)
 # Entries whose summary may quote what staff or the patient typed (a reason, a name).
 TYPED_SUMMARIES = ("patient.", "booking.cancel", "booking.note")
 ON_REQUEST, PAST_RETENTION = "request", "retention"
@@ -110,6 +127,23 @@ def entries_about(patient: Patient, bookings: list[Booking]) -> list[AuditEntry]
             (AuditEntry.subject_type == "booking") & AuditEntry.subject_id.in_(ids),
             AuditEntry.action == "booking.void",
         )
+    courses = list(
+        db.session.execute(db.select(Course.id).where(Course.patient_id == patient.id)).scalars()
+    )
+    if courses:
+        about = or_(
+            about, (AuditEntry.subject_type == "course") & AuditEntry.subject_id.in_(courses)
+        )
+    cleared = list(
+        db.session.execute(
+            db.select(DoctorClearance.id).where(DoctorClearance.patient_id == patient.id)
+        ).scalars()
+    )
+    if cleared:
+        about = or_(
+            about,
+            (AuditEntry.subject_type == "doctor_clearance") & AuditEntry.subject_id.in_(cleared),
+        )
     references = {b.reference for b in bookings}
     return [
         entry
@@ -162,9 +196,48 @@ def _own(entry: AuditEntry, values: dict | None, bookings: list[Booking]) -> dic
 def _screening(answers: dict) -> list[dict]:
     return [
         {"question": q.text, "answer": "yes" if answers[q.key] else "no"}
-        for q in screening.QUESTIONS
+        for q in (*screening.QUESTIONS, *screening.FOLLOW_UPS)
         if q.key in (answers or {})
     ]
+
+
+def _check_in(row: CheckIn | None) -> dict | None:
+    """What the patient (or staff) recorded for a visit: scores and new symptoms."""
+    if row is None:
+        return None
+    return {
+        "pain": row.pain,
+        "peg": None
+        if row.peg_pain is None
+        else {"pain": row.peg_pain, "enjoyment": row.peg_enjoyment, "activity": row.peg_activity},
+        "disability_index": None
+        if row.disability is None
+        else {"measure": row.disability_measure, "percent": row.disability},
+        "new_red_flags": [screening.flag_label(key) for key in row.new_red_flags]
+        if row.new_red_flags is not None
+        else None,
+        "entered_by": "staff" if row.entered_by_id else "patient",
+        "entered_at": _iso(row.entered_at),
+    }
+
+
+def _check_ins(ids: list[int]) -> dict[int, CheckIn]:
+    if not ids:
+        return {}
+    return {
+        c.booking_id: c
+        for c in db.session.execute(db.select(CheckIn).where(CheckIn.booking_id.in_(ids))).scalars()
+    }
+
+
+def _clearances(patient: Patient) -> list[DoctorClearance]:
+    return list(
+        db.session.execute(
+            db.select(DoctorClearance)
+            .where(DoctorClearance.patient_id == patient.id)
+            .order_by(DoctorClearance.recorded_at, DoctorClearance.id)
+        ).scalars()
+    )
 
 
 def export_patient(patient: Patient, now: datetime | None = None) -> dict:
@@ -215,6 +288,7 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
         .order_by(RecordAccess.at, RecordAccess.id)
     ).scalars()
     references = {b.id: format_reference(b.reference) for b in bookings}
+    answered = _check_ins(ids)
     return {
         "format": FORMAT,
         "exported_at": _iso(now),
@@ -254,6 +328,7 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                 "cancel_reason": b.cancel_reason,
                 "note": b.note,
                 "screening": _screening(b.screening),
+                "before_the_visit": _check_in(answered.get(b.id)),
                 "disclaimer": {
                     "version": b.disclaimer_version,
                     "accepted_at": _iso(b.disclaimer_accepted_at),
@@ -263,6 +338,17 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                 "emails": emails[b.id],
             }
             for b in bookings
+        ],
+        "doctor_clearances": [
+            {
+                "red_flags": [screening.flag_label(key) for key in c.red_flags],
+                "cleared_by": c.cleared_by,
+                "cleared_on": c.cleared_on.isoformat(),
+                "note": c.note,
+                "recorded_at": _iso(c.recorded_at),
+                "booking": references.get(c.booking_id),
+            }
+            for c in _clearances(patient)
         ],
         "courses": [
             {
@@ -281,6 +367,21 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                         db.select(PackagePurchase)
                         .where(PackagePurchase.course_id == course.id)
                         .order_by(PackagePurchase.paid_at)
+                    ).scalars()
+                ],
+                "decisions": [
+                    {
+                        "decision": d.kind,
+                        "refer_to": d.refer_to,
+                        "note": d.reason,
+                        "planned_sessions": d.planned_sessions,
+                        "after_sessions": d.at_session,
+                        "decided_at": _iso(d.decided_at),
+                    }
+                    for d in db.session.execute(
+                        db.select(CourseDecision)
+                        .where(CourseDecision.course_id == course.id)
+                        .order_by(CourseDecision.decided_at, CourseDecision.id)
                     ).scalars()
                 ],
                 # Each version as issued, its whole content included.
@@ -358,6 +459,25 @@ class Erased:
     emails: int
 
 
+def _erase_outcomes(patient: Patient, ids: list[int]) -> None:
+    """The scores stay, nameless, for the outcome figures; what was reported, who cleared
+    it and the practitioners' notes go."""
+    for check_in in _check_ins(ids).values():
+        check_in.new_red_flags = None
+    for clearance in _clearances(patient):
+        clearance.cleared_by, clearance.note, clearance.red_flags = ERASED, "", []
+    db.session.execute(
+        update(CourseDecision)
+        .where(
+            CourseDecision.course_id.in_(
+                db.select(Course.id).where(Course.patient_id == patient.id)
+            )
+        )
+        .values(reason="")
+        .execution_options(synchronize_session=False)
+    )
+
+
 def erase_patient(
     patient: Patient, *, actor: User | None, why: str = ON_REQUEST, now: datetime | None = None
 ) -> Erased:
@@ -404,6 +524,8 @@ def erase_patient(
             booking.note = ""
             booking.cancel_reason = ERASED if booking.cancel_reason else ""
             booking.screening = {}
+        _erase_outcomes(patient, ids)
+        for booking in bookings:
             booking.client_address = None
             # The manage link stops working: a hash of nothing anyone holds.
             booking.manage_token_hash = hash_token(secrets.token_urlsafe(32))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime
 
 from sqlalchemy import func, or_
@@ -10,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from booking.domain.availability import Interval
 from booking.domain.clock import range_bounds
+from booking.domain.outcomes import outcome_figures
 from booking.domain.reports import (
     BookingFact,
     PractitionerHours,
@@ -24,6 +26,7 @@ from booking.models.base import utcnow
 from booking.models.booking import CANCELLED, VOIDED_STATUSES
 from booking.models.service import CONDITIONS
 from booking.services.clinic import get_settings, local
+from booking.services.outcomes import course_outcomes
 
 # Bookings that do not make a patient 'seen': cancelled ones and voided ones.
 NOT_SEEN = (CANCELLED, *VOIDED_STATUSES)
@@ -101,7 +104,10 @@ def clinic_report(first_day: date, last_day: date, *, now: datetime | None = Non
     settings = get_settings()
     start, end = range_bounds(first_day, last_day, settings.timezone)
     facts = _facts(start, end)
-    return build_report(
+    now = now or utcnow()
+    courses = course_outcomes(start, end, now)
+    figures = tuple(outcome_figures(courses, now, condition) for condition in (None, *CONDITIONS))
+    report = build_report(
         facts,
         _practitioners(start, end, {f.practitioner_id for f in facts}),
         _first_seen(start, end),
@@ -110,5 +116,6 @@ def clinic_report(first_day: date, last_day: date, *, now: datetime | None = Non
         timezone=settings.timezone,
         currency=settings.currency,
         conditions=tuple(CONDITIONS),
-        now=now or utcnow(),
+        now=now,
     )
+    return replace(report, outcomes=figures)

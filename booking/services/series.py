@@ -16,10 +16,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
-from booking.domain import clock
+from booking.domain import clock, screening
 from booking.domain import series as domain
 from booking.domain.course import Progress, Session, course_progress
-from booking.domain.screening import KEYS
 from booking.domain.statuses import ARRIVED, BOOKED, CANCELLED, ENTERED_IN_ERROR
 from booking.errors import Conflict, SlotTaken, ValidationError
 from booking.extensions import db
@@ -374,8 +373,9 @@ def book_rest(
             email=patient.email,
             phone=patient.phone,
             # The answers and the disclaimer the patient gave with the booking whose link
-            # asked stand for the series (issue 13 asks again before each visit).
-            answers={key: bool((booking.screening or {}).get(key)) for key in KEYS},
+            # asked stand for the series (a doctor's clearance under it included); each
+            # visit asks again, before it, whether anything is new.
+            answers=screening.stored(booking.screening or {}),
             source=(source or "phone") if staff else "online",
             patient_id=patient.id,
             client_address=client if not staff else None,

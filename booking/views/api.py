@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from booking.domain import screening
 from booking.domain.estimates import MAX_SESSIONS
 from booking.errors import NotFound
 from booking.models import Booking
 from booking.models.base import utcnow
-from booking.services import availability, good_faith, series
+from booking.services import availability, good_faith, outcomes, series
 from booking.services.availability_cache import ResponseCache, current_version
 from booking.services.bookings import (
     BookingRequest,
@@ -26,6 +27,7 @@ from booking.services.links import absolute_url
 from booking.views.helpers import clinic, public_client
 from booking.views.params import (
     ParamError,
+    check_in_answers,
     check_practitioner,
     date_range,
     find_service,
@@ -216,3 +218,27 @@ def book_course(token: str):
     if values["starts"] is None and rest.series.beyond_horizon:
         body["beyond_horizon"] = series_json(rest)["beyond_horizon"]
     return jsonify(body), 201
+
+
+@bp.post("/bookings/<token>/check-in")
+def check_in(token: str):
+    """Before a visit: {"pain": 0-10, "peg": {...}, "new_red_flags": {every screening key:
+    bool}}. A red flag reported as new cancels nothing: the answer says to see a doctor,
+    and reception is told."""
+    booking = booking_for(token)
+    outcomes.record(booking, check_in_answers(json_body()))
+    body = booking_json(booking)
+    reported = outcomes.check_in_of(booking).new_red_flags or []
+    result = screening.Result(tuple(reported))
+    body["red_flags"] = (
+        None
+        if result.clear
+        else {
+            "reported": list(result.red_flags),
+            "urgent": result.urgent,
+            "advice": screening.ADVICE,
+            "urgent_advice": screening.URGENT_ADVICE if result.urgent else None,
+            "booking_kept": True,
+        }
+    )
+    return jsonify(body)

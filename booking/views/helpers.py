@@ -12,11 +12,13 @@ from flask import Flask, current_app, flash, g, request
 
 from booking.access_log import RedactTokens
 from booking.domain import clock as wall
+from booking.domain import outcomes as outcome_rules
 from booking.domain.money import format_money
 from booking.errors import ValidationError
 from booking.models import Booking
 from booking.models.base import utcnow
 from booking.models.booking import STATUS_LABELS
+from booking.presenters.outcomes import patient_summary, staff_summary, trend_chart
 from booking.services import clinic as clinic_rules
 from booking.services import series
 from booking.services.clinic import get_settings
@@ -191,6 +193,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(when)
     app.add_template_filter(to_local, "local")
     app.add_template_global(zone_label)
+    app.add_template_global(outcome_rules.number, "score_text")
     app.add_template_global(change_rule)
     app.add_template_global(changes_close)
     app.add_template_global(utcnow)
@@ -200,3 +203,15 @@ def init_app(app: Flask) -> None:
     app.add_template_global(STATUS_LABELS, "status_names")
     app.after_request(security_headers)
     logging.getLogger("werkzeug").addFilter(RedactTokens())
+
+
+def outcome_context(outcome, *, patient: bool = False) -> dict:
+    """What the trend partial shows for a course's OutcomeView (or None)."""
+    if outcome is None:
+        return {"outcome": None, "trend": None, "trend_summary": ""}
+    summary = patient_summary if patient else staff_summary
+    return {
+        "outcome": outcome,
+        "trend": trend_chart(outcome.trend),
+        "trend_summary": summary(outcome.trend),
+    }

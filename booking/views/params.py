@@ -28,6 +28,8 @@ from booking.models.base import MAX_ID, utcnow
 from booking.services import availability, good_faith
 from booking.services.bookings import BookingError, RedFlag
 from booking.services.catalogue import offered_service
+from booking.services.clearances import ClearanceNote
+from booking.services.outcomes import Answers
 from booking.services.series import SAME
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -215,6 +217,8 @@ def patient_fields(patient: object) -> tuple[dict, dict]:
 
 
 def screening_answers(answers: object) -> tuple[dict, dict]:
+    """Every question true or false; after a yes to cancer, its follow-ups may be given
+    (left out, a yes to cancer counts as a red flag, as it always did)."""
     if not isinstance(answers, dict):
         return {}, {"screening": "Answer each screening question with true or false."}
     values, fields = {}, {}
@@ -223,21 +227,87 @@ def screening_answers(answers: object) -> tuple[dict, dict]:
             values[key] = answers[key]
         else:
             fields[f"screening.{key}"] = "Answer true or false."
+    for key in screening.FOLLOW_UP_KEYS:
+        if key not in answers:
+            continue
+        if isinstance(answers[key], bool):
+            values[key] = answers[key]
+        else:
+            fields[f"screening.{key}"] = "Answer true or false, or leave it out."
     return values, fields
 
 
-def screened_answers(answers: object) -> tuple[dict, dict]:
-    """The screening answers and field errors; a red flag raises before anything else.
+def screened_answers(answers: object, *, cleared: bool = False) -> tuple[dict, dict]:
+    """The screening answers and field errors; a red flag raises before anything else,
+    unless reception brings a doctor's clearance (`cleared`).
 
     Safety first: someone who should see a doctor is told so before being asked to
     fix a typo anywhere else in the request.
     """
     values, fields = screening_answers(answers)
-    if not fields:
+    if not fields and not cleared:
         result = screening.screen(values)
         if not result.clear:
             raise RedFlag(result)
     return values, fields
+
+
+def clearance_note(value: object) -> tuple[ClearanceNote | None, dict]:
+    """Reception's `clearance`: {"cleared_by", "cleared_on" (a date), "note"?}."""
+    if value is None:
+        return None, {}
+    if not isinstance(value, dict):
+        return None, {"clearance": "Give the clearance as an object: cleared_by, cleared_on."}
+    fields = {}
+    cleared_by, note = value.get("cleared_by", ""), value.get("note", "")
+    if not isinstance(cleared_by, str):
+        fields["clearance.cleared_by"] = "Must be text."
+    if not isinstance(note, str):
+        fields["clearance.note"] = "Must be text."
+    try:
+        given = value.get("cleared_on")
+        cleared_on = parse_date(
+            given if isinstance(given, str) else None, "the day the doctor saw them"
+        )
+    except ParamError as error:
+        fields["clearance.cleared_on"] = error.message
+        cleared_on = None
+    if fields:
+        return None, fields
+    return ClearanceNote(cleared_by, cleared_on, note), {}
+
+
+CHECK_IN_KEYS = frozenset({"pain", "peg", "new_red_flags"})
+PEG_NAMES = ("pain", "enjoyment", "activity")
+
+
+def check_in_answers(body: dict, *, staff: bool = False) -> Answers:
+    """POST .../check-in: {"pain": 0-10, "peg": {"pain", "enjoyment", "activity"},
+    "new_red_flags": {every screening key: bool}}; staff may add "disability" (0-100).
+    Values are checked by the service; unknown keys and wrong shapes here."""
+    allowed = CHECK_IN_KEYS | ({"disability"} if staff else set())
+    fields = {key: "Not a field of a check-in." for key in sorted(set(body) - allowed)}
+    peg = body.get("peg")
+    if peg is not None:
+        if not isinstance(peg, dict):
+            fields["peg"] = "Give the PEG as {pain, enjoyment, activity}, each 0 to 10."
+        else:
+            for key in sorted(set(peg) - set(PEG_NAMES)):
+                fields[f"peg.{key}"] = "Not a PEG question."
+            for key in PEG_NAMES:
+                if key not in peg:
+                    fields[f"peg.{key}"] = "Answer all three, each 0 to 10."
+    flags = body.get("new_red_flags")
+    if flags is not None and not isinstance(flags, dict):
+        fields["new_red_flags"] = "Answer each screening question with true or false."
+    if fields:
+        raise invalid(fields)
+    return Answers(
+        pain=body.get("pain"),
+        peg=tuple(peg[key] for key in PEG_NAMES) if isinstance(peg, dict) else None,
+        new_red_flags=flags,
+        disability=body.get("disability"),
+    )
 
 
 # Booking the rest of a course: POST /api/v1/bookings/TOKEN/course

@@ -21,10 +21,16 @@ from booking.domain import screening
 from booking.domain.availability import Slot
 from booking.domain.statuses import BOOKED, ENTERED_IN_ERROR
 from booking.errors import ClinicError, RateLimited
-from booking.forms.public import CancelForm, ConfirmForm, DetailsForm, EstimateRequestForm
+from booking.forms.public import (
+    CancelForm,
+    CheckInForm,
+    ConfirmForm,
+    DetailsForm,
+    EstimateRequestForm,
+)
 from booking.models import Booking, Service
 from booking.models.base import utcnow
-from booking.services import availability, courses, good_faith, health, series
+from booking.services import availability, courses, good_faith, health, outcomes, series
 from booking.services.bookings import (
     BookingRequest,
     RedFlag,
@@ -43,7 +49,14 @@ from booking.services.clinic import current_disclaimer
 from booking.services.links import absolute_url
 from booking.services.tokens import manage_token
 from booking.views.errors import RETRY_AFTER
-from booking.views.helpers import clinic, public_client, series_page, to_local
+from booking.views.helpers import (
+    clinic,
+    long_date,
+    outcome_context,
+    public_client,
+    series_page,
+    to_local,
+)
 from booking.views.params import (
     ParamError,
     chosen_starts,
@@ -274,7 +287,11 @@ def manage_context(booking: Booking, token: str) -> dict:
     except ClinicError as error:
         change_refusal = error.message
     course = courses.view_for_booking(booking, now)
+    progress = outcomes.outcome(course) if course else None
     return {
+        **outcome_context(progress if progress and progress.rows else None, patient=True),
+        "can_check_in": outcomes.patient_can_answer(booking, now),
+        "check_in": outcomes.check_in_of(booking),
         "booking": booking,
         "token": token,
         "reference": format_reference(booking.reference),
@@ -434,6 +451,59 @@ def course(token: str):
         f"Booked {count} more session{'s' if count != 1 else ''}. One email with every "
         "date, and a calendar file for them all, is on its way."
     )
+    return redirect(back)
+
+
+@bp.route("/manage/<token>/check-in", methods=["GET", "POST"])
+def check_in(token: str):
+    """Before a visit: how the pain has been, the PEG where it is due, and whether any
+    red-flag symptom is new. A number chosen in the reminder email arrives as `?pain=`;
+    opening the page stores nothing."""
+    booking = booking_or_404(token)
+    back = url_for(".manage", token=token)
+    now = utcnow()
+    if not outcomes.patient_can_answer(booking, now):
+        if booking.status == BOOKED and now < outcomes.opens_at(booking):
+            flash(
+                "The questions before this visit open three days before it, on "
+                f"{long_date(outcomes.opens_at(booking))}."
+            )
+        return redirect(back)
+    view = courses.view_for_booking(booking, now)
+    form = CheckInForm()
+    form.peg_due = outcomes.peg_due(booking, view)
+    if request.method == "GET":
+        chosen = request.args.get("pain", "")
+        if chosen.isdigit() and 0 <= int(chosen) <= 10:
+            form.pain.data = int(chosen)
+        elif (answered := outcomes.check_in_of(booking)) and answered.pain is not None:
+            form.pain.data = answered.pain
+    context = {"booking": booking, "token": token, "form": form, "back": back}
+    if not form.validate_on_submit():
+        return render_template("public/check_in.html", **context), 422 if form.errors else 200
+    try:
+        outcomes.record(
+            booking,
+            outcomes.Answers(
+                pain=form.pain.data, peg=form.peg(), new_red_flags=form.new_red_flags()
+            ),
+            now=now,
+        )
+    except ClinicError as error:
+        flash(error.message)
+        return redirect(back)
+    reported = screening.recheck(form.new_red_flags())
+    if not reported.clear:
+        return render_template(
+            "public/check_in_flag.html",
+            booking=booking,
+            token=token,
+            result=reported,
+            advice=screening.ADVICE,
+            urgent_advice=screening.URGENT_ADVICE,
+            flag_labels={key: screening.flag_label(key) for key in screening.KEYS},
+        )
+    flash(f"Thank you: your answers are with {booking.practitioner.name}.")
     return redirect(back)
 
 

@@ -7,13 +7,16 @@ here, so one booking reads the same in each. Field names are a stable contract.
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from fractions import Fraction
 
 from booking.domain import clock, screening
 from booking.domain.estimates import Estimate, Line
 from booking.domain.money import amount
 from booking.domain.timetable import Column, Grid
 from booking.models import Booking, Patient, Service
-from booking.services import courses, good_faith
+from booking.models.base import utcnow
+from booking.presenters.outcomes import patient_summary, staff_summary
+from booking.services import courses, good_faith, outcomes
 from booking.services.bookings import TRANSITIONS
 from booking.services.clinic import change_deadline
 from booking.services.timetable import bookings_by_id
@@ -83,6 +86,7 @@ def estimate_json(service: Service, result: Estimate, currency: str, disclaimer:
 
 
 def booking_json(booking: Booking) -> dict:
+    course, scores = course_and_scores(booking)
     return {
         "reference": booking.reference,
         "status": booking.status,
@@ -92,10 +96,124 @@ def booking_json(booking: Booking) -> dict:
         "practitioner": {"id": booking.practitioner.id, "name": booking.practitioner.name},
         "price": price(booking.price_cents, booking.currency),
         "change_deadline": to_local(change_deadline(booking)).isoformat(),
-        "course": booking_course(booking),
+        "course": course,
         "uses_insurance": booking.uses_insurance,
         "good_faith_estimate": estimate_summary(booking),
+        "pain_scores": scores,
+        "check_in": check_in_json(booking),
     }
+
+
+def fraction(value) -> float | None:
+    """A score or change as JSON gives it: a whole number, or one decimal place."""
+    if value is None:
+        return None
+    value = float(value)
+    return int(value) if value.is_integer() else round(value, 1)
+
+
+def course_and_scores(booking: Booking, *, staff: bool = False) -> tuple[dict | None, list]:
+    """The booking's course with how it is going, and its scores by session: the
+    course and its outcome worked out once for both."""
+    view = courses.view_for_booking(booking)
+    if view is None:
+        return None, pain_scores_json(booking, None)
+    outcome = outcomes.outcome(view)
+    body = course_json(view, booking)
+    body["outcome"] = outcome_json(outcome, staff=staff)
+    return body, pain_scores_json(booking, outcome)
+
+
+def pain_scores_json(booking: Booking, outcome) -> list[dict]:
+    """The scores of the booking's course by session (or of the booking alone)."""
+    if outcome is not None:
+        rows = [(r.session, r.booking, r.check_in) for r in outcome.rows]
+    else:
+        own = outcomes.check_in_of(booking)
+        rows = [(outcomes.session_of(booking), booking, own)] if own else []
+    return [
+        {
+            "session": session,
+            "booking": b.reference,
+            "start": to_local(b.start_at).isoformat(),
+            "pain": c.pain,
+            "peg": fraction(Fraction(c.peg_total, 3)) if c.peg_total is not None else None,
+            "entered_by": "staff" if c.entered_by_id else "patient",
+            "entered_at": to_local(c.entered_at).isoformat(),
+        }
+        for session, b, c in rows
+        if c.pain is not None or c.peg_total is not None
+    ]
+
+
+def check_in_json(booking: Booking) -> dict:
+    """Whether the patient can answer before this visit now, and what they said."""
+    row = outcomes.check_in_of(booking)
+    return {
+        "open": outcomes.patient_can_answer(booking, utcnow()),
+        "opens_at": to_local(outcomes.opens_at(booking)).isoformat(),
+        "peg_due": outcomes.peg_due(booking),
+        "pain": row.pain if row else None,
+        "new_red_flags": list(row.new_red_flags) if row and row.new_red_flags is not None else None,
+    }
+
+
+def change_json(change) -> dict | None:
+    if change is None:
+        return None
+    return {
+        "first": fraction(change.first),
+        "first_session": change.first_session,
+        "latest": fraction(change.latest),
+        "latest_session": change.latest_session,
+        "change_points": fraction(change.points),
+        "change_percent": fraction(change.percent),
+        "meaningful_improvement": change.meaningful,
+    }
+
+
+def outcome_json(outcome, *, staff: bool = False) -> dict:
+    """How the course is going; staff also see the prompt and every decision."""
+    t = outcome.trend
+    body = {
+        "status": outcome.status,
+        "measured_by": t.measured,
+        "pain": change_json(t.pain),
+        "peg": change_json(t.peg),
+        "meaningful_improvement": t.improved,
+        "worse_than_at_start": t.worse,
+        "sessions_to_improvement": t.sessions_to_improvement,
+        "summary": staff_summary(t) if staff else patient_summary(t),
+        "decision": decision_json(outcome.decision, staff=staff) if outcome.decision else None,
+    }
+    if staff:
+        p = outcome.prompt
+        body["prompt"] = (
+            {"level": p.level, "reason": p.reason, "heading": p.heading, "message": p.message}
+            if p
+            else None
+        )
+        body["decisions"] = [decision_json(d, staff=True) for d in outcome.decisions]
+    return body
+
+
+def decision_json(row, *, staff: bool = False) -> dict:
+    body = {
+        "kind": row.kind,
+        "refer_to": row.refer_to,
+        "decided_at": to_local(row.decided_at).isoformat(),
+    }
+    if staff:
+        body.update(
+            id=row.id,
+            label=row.label,
+            reason=row.reason,
+            planned_sessions=row.planned_sessions,
+            at_session=row.at_session,
+            prompted=row.prompted,
+            decided_by=row.decided_by.display_name if row.decided_by else None,
+        )
+    return body
 
 
 def estimate_summary(booking: Booking) -> dict | None:
@@ -110,9 +228,8 @@ def estimate_summary(booking: Booking) -> dict | None:
     }
 
 
-def booking_course(booking: Booking) -> dict | None:
-    view = courses.view_for_booking(booking)
-    return course_json(view, booking) if view else None
+def booking_course(booking: Booking, *, staff: bool = False) -> dict | None:
+    return course_and_scores(booking, staff=staff)[0]
 
 
 def course_json(view, booking: Booking | None = None) -> dict:
@@ -190,6 +307,7 @@ def calendar_booking_json(booking: Booking) -> dict:
 def booking_detail(booking: Booking) -> dict:
     """A booking opened by reception: contact details, price, source, note, next statuses."""
     body = calendar_booking_json(booking)
+    course, scores = course_and_scores(booking, staff=True)
     body["patient"].update(email=booking.patient.email, phone=booking.patient.phone)
     body.update(
         price=price(booking.price_cents, booking.currency),
@@ -198,7 +316,9 @@ def booking_detail(booking: Booking) -> dict:
         cancel_reason=booking.cancel_reason,
         created_at=iso(booking.created_at),
         transitions=list(TRANSITIONS[booking.status]),
-        course=booking_course(booking),
+        course=course,
+        pain_scores=scores,
+        check_in=check_in_json(booking),
     )
     return body
 

@@ -18,10 +18,10 @@ from booking.domain.clock import week_days
 from booking.errors import NotFound, ValidationError
 from booking.extensions import db
 from booking.forms.staff import StaffBookingForm
-from booking.models import Booking, Patient, Practitioner, Service
+from booking.models import Booking, Course, Patient, Practitioner, Service
 from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
-from booking.services import privacy, record_access
+from booking.services import clearances, courses, outcomes, privacy, record_access
 from booking.services.bookings import (
     MARKABLE,
     BookingRequest,
@@ -37,7 +37,9 @@ from booking.views.helpers import to_local
 from booking.views.params import (
     MAX_ID,
     ParamError,
+    check_in_answers,
     check_practitioner,
+    clearance_note,
     find_service,
     invalid,
     json_body,
@@ -48,7 +50,15 @@ from booking.views.params import (
     reason_text,
     screened_answers,
 )
-from booking.views.serializers import booking_detail, calendar_json, patient_json
+from booking.views.serializers import (
+    booking_detail,
+    calendar_json,
+    course_json,
+    decision_json,
+    outcome_json,
+    pain_scores_json,
+    patient_json,
+)
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
 
@@ -186,7 +196,9 @@ def book():
     """A phone or walk-in booking: may fall inside the minimum notice, never on a taken time."""
     body = json_body()
     service = find_service(body.get("service"))
-    answers, fields = screened_answers(body.get("screening"))
+    clearance, fields_of_clearance = clearance_note(body.get("clearance"))
+    answers, fields = screened_answers(body.get("screening"), cleared=clearance is not None)
+    fields.update(fields_of_clearance)
     try:
         patient_id = parse_id(body.get("patient_id"))
     except ParamError:
@@ -219,6 +231,7 @@ def book():
             answers=answers,
             source=form.source.data,
             patient_id=patient_id,
+            clearance=clearance,
         ),
         enforce_notice=False,
         actor=current_user,
@@ -255,3 +268,70 @@ def status(booking_id: int):
             }
         )
     return jsonify(booking_detail(set_status(booking, value, actor=current_user)))
+
+
+def course_or_404(course_id: int) -> Course:
+    course = db.session.get(Course, course_id)
+    if course is None:
+        raise NotFound("No course has that id.")
+    return course
+
+
+@bp.get("/courses/<id:course_id>/outcome")
+def course_outcome(course_id: int):
+    """How the course is going: scores, the improvement, the prompt, the decisions."""
+    course = course_or_404(course_id)
+    record_access.opened(current_user, course.patient_id)
+    view = courses.view(course)
+    outcome = outcomes.outcome(view)
+    body = course_json(view)
+    body.update(id=course.id, patient=course.patient_id, outcome=outcome_json(outcome, staff=True))
+    body["pain_scores"] = pain_scores_json(None, outcome)
+    return jsonify(body)
+
+
+@bp.post("/courses/<id:course_id>/decision")
+def course_decision(course_id: int):
+    """{"kind": "continue" | "refer" | "discharge", "refer_to", "reason",
+    "planned_sessions"}: what the practitioner decided."""
+    course = course_or_404(course_id)
+    body = json_body()
+    unknown = sorted(set(body) - {"kind", "refer_to", "reason", "planned_sessions"})
+    if unknown:
+        raise invalid({key: "Not a field of a decision." for key in unknown})
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        raise invalid({"reason": "Must be text."})
+    row = outcomes.decide(
+        course,
+        outcomes.DecisionRequest(
+            kind=body.get("kind") if isinstance(body.get("kind"), str) else "",
+            refer_to=body.get("refer_to") if isinstance(body.get("refer_to"), str) else None,
+            reason=reason,
+            planned_sessions=body.get("planned_sessions"),
+        ),
+        actor=current_user,
+    )
+    answer = decision_json(row, staff=True)
+    if row.referral:
+        answer["letter_url"] = url_for("staff.referral_letter", decision_id=row.id)
+    return jsonify(answer), 201
+
+
+@bp.post("/bookings/<id:booking_id>/check-in")
+def booking_check_in(booking_id: int):
+    """Staff record or correct a visit's scores (and a licensed disability index)."""
+    booking = booking_or_404(booking_id)
+    outcomes.record(booking, check_in_answers(json_body(), staff=True), actor=current_user)
+    return jsonify(booking_detail(booking))
+
+
+@bp.post("/bookings/<id:booking_id>/clearance")
+def booking_clearance(booking_id: int):
+    """A doctor has seen the patient about what they reported before this visit."""
+    booking = booking_or_404(booking_id)
+    note, fields = clearance_note(json_body())
+    if fields:
+        raise invalid({key.removeprefix("clearance."): text for key, text in fields.items()})
+    clearances.clear_check_in(booking, note, actor=current_user)
+    return jsonify(booking_detail(booking))

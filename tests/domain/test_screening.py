@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from booking.domain.screening import KEYS, QUESTIONS, screen
+from booking.domain.screening import (
+    FOLLOW_UP_KEYS,
+    FOLLOW_UPS,
+    KEYS,
+    QUESTIONS,
+    recheck,
+    screen,
+    stored,
+)
 
 # Written out here, not read from the module, so dropping or renaming one is noticed.
 ALL_KEYS = (
@@ -87,3 +95,59 @@ def test_missing_answer_is_not_treated_as_no():
         screen({})
     for key in ALL_KEYS:
         assert key in str(info.value)
+
+
+# --- cancer: active or recent, or unknown to a doctor with this pain, is a red flag -----
+
+
+@pytest.mark.parametrize(
+    ("follow_ups", "flagged"),
+    [
+        pytest.param({"cancer_active": True, "cancer_pain_known": True}, True, id="active"),
+        pytest.param(
+            {"cancer_active": True, "cancer_pain_known": False}, True, id="active-unknown"
+        ),
+        pytest.param(
+            {"cancer_active": False, "cancer_pain_known": False}, True, id="past-not-seen"
+        ),
+        pytest.param({"cancer_active": False, "cancer_pain_known": True}, False, id="past-known"),
+        pytest.param({}, True, id="follow-ups-unanswered"),
+        pytest.param({"cancer_active": False}, True, id="doctor-unanswered"),
+    ],
+)
+def test_a_past_cancer_whose_doctor_knows_about_this_pain_is_not_a_red_flag(follow_ups, flagged):
+    result = screen({**answers("cancer_history"), **follow_ups})
+    assert result.red_flags == (("cancer_history",) if flagged else ())
+    assert result.urgent is False
+
+
+def test_the_follow_ups_mean_nothing_without_a_yes_to_cancer():
+    assert screen({**answers(), "cancer_active": True, "cancer_pain_known": False}).clear
+
+
+def test_a_booking_keeps_the_follow_ups_only_after_a_yes_to_cancer():
+    given = {**answers("cancer_history"), "cancer_active": False, "cancer_pain_known": True}
+    assert stored(given) == given
+    no_cancer = stored({**answers(), "cancer_active": True})
+    assert no_cancer == answers()
+    assert set(FOLLOW_UP_KEYS) == {"cancer_active", "cancer_pain_known"}
+    assert all(q.text.endswith("?") and q.hint for q in FOLLOW_UPS)
+
+
+# --- before each visit: is any of it new? -----------------------------------------------
+
+
+def test_every_question_is_asked_again_before_a_visit_as_new_since_the_last():
+    assert all(
+        q.since.startswith("Since your last visit") and q.since.endswith("?") for q in QUESTIONS
+    )
+    assert all(q.flag for q in QUESTIONS)
+
+
+def test_any_yes_before_a_visit_is_a_flag_a_new_cancer_included():
+    result = recheck(answers("cancer_history", "trauma"))
+    assert result.red_flags == ("trauma", "cancer_history")
+    assert result.urgent is True
+    assert recheck(answers()).clear
+    with pytest.raises(KeyError, match="fever"):
+        recheck({key: False for key in ALL_KEYS if key != "fever"})

@@ -356,6 +356,7 @@ def test_the_page_has_every_report_in_order_and_each_download_matches_its_table(
         ("attendance", "No-shows and cancellations"),
         ("revenue", "Revenue"),
         ("patients", "New and returning patients"),
+        ("outcomes", "Course outcomes"),
     ]
     for name, _, table, chart in shown:
         assert download(name, report, NAMES) == csv_text(table)

@@ -25,7 +25,7 @@ from booking.views.helpers import to_local
 
 NY = ZoneInfo("America/New_York")
 RANGE = "from=2026-03-02&to=2026-03-15"
-NAMES = ("bookings-by-week", "utilisation", "attendance", "revenue", "patients")
+NAMES = ("bookings-by-week", "utilisation", "attendance", "revenue", "patients", "outcomes")
 URLS = ["/admin/reports", *(f"/admin/reports/{name}.csv" for name in NAMES)]
 _numbers = count(1)
 

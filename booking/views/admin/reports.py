@@ -12,7 +12,7 @@ from flask import Response, abort, render_template, request
 
 from booking.domain.reports import Report, ReportRangeError
 from booking.models.service import CONDITIONS
-from booking.presenters.reports import REPORTS, download, sections
+from booking.presenters.reports import REPORTS, download, referrals_line, sections
 from booking.services.reports import clinic_report, last_full_weeks
 from booking.views.admin import bp
 from booking.views.params import ParamError, parse_date
@@ -45,6 +45,7 @@ def reports():
         "admin/reports.html",
         report=report,
         sections=sections(report, CONDITIONS),
+        referrals=referrals_line(report),
         chosen={"from": report.first_day.isoformat(), "to": report.last_day.isoformat()},
     )
 

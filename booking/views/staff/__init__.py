@@ -15,9 +15,19 @@ from booking.views.staff import (  # noqa: E402
     audit_log,
     bookings,
     calendar,
+    outcomes,
     patients,
     practitioners,
     void,
 )
 
-__all__ = ["audit_log", "bookings", "bp", "calendar", "patients", "practitioners", "void"]
+__all__ = [
+    "audit_log",
+    "bookings",
+    "bp",
+    "calendar",
+    "outcomes",
+    "patients",
+    "practitioners",
+    "void",
+]

@@ -9,14 +9,32 @@ from flask_login import current_user
 from wtforms.fields import SelectChoice
 
 from booking.domain import screening
-from booking.errors import ClinicError
+from booking.domain.outcomes import DISABILITY_MEASURES
+from booking.errors import ClinicError, ValidationError
 from booking.extensions import db
 from booking.forms.public import ConfirmForm
-from booking.forms.staff import MoveForm, NoteForm, StaffBookingForm, StaffCancelForm, StatusForm
+from booking.forms.staff import (
+    ClearanceForm,
+    DecisionForm,
+    MoveForm,
+    NoteForm,
+    ScoresForm,
+    StaffBookingForm,
+    StaffCancelForm,
+    StatusForm,
+)
 from booking.models import Booking, Patient, Practitioner
 from booking.models.base import utcnow
 from booking.models.booking import STATUS_ACTIONS
-from booking.services import availability, courses, good_faith, record_access, series
+from booking.services import (
+    availability,
+    clearances,
+    courses,
+    good_faith,
+    outcomes,
+    record_access,
+    series,
+)
 from booking.services.audit import history
 from booking.services.bookings import (
     BookingRequest,
@@ -31,9 +49,25 @@ from booking.services.bookings import (
 )
 from booking.services.clinic import current_disclaimer
 from booking.services.patients import find_patients
-from booking.views.helpers import clock, series_page, short_date, to_local
+from booking.views.helpers import clock, outcome_context, series_page, short_date, to_local
 from booking.views.params import ParamError, chosen_starts, parse_date, parse_id, parse_start
 from booking.views.staff import bp
+
+# The clearance's fields, by the names services.clearances gives them in errors.
+CLEARANCE_FIELDS = {
+    "cleared_by": "cleared_by",
+    "cleared_on": "cleared_on",
+    "note": "clearance_note",
+}
+
+
+def red_flag_context(result: screening.Result) -> dict:
+    return {
+        "red_flags": result,
+        "advice": screening.ADVICE,
+        "urgent_advice": screening.URGENT_ADVICE,
+        "flag_labels": {key: screening.flag_label(key) for key in screening.KEYS},
+    }
 
 
 def booking_or_404(booking_id: int) -> Booking:
@@ -49,6 +83,43 @@ def fitting_services(services, start, practitioner) -> list:
             service, start, practitioner_id=practitioner.id, enforce_notice=False
         )
     ]
+
+
+def book_from_form(form: StaffBookingForm, service, start, practitioner):
+    """The booking made from reception's form, or (None, status, what the page adds):
+    after a red flag, the page again with the way to record a doctor's clearance."""
+    try:
+        booking, _token = create_booking(
+            BookingRequest(
+                service=service,
+                start=start,
+                practitioner_id=practitioner.id,
+                name=form.name.data or "",
+                email=form.email.data or "",
+                phone=form.phone.data or "",
+                answers=form.screening_answers(),
+                source=form.source.data,
+                patient_id=form.patient_id.data or None,
+                uses_insurance=form.uses_insurance if good_faith.applies() else None,
+                date_of_birth=form.birth_date if good_faith.applies() else None,
+                clearance=form.clearance,
+            ),
+            enforce_notice=False,
+            actor=current_user,
+        )
+    except RedFlag as red_flag:
+        # The same page again, everything kept, with the way to record a clearance.
+        return None, 422, red_flag_context(red_flag.result)
+    except ValidationError as error:
+        if not set(error.fields or ()) & CLEARANCE_FIELDS.keys():
+            return None, error.status, {"error": error.message}
+        for name, message in error.fields.items():
+            form[CLEARANCE_FIELDS.get(name, name)].errors = [message]
+        result = screening.screen(form.screening_answers())
+        return None, 422, red_flag_context(result)
+    except ClinicError as error:
+        return None, error.status, {"error": error.message}
+    return booking
 
 
 @bp.route("/bookings/new", methods=["GET", "POST"])
@@ -98,35 +169,10 @@ def new_booking():
     if not form.validate_on_submit():
         return render_template("staff/new_booking.html", **context), 422 if form.errors else 200
     service = next(s for s in services if s.slug == form.service.data)
-    try:
-        booking, _token = create_booking(
-            BookingRequest(
-                service=service,
-                start=start,
-                practitioner_id=practitioner.id,
-                name=form.name.data or "",
-                email=form.email.data or "",
-                phone=form.phone.data or "",
-                answers=form.screening_answers(),
-                source=form.source.data,
-                patient_id=form.patient_id.data or None,
-                uses_insurance=form.uses_insurance if good_faith.applies() else None,
-                date_of_birth=form.birth_date if good_faith.applies() else None,
-            ),
-            enforce_notice=False,
-            actor=current_user,
-        )
-    except RedFlag as red_flag:
-        return render_template(
-            "staff/red_flag.html",
-            result=red_flag.result,
-            advice=screening.ADVICE,
-            urgent_advice=screening.URGENT_ADVICE,
-            questions={q.key: q.text for q in screening.QUESTIONS},
-        )
-    except ClinicError as error:
-        context["error"] = error.message
-        return render_template("staff/new_booking.html", **context), error.status
+    booking = book_from_form(form, service, start, practitioner)
+    if not isinstance(booking, Booking):
+        _, status, extra = booking
+        return render_template("staff/new_booking.html", **context, **extra), status
     flash(
         f"Booked {booking.patient.name} for {short_date(booking.start_at)} "
         f"at {clock(booking.start_at)}."
@@ -138,6 +184,8 @@ def new_booking():
 def booking(booking_id: int):
     item = booking_or_404(booking_id)
     record_access.opened_booking(current_user, item)
+    course = courses.view_for_booking(item)
+    check_in = outcomes.check_in_of(item)
     return render_template(
         "staff/booking.html",
         booking=item,
@@ -147,8 +195,40 @@ def booking(booking_id: int):
         note_form=NoteForm(note=item.note),
         status_form=StatusForm(),
         history=history(item),
-        course=courses.view_for_booking(item),
+        course=course,
+        **outcome_panels(item, course, check_in),
     )
+
+
+SCORE_FIELDS = ("pain", "peg_pain", "peg_enjoyment", "peg_activity", "disability")
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def outcome_panels(item: Booking, course, check_in) -> dict:
+    """What the booking page shows of how the course is going, and its forms."""
+    uncleared = clearances.uncleared(item, check_in) if check_in and check_in.flagged else []
+    scores = ScoresForm(
+        formdata=None,
+        **{key: _text(getattr(check_in, key, None)) for key in SCORE_FIELDS},
+    )
+    return {
+        "check_in": check_in,
+        "session_number": outcomes.session_of(item, course),
+        "peg_due": outcomes.peg_due(item, course),
+        "measure": outcomes.disability_measure(item.service.condition),
+        "measures": DISABILITY_MEASURES,
+        "uncleared": uncleared,
+        "flag_labels": {key: screening.flag_label(key) for key in screening.KEYS},
+        "cleared": clearances.of_booking(item),
+        "booked_under": clearances.booked_under(item),
+        "scores_form": scores,
+        "clearance_form": ClearanceForm(formdata=None),
+        "decision_form": DecisionForm(formdata=None),
+        **outcome_context(outcomes.outcome(course) if course else None),
+    }
 
 
 @bp.post("/bookings/<id:booking_id>/status")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, render_template, request
 
-from booking.domain.clock import week_days
+from booking.domain import screening
+from booking.domain.clock import day_bounds, week_days
 from booking.extensions import db
 from booking.models import Practitioner
 from booking.models.base import utcnow
+from booking.services import outcomes
+from booking.services.clinic import get_settings
 from booking.services.timetable import active_practitioners, day_grid, week_grid
 from booking.views.helpers import to_local
 from booking.views.params import ParamError, parse_date, parse_id
@@ -45,7 +49,15 @@ def render_calendar(template: str, shown: date, grid_and_cancelled, step: timede
 @bp.get("/")
 def day():
     shown = chosen_day()
-    return render_calendar("staff/day.html", shown, day_grid(shown), timedelta(days=1))
+    start, end = day_bounds(shown, ZoneInfo(get_settings().timezone))
+    return render_calendar(
+        "staff/day.html",
+        shown,
+        day_grid(shown),
+        timedelta(days=1),
+        flagged=outcomes.flagged_between(start, end),
+        flag_label=screening.flag_label,
+    )
 
 
 @bp.get("/week")

@@ -12,13 +12,13 @@ from flask_login import current_user
 from booking.domain.money import format_money, parse_cents
 from booking.errors import ClinicError
 from booking.extensions import db
-from booking.forms.staff import EraseForm, MergeForm, PatientDetailsForm
+from booking.forms.staff import DecisionForm, EraseForm, MergeForm, PatientDetailsForm
 from booking.models import Course, GoodFaithEstimate, Patient
 from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
 from booking.models.course import PAYMENT_METHODS
 from booking.models.service import CONDITIONS
-from booking.services import courses, good_faith, privacy, record_access
+from booking.services import courses, good_faith, outcomes, privacy, record_access
 from booking.services.bookings import format_reference
 from booking.services.patients import (
     bookings_for,
@@ -29,7 +29,7 @@ from booking.services.patients import (
     update_patient,
 )
 from booking.views.access import owner_required
-from booking.views.helpers import to_local
+from booking.views.helpers import outcome_context, to_local
 from booking.views.staff import bp
 
 
@@ -55,6 +55,8 @@ def patient(patient_id: int):
         upcoming=[b for b in reversed(bookings) if b.start_at >= now],
         past=[b for b in bookings if b.start_at < now],
         courses=views,
+        progress_of={view.course.id: outcome_context(outcomes.outcome(view)) for view in views},
+        decision_form=DecisionForm(formdata=None),
         good_faith=good_faith.applies(),
         estimates={view.course.id: good_faith.estimates_of(view.course) for view in views},
         payment_methods=PAYMENT_METHODS,
