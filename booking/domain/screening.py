@@ -16,6 +16,8 @@ class Question:
     since: str = ""
     # How staff pages name a yes to it.
     flag: str = ""
+    # The hint under `since`, where the booking's hint does not fit.
+    since_hint: str = ""
 
 
 QUESTIONS: tuple[Question, ...] = (
@@ -50,6 +52,7 @@ QUESTIONS: tuple[Question, ...] = (
         True,
         "Since your last visit, have you had a significant injury, such as a fall or an accident?",
         "Pain after a recent significant injury",
+        "For example a blow to the neck or back, or a car accident.",
     ),
     Question(
         "numbness_weakness",
@@ -66,6 +69,7 @@ QUESTIONS: tuple[Question, ...] = (
         False,
         "Since your last visit, have you been told you have cancer, or that it has come back?",
         "Cancer that is active or recent, or not yet known to a doctor alongside this pain",
+        "A new diagnosis, or news that a cancer has come back.",
     ),
 )
 

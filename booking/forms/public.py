@@ -257,6 +257,11 @@ class CheckInForm(FlaskForm):
     def new_red_flags(self) -> dict[str, bool]:
         return {q.key: self[f"new_{q.key}"].data == "yes" for q in QUESTIONS}
 
+    def since_booking(self) -> None:
+        """Before the first visit there is no last one: ask what is new since booking."""
+        for _question, field in self.recheck_fields():
+            field.label.text = field.label.text.replace("Since your last visit", "Since you booked")
+
     def peg(self) -> tuple[int, int, int] | None:
         values = tuple(self[key].data for key, _, _ in PEG_ITEMS)
         return values if self.peg_due and None not in values else None
@@ -272,7 +277,7 @@ for _question in QUESTIONS:
             _question.since,
             choices=YES_NO,
             validators=[InputRequired("Please answer yes or no.")],
-            description=_question.hint,
+            description=_question.since_hint or _question.hint,
         ),
     )
 

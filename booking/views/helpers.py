@@ -208,9 +208,10 @@ def init_app(app: Flask) -> None:
 def outcome_context(outcome, *, patient: bool = False) -> dict:
     """What the trend partial shows for a course's OutcomeView (or None)."""
     if outcome is None:
-        return {"outcome": None, "trend": None, "trend_summary": ""}
+        return {"outcome": None, "trend": None, "trend_summary": "", "trend_for_patient": patient}
     summary = patient_summary if patient else staff_summary
     return {
+        "trend_for_patient": patient,
         "outcome": outcome,
         "trend": trend_chart(outcome.trend),
         "trend_summary": summary(outcome.trend),

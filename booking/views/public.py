@@ -472,13 +472,22 @@ def check_in(token: str):
     view = courses.view_for_booking(booking, now)
     form = CheckInForm()
     form.peg_due = outcomes.peg_due(booking, view)
+    first_visit = outcomes.session_of(booking, view) in (None, 1)
+    if first_visit:
+        form.since_booking()
     if request.method == "GET":
         chosen = request.args.get("pain", "")
         if chosen.isdigit() and 0 <= int(chosen) <= 10:
             form.pain.data = int(chosen)
         elif (answered := outcomes.check_in_of(booking)) and answered.pain is not None:
             form.pain.data = answered.pain
-    context = {"booking": booking, "token": token, "form": form, "back": back}
+    context = {
+        "booking": booking,
+        "token": token,
+        "form": form,
+        "back": back,
+        "first_visit": first_visit,
+    }
     if not form.validate_on_submit():
         return render_template("public/check_in.html", **context), 422 if form.errors else 200
     try:
@@ -492,19 +501,30 @@ def check_in(token: str):
     except ClinicError as error:
         flash(error.message)
         return redirect(back)
-    reported = screening.recheck(form.new_red_flags())
-    if not reported.clear:
-        return render_template(
-            "public/check_in_flag.html",
-            booking=booking,
-            token=token,
-            result=reported,
-            advice=screening.ADVICE,
-            urgent_advice=screening.URGENT_ADVICE,
-            flag_labels={key: screening.flag_label(key) for key in screening.KEYS},
-        )
+    if not screening.recheck(form.new_red_flags()).clear:
+        return redirect(url_for(".check_in_advice", token=token))
     flash(f"Thank you: your answers are with {booking.practitioner.name}.")
     return redirect(back)
+
+
+@bp.get("/manage/<token>/check-in/advice")
+def check_in_advice(token: str):
+    """What to do about a symptom reported before a visit: see a doctor (urgently where
+    it applies); the booking stands."""
+    booking = booking_or_404(token)
+    answered = outcomes.check_in_of(booking)
+    if answered is None or not answered.flagged:
+        return redirect(url_for(".manage", token=token))
+    return render_template(
+        "public/check_in_flag.html",
+        booking=booking,
+        token=token,
+        result=screening.Result(tuple(answered.new_red_flags)),
+        advice=screening.ADVICE,
+        urgent_advice=screening.URGENT_ADVICE,
+        flag_labels={key: screening.flag_label(key) for key in screening.KEYS},
+        first_visit=outcomes.session_of(booking) in (None, 1),
+    )
 
 
 @bp.route("/manage/<token>/estimate", methods=["GET", "POST"])

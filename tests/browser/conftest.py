@@ -13,6 +13,7 @@ from booking import create_app
 from booking.extensions import db
 from tests.conftest import seeded_clinic
 from tests.database import database_uri, fresh_database
+from tests.mail import MailServer
 
 # Playwright cannot download its own browser here; Debian's Chromium needs these flags.
 CHROMIUM_ARGS = [
@@ -92,6 +93,25 @@ def clinic(live_server):
     """The demo clinic's practitioners and services, as the live server's database holds them."""
     with live_server.app.app_context():
         return seeded_clinic()
+
+
+@pytest.fixture
+def mail_server(live_server):
+    """A real SMTP server on 127.0.0.1, and the live server's app set to deliver to it.
+
+    Replaces tests/conftest.py's, which sets up the test client's app; links in what
+    arrives keep pointing at the live server (its BASE_URL is left as it is).
+    """
+    server = MailServer()
+    server.start()
+    live_server.app.config.update(
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=server.port,
+        SMTP_STARTTLS=False,
+        MAIL_FROM="booking@clinic.test",
+    )
+    yield server
+    server.stop()
 
 
 @pytest.fixture

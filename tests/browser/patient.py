@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from playwright.sync_api import Locator, Page, expect
 
-from booking.domain.screening import QUESTIONS
+from booking.domain.screening import FOLLOW_UPS, QUESTIONS
 
 PHONE_WIDTH = 375
 DISCLAIMER_LABEL = re.compile(r"^I understand that acupuncture complements")
@@ -87,16 +88,34 @@ def choose_first_time_next_week(page: Page) -> tuple[str, datetime]:
     return name, start
 
 
-def fill_details(page: Page, *, yes_to: tuple[str, ...] = (), disclaimer: bool = True) -> None:
-    """Fill the form as a patient would, by labels and roles only."""
+def answer_yes_no(page: Page, question: str, yes: bool) -> None:
+    """Tick "Yes" or "No" in the group the question names, as a patient taps it."""
+    answer = "Yes" if yes else "No"
+    page.get_by_role("group", name=question).get_by_role("radio", name=answer, exact=True).check()
+
+
+def fill_details(
+    page: Page,
+    *,
+    yes_to: tuple[str, ...] = (),
+    follow_ups: Mapping[str, bool] | None = None,
+    disclaimer: bool = True,
+) -> None:
+    """Fill the form as a patient would, by labels and roles only.
+
+    `yes_to` holds the safety questions answered yes (by key), every other one is no.
+    `follow_ups` answers the questions that follow a yes to cancer ({key: yes?}); a
+    patient who has not had cancer leaves them alone, and so does this by default.
+    """
     page.get_by_label("Full name").fill("Ann Lee")
     page.get_by_label("Email", exact=True).fill("ann@example.com")
     page.get_by_label("Mobile or phone number").fill("207 555 0100")
     for question in QUESTIONS:
-        answer = "Yes" if question.key in yes_to else "No"
-        page.get_by_role("group", name=question.text).get_by_role(
-            "radio", name=answer, exact=True
-        ).check()
+        answer_yes_no(page, question.text, question.key in yes_to)
+    follow_ups = follow_ups or {}
+    for question in FOLLOW_UPS:
+        if question.key in follow_ups:
+            answer_yes_no(page, question.text, follow_ups[question.key])
     if disclaimer:
         page.get_by_role("checkbox", name=DISCLAIMER_LABEL).check()
 

@@ -25,6 +25,8 @@ from tests.browser.patient import (
 
 pytestmark = pytest.mark.browser
 
+CANCER_ACTIVE = "Is the cancer active now, or have you been treated for it in the last five years?"
+
 
 def test_patient_books_neck_consultation_and_cancels(page: Page, live_server, clinic):
     page.goto("/")
@@ -94,7 +96,12 @@ def test_red_flag_stops_booking(page: Page, live_server):
 def test_past_cancer_gets_calm_advice_not_an_emergency_button(page: Page, live_server):
     open_times(page)
     first_time(page).click()
-    fill_details(page, yes_to=("cancer_history",))
+    # Treated within five years: a doctor first, though nothing here is an emergency.
+    fill_details(
+        page,
+        yes_to=("cancer_history",),
+        follow_ups={"cancer_active": True, "cancer_pain_known": True},
+    )
     press_book_this_time(page)
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Please see a doctor before booking")
@@ -102,6 +109,36 @@ def test_past_cancer_gets_calm_advice_not_an_emergency_button(page: Page, live_s
     expect(page.get_by_role("link", name=re.compile("Call 911"))).to_have_count(0)
     check_fits_phone(page, "06-red-flag-not-urgent")
     assert live_server.query(db.select(Booking)) == []
+
+
+def test_cancer_long_ago_that_a_doctor_knows_about_books_as_usual(page: Page, live_server):
+    open_times(page)
+    first_time(page).click()
+    fill_details(page, yes_to=("cancer_history",))
+    # The two questions after a yes to cancer sit right under it, and are needed.
+    press_book_this_time(page)
+    summary = page.get_by_role("alert")
+    expect(summary).to_contain_text("Please answer yes or no to every safety question")
+    expect(summary).to_contain_text("2 still to answer")
+    active = page.get_by_role("group", name=CANCER_ACTIVE)
+    expect(active).to_contain_text("asked after a yes to cancer")
+    check_fits_phone(page, "05-details-cancer-follow-ups")
+    assert live_server.query(db.select(Booking)) == []
+
+    fill_details(
+        page,
+        yes_to=("cancer_history",),
+        follow_ups={"cancer_active": False, "cancer_pain_known": True},
+    )
+    press_book_this_time(page)
+
+    expect(page.get_by_role("heading", name="You're booked")).to_be_visible()
+    (booking,) = live_server.query(db.select(Booking))
+    assert booking.status == "booked"
+    # Staff see why a yes to cancer did not stop the booking.
+    assert booking.screening["cancer_history"] is True
+    assert booking.screening["cancer_active"] is False
+    assert booking.screening["cancer_pain_known"] is True
 
 
 def test_missing_disclaimer_shows_clear_error(page: Page, live_server):

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
 from datetime import timedelta
 
 import pytest
 
 from booking.extensions import db
-from booking.models import ClinicSettings, OutboxMessage, Service
+from booking.models import CheckIn, ClinicSettings, OutboxMessage, Service
 from booking.services import outbox
 from booking.services.bookings import (
     BookingRequest,
@@ -163,3 +166,42 @@ def test_an_address_beyond_ascii_gets_no_email_but_the_booking_stands(app, book_
     """Such an address needs SMTPUTF8, which not every server offers."""
     booking_id, _start = book_ahead(email="zoë@example.com")
     assert queued(app, booking_id) == [("clinic_booking", CLINIC_EMAIL)]
+
+
+def test_a_reminder_asks_the_pain_with_a_link_for_each_number(app, client, book_ahead):
+    booking_id, start = book_ahead()
+    reminders(app, start - timedelta(hours=23))
+    with app.app_context():
+        message = rendered("reminder")
+    parsed = email.message_from_string(message, policy=email.policy.default)
+    html = parsed.get_body(preferencelist=("html",)).get_content()
+    links = re.findall(r'href="[^"]*/manage/([^/"]+)/check-in\?pain=(\d+)"', html)
+    assert [int(n) for _, n in links] == list(range(11))
+    assert len({token for token, _ in links}) == 1
+    assert "How has your pain been?" in html
+    # The link opens the questions with that number chosen; opening them stores nothing.
+    token = links[0][0]
+    page = client.get(f"/manage/{token}/check-in?pain=3").get_data(as_text=True)
+    assert re.search(r'<input checked[^>]*value="3"', page)
+    with app.app_context():
+        assert db.session.execute(db.select(CheckIn)).first() is None
+
+
+def test_a_new_red_flag_before_a_visit_tells_the_clinic_without_naming_it(app, book_ahead):
+    from booking.models import Booking
+    from booking.services import outcomes
+
+    booking_id, start = book_ahead()
+    with app.app_context():
+        booking = db.session.get(Booking, booking_id)
+        outcomes.record(
+            booking,
+            outcomes.Answers(
+                pain=5, new_red_flags={**dict.fromkeys(NO_FLAGS, False), "fever": True}
+            ),
+            now=start - timedelta(hours=10),
+        )
+        notice = rendered("clinic_check_in")
+    assert queued(app, booking_id)[-1] == ("clinic_check_in", CLINIC_EMAIL)
+    assert "Please call this patient before their visit" in notice
+    assert "fever" not in notice.lower()
