@@ -7,6 +7,10 @@ bookings over the past year (never overlapping, mixed statuses) for about 2,000
 patients, and a day off each month per practitioner. Signs in as an owner and times
 GET /admin/reports for the whole year through the full Flask stack, and one CSV.
 Medians.
+
+Each patient's bookings for a condition form a course, with a pain score on four in
+five of the visits done and a decision on one course in ten, so the course outcomes
+section counts every course of the year (`--no-courses` leaves them out, to compare).
 """
 
 from __future__ import annotations
@@ -24,8 +28,18 @@ from zoneinfo import ZoneInfo
 
 from booking import create_app
 from booking.extensions import db
-from booking.models import Booking, Patient, Practitioner, Service, TimeOff, WorkingHours
-from booking.services.auth import create_user
+from booking.models import (
+    Booking,
+    CheckIn,
+    Course,
+    CourseDecision,
+    Patient,
+    Practitioner,
+    Service,
+    TimeOff,
+    WorkingHours,
+)
+from booking.services.accounts import create_user
 from booking.services.demo import seed_demo
 
 TZ = ZoneInfo("America/New_York")
@@ -115,6 +129,54 @@ def build_clinic(first, last, bookings: int, patients: int) -> int:
     return n
 
 
+def add_courses() -> tuple[int, int]:
+    """A course per patient and condition over their bookings, pain scores on most visits
+    done, a decision on some courses; (courses, scores)."""
+    rng = random.Random(11)  # noqa: S311 (test data, not secrets)
+    condition_of = {s.id: s.condition for s in db.session.execute(db.select(Service)).scalars()}
+    rows = db.session.execute(
+        db.select(
+            Booking.id, Booking.patient_id, Booking.service_id, Booking.start_at, Booking.status
+        )
+    ).all()
+    opened: dict[tuple[int, str], datetime] = {}
+    for _, patient_id, service_id, start, _ in rows:
+        key = (patient_id, condition_of[service_id])
+        opened[key] = min(opened.get(key, start), start)
+    db.session.execute(
+        db.insert(Course),
+        [{"patient_id": p, "condition": c, "opened_at": at} for (p, c), at in opened.items()],
+    )
+    course_of = {
+        (c.patient_id, c.condition): c.id for c in db.session.execute(db.select(Course)).scalars()
+    }
+    db.session.execute(
+        db.update(Booking),
+        [{"id": b, "course_id": course_of[(p, condition_of[s])]} for b, p, s, _, _ in rows],
+    )
+    scores = [
+        {"booking_id": b, "pain": rng.randint(2, 9), "entered_at": start}
+        for b, _, _, start, status in rows
+        if status == "fulfilled" and rng.random() < 0.8
+    ]
+    db.session.execute(db.insert(CheckIn), scores)
+    decided = [
+        {
+            "course_id": course_id,
+            "kind": "refer",
+            "refer_to": rng.choice(["physiotherapy", "gp", "chiropractic"]),
+            "reason": "",
+            "at_session": 8,
+            "decided_at": datetime.now(UTC),
+        }
+        for course_id in course_of.values()
+        if rng.random() < 0.1
+    ]
+    db.session.execute(db.insert(CourseDecision), decided)
+    db.session.commit()
+    return len(course_of), len(scores)
+
+
 def median_ms(client, url: str, repeat: int) -> tuple[float, float, int]:
     """(median ms, first-request ms, bytes) for GET url."""
     started = clock.perf_counter()
@@ -134,7 +196,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--bookings", type=int, default=10_000)
     parser.add_argument("--patients", type=int, default=2_000)
+    parser.add_argument("--no-courses", action="store_true", help="no courses or scores")
     args = parser.parse_args()
+    courses = scores = 0
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
             {
@@ -149,6 +213,8 @@ def main() -> None:
             yesterday = datetime.now(TZ).date() - timedelta(days=1)
             first = yesterday - timedelta(days=364)
             count = build_clinic(first, yesterday, args.bookings, args.patients)
+            if not args.no_courses:
+                courses, scores = add_courses()
             create_user("owner@clinic.test", "owner", "bench-password")
         client = app.test_client()
         client.post("/login", data={"email": "owner@clinic.test", "password": "bench-password"})
@@ -157,6 +223,7 @@ def main() -> None:
             client, f"/admin/reports?{query}", args.repeat
         )
         csv_ms, _, _ = median_ms(client, f"/admin/reports/utilisation.csv?{query}", args.repeat)
+        outcomes_ms, _, _ = median_ms(client, f"/admin/reports/outcomes.csv?{query}", args.repeat)
         with app.app_context():
             db.engine.dispose()
     print(
@@ -164,11 +231,13 @@ def main() -> None:
         f"{platform.release()}, Python {platform.python_version()}"
     )
     print(f"{count} bookings, {args.patients} patients, 5 practitioners, {first} to {yesterday}")
+    print(f"{courses} courses, {scores} pain scores")
     print(
         f"reports page, one year: median {page_ms:.1f} ms of {args.repeat} "
         f"(first {page_first_ms:.1f} ms, {page_bytes // 1024} KiB)"
     )
     print(f"utilisation CSV, one year: median {csv_ms:.1f} ms")
+    print(f"course outcomes CSV, one year: median {outcomes_ms:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from booking import create_app
 from booking.extensions import db
 from booking.models import Booking, Patient, Practitioner, Service, WorkingHours
-from booking.services.auth import create_user
+from booking.services.accounts import create_user
 from booking.services.demo import seed_demo
 
 TZ = ZoneInfo("America/New_York")

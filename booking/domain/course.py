@@ -64,6 +64,41 @@ class Progress:
         return self.done > self.planned
 
 
+def counted(sessions: Iterable[Session]) -> list[Session]:
+    """The sessions a course counts, in order: cancelled and voided ones left out."""
+    return sorted(
+        (s for s in sessions if s.status not in COUNTED_OUT), key=lambda s: (s.start, s.booking_id)
+    )
+
+
+def is_done(session: Session, now: datetime) -> bool:
+    """Attended: marked done, or arrived and under way."""
+    return session.status == FULFILLED or (session.status == ARRIVED and session.start <= now)
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    done: int
+    booked_ahead: int
+    numbers: dict[int, int]  # booking id -> session number
+
+
+def tally(sessions: Iterable[Session], now: datetime) -> Tally:
+    """Where a course stands, without the money: what `course_progress` counts, for
+    reports over many courses."""
+    done = ahead = 0
+    numbers: dict[int, int] = {}
+    for session in counted(sessions):
+        if session.status == NOSHOW:
+            continue
+        numbers[session.booking_id] = len(numbers) + 1
+        if is_done(session, now):
+            done += 1
+        elif session.start > now:
+            ahead += 1
+    return Tally(done, ahead, numbers)
+
+
 def course_progress(
     sessions: Iterable[Session],
     planned: int,
@@ -84,9 +119,7 @@ def course_progress(
     """
     bought = sorted(packages, key=lambda p: p.paid_at)
     credit = [p.sessions for p in bought]
-    ordered = sorted(
-        (s for s in sessions if s.status not in COUNTED_OUT), key=lambda s: (s.start, s.booking_id)
-    )
+    ordered = counted(sessions)
     done = booked_ahead = unmarked = missed = charged = 0
     numbers = []
     due: list[int] = []  # the booked prices of sessions not yet done, in order
@@ -95,7 +128,7 @@ def course_progress(
             missed += 1
             continue
         numbers.append((session.booking_id, len(numbers) + 1))
-        if session.status == FULFILLED or (session.status == ARRIVED and session.start <= now):
+        if is_done(session, now):
             done += 1
             paid = next(
                 (

@@ -105,19 +105,19 @@ class Score:
 class Change:
     """From the first score of one measure to its latest."""
 
-    first: Fraction
-    latest: Fraction
+    first: Fraction | int
+    latest: Fraction | int
     first_session: int
     latest_session: int
 
     @property
-    def points(self) -> Fraction:
+    def points(self) -> Fraction | int:
         """Negative is better: the pain fell."""
         return self.latest - self.first
 
     @property
     def percent(self) -> Fraction | None:
-        return None if self.first == 0 else self.points * 100 / self.first
+        return None if self.first == 0 else Fraction(self.points) * 100 / self.first
 
     @property
     def meaningful(self) -> bool:
@@ -129,14 +129,16 @@ class Change:
 
 
 def meaningful_fall(first: Fraction | int, latest: Fraction | int) -> bool:
-    """A fall of at least 2 points, or of at least 30 % of the first score."""
-    fall = Fraction(first) - Fraction(latest)
+    """A fall of at least 2 points, or of at least 30 % of the first score (exact:
+    whole numbers or fractions, never floats)."""
+    fall = first - latest
     if fall <= 0:
         return False
-    return fall >= MEANINGFUL_POINTS or fall >= MEANINGFUL_FRACTION * Fraction(first)
+    share = MEANINGFUL_FRACTION
+    return fall >= MEANINGFUL_POINTS or fall * share.denominator >= first * share.numerator
 
 
-def _change(values: Sequence[tuple[int, Fraction]]) -> Change | None:
+def _change(values: Sequence[tuple[int, Fraction | int]]) -> Change | None:
     if len(values) < 2:
         return None
     (first_session, first), (latest_session, latest) = values[0], values[-1]
@@ -184,9 +186,9 @@ class Trend:
         return None if session is None else max(session - 1, 1)
 
 
-def _series(scores: Iterable[Score], measure: str | None) -> list[tuple[int, Fraction]]:
+def _series(scores: Iterable[Score], measure: str | None) -> list[tuple[int, Fraction | int]]:
     if measure == "pain":
-        return [(s.session, Fraction(s.pain)) for s in scores if s.pain is not None]
+        return [(s.session, s.pain) for s in scores if s.pain is not None]
     if measure == "peg":
         return [(s.session, s.peg) for s in scores if s.peg is not None]
     return []
@@ -340,30 +342,65 @@ def stopped_early(c: CourseOutcome, now: datetime) -> bool:
     return (now - c.last_visit).days >= STOPPED_AFTER_DAYS
 
 
-def outcome_figures(
-    outcomes: Sequence[CourseOutcome], now: datetime, condition: str | None = None
-) -> OutcomeFigures:
-    chosen = [c for c in outcomes if condition is None or c.condition == condition]
-    referred = [c for c in chosen if c.decision and c.decision.kind == REFERRED]
-    to = {key: 0 for key in REFERRALS}
-    for c in referred:
-        if c.decision.refer_to in to:
-            to[c.decision.refer_to] += 1
-    sessions = [
-        c.trend.sessions_to_improvement
-        for c in chosen
-        if c.trend.sessions_to_improvement is not None
-    ]
+@dataclass(frozen=True, slots=True)
+class _Counted:
+    """What the figures need of one course, worked out once."""
+
+    condition: str
+    measured: bool
+    improved: bool
+    sessions_to_improvement: int | None
+    stopped_early: bool
+    decision: Decision | None
+
+
+def _counted(c: CourseOutcome, now: datetime) -> _Counted:
+    t = c.trend
+    return _Counted(
+        c.condition,
+        t.main is not None,
+        t.improved,
+        t.sessions_to_improvement,
+        stopped_early(c, now),
+        c.decision,
+    )
+
+
+def _figures(counted: Sequence[_Counted], condition: str | None) -> OutcomeFigures:
+    chosen = [c for c in counted if condition is None or c.condition == condition]
+    to = dict.fromkeys(REFERRALS, 0)
+    referred = 0
+    for c in chosen:
+        if c.decision and c.decision.kind == REFERRED:
+            referred += 1
+            if c.decision.refer_to in to:
+                to[c.decision.refer_to] += 1
+    sessions = [c.sessions_to_improvement for c in chosen if c.sessions_to_improvement]
     return OutcomeFigures(
         condition=condition,
         courses=len(chosen),
-        measured=sum(1 for c in chosen if c.trend.main is not None),
-        improved=sum(1 for c in chosen if c.trend.improved),
-        referred=len(referred),
+        measured=sum(c.measured for c in chosen),
+        improved=sum(c.improved for c in chosen),
+        referred=referred,
         referred_to=tuple(to.items()),
         discharged=sum(1 for c in chosen if c.decision and c.decision.kind == DISCHARGED),
-        stopped_early=sum(1 for c in chosen if stopped_early(c, now)),
+        stopped_early=sum(c.stopped_early for c in chosen),
         median_sessions_to_improvement=(
             Fraction(statistics.median(sessions)) if sessions else None
         ),
     )
+
+
+def outcome_figures(
+    outcomes: Sequence[CourseOutcome], now: datetime, condition: str | None = None
+) -> OutcomeFigures:
+    """The owner's figures for one condition, or every course (None)."""
+    return _figures([_counted(c, now) for c in outcomes], condition)
+
+
+def outcome_table(
+    outcomes: Sequence[CourseOutcome], now: datetime, conditions: Iterable[str]
+) -> tuple[OutcomeFigures, ...]:
+    """Every course's figures first, then each condition's: each course read once."""
+    counted = [_counted(c, now) for c in outcomes]
+    return tuple(_figures(counted, condition) for condition in (None, *conditions))

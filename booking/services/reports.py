@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from booking.domain.availability import Interval
 from booking.domain.clock import range_bounds
-from booking.domain.outcomes import outcome_figures
+from booking.domain.outcomes import outcome_table
 from booking.domain.reports import (
     BookingFact,
     PractitionerHours,
@@ -95,8 +95,11 @@ def _practitioners(start: datetime, end: datetime, booked_ids: set[int]) -> list
     ]
 
 
-def clinic_report(first_day: date, last_day: date, *, now: datetime | None = None) -> Report:
-    """Every report for bookings starting between two clinic-local dates, both included.
+def clinic_report(
+    first_day: date, last_day: date, *, now: datetime | None = None, outcomes: bool = True
+) -> Report:
+    """Every report for bookings starting between two clinic-local dates, both included
+    (the course outcomes, which read every course's sessions, only with `outcomes`).
 
     Raises ReportRangeError, with a message for the owner, for dates it cannot cover.
     """
@@ -105,8 +108,10 @@ def clinic_report(first_day: date, last_day: date, *, now: datetime | None = Non
     start, end = range_bounds(first_day, last_day, settings.timezone)
     facts = _facts(start, end)
     now = now or utcnow()
-    courses = course_outcomes(start, end, now)
-    figures = tuple(outcome_figures(courses, now, condition) for condition in (None, *CONDITIONS))
+    figures = ()
+    if outcomes:
+        courses = course_outcomes(start, end, now)
+        figures = outcome_table(courses, now, CONDITIONS)
     report = build_report(
         facts,
         _practitioners(start, end, {f.practitioner_id for f in facts}),

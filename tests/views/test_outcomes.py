@@ -514,3 +514,62 @@ def test_a_course_that_does_not_improve_prompts_review_then_referral_and_the_own
     with app.app_context():
         decision = db.session.execute(db.select(CourseDecision)).scalar_one()
         assert (decision.at_session, decision.prompted) == (8, "refer")
+
+
+# --- the patient's rights ---------------------------------------------------------------
+
+
+def test_the_export_holds_the_answers_and_erasure_keeps_only_nameless_scores(
+    app, client, auth, make_booking, make_user
+):
+    from booking.models import User
+    from booking.services.privacy import erase_patient, export_patient
+
+    first = make_booking(days_ahead=2, **ANN)
+    booking = booking_id(app, first["reference"])
+    check_in(client, first["manage_token"], pain=6, new_red_flags=no_new_flags(fever=True))
+    auth.login("reception")
+    client.post(
+        f"/staff/bookings/{booking}/clearance",
+        data={
+            "cleared_by": "Dr Ana Ruiz",
+            "cleared_on": utcnow().date().isoformat(),
+            "note": "Viral",
+        },
+    )
+    with app.app_context():
+        course = db.session.execute(db.select(Course)).scalar_one()
+        course_id, patient_id = course.id, course.patient_id
+    client.post(
+        f"/staff/courses/{course_id}/decision",
+        data={"decision": "discharge", "reason": "Ann feels well after her daughter's wedding"},
+    )
+    with app.app_context():
+        from booking.models import Patient
+
+        record = export_patient(db.session.get(Patient, patient_id))
+        (exported,) = record["bookings"]
+        assert exported["before_the_visit"]["pain"] == 6
+        assert exported["before_the_visit"]["new_red_flags"] == [
+            "A fever, or feeling generally unwell"
+        ]
+        assert record["doctor_clearances"][0]["cleared_by"] == "Dr Ana Ruiz"
+        assert record["courses"][0]["decisions"][0]["note"].startswith("Ann feels well")
+
+        booking_row = db.session.get(Booking, booking)
+        booking_row.status = "cancelled"
+        db.session.commit()
+        owner = db.session.execute(db.select(User).filter_by(email=make_user("owner"))).scalar_one()
+        erase_patient(db.session.get(Patient, patient_id), actor=owner)
+
+        row = db.session.execute(db.select(CheckIn)).scalar_one()
+        assert (row.pain, row.new_red_flags) == (6, None)  # the score counts, nameless
+        clearance = db.session.execute(db.select(DoctorClearance)).scalar_one()
+        assert (clearance.cleared_by, clearance.note, clearance.red_flags) == ("[erased]", "", [])
+        assert db.session.execute(db.select(CourseDecision.reason)).scalar_one() == ""
+        logged = " ".join(
+            str((e.before, e.after, e.summary))
+            for e in db.session.execute(db.select(AuditEntry)).scalars()
+        )
+        for secret in ("Dr Ana Ruiz", "Viral", "wedding", "'fever'"):
+            assert secret not in logged

@@ -26,11 +26,11 @@ def chosen_range() -> tuple[date, date]:
     return parse_date(first, "the start date"), parse_date(last, "the end date")
 
 
-def report_or_error() -> tuple[Report | None, str]:
+def report_or_error(*, outcomes: bool = True) -> tuple[Report | None, str]:
     """The report for the dates asked for, or why there is none."""
     try:
         first_day, last_day = chosen_range()
-        return clinic_report(first_day, last_day), ""
+        return clinic_report(first_day, last_day, outcomes=outcomes), ""
     except (ParamError, ReportRangeError) as error:
         return None, error.message
 
@@ -54,7 +54,7 @@ def reports():
 def report_csv(name: str):
     if name not in REPORTS:
         abort(404)
-    report, error = report_or_error()
+    report, error = report_or_error(outcomes=name == "outcomes")
     if report is None:
         return Response(f"{error}\n", status=400, mimetype="text/plain")
     filename = f"{name}-{report.first_day.isoformat()}-to-{report.last_day.isoformat()}.csv"
