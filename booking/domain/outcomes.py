@@ -71,6 +71,14 @@ REFERRALS = {
     "gp": "GP or doctor",
     "orthopaedic": "Orthopaedic specialist",
 }
+# How the referral letter names whom it is for, and what for.
+LETTER_TO = {
+    "physiotherapy": ("the physiotherapist", "physiotherapy"),
+    "chiropractic": ("the chiropractor", "chiropractic care"),
+    "massage": ("the massage therapist", "massage therapy"),
+    "gp": ("the patient's GP or doctor", "a medical review"),
+    "orthopaedic": ("the orthopaedic specialist", "an orthopaedic assessment"),
+}
 
 
 def scale_problem(value: object, name: str = "The score") -> str | None:
@@ -235,7 +243,7 @@ def prompt(t: Trend, done: int, planned: int, decisions: Sequence[Decision]) -> 
     - Half the planned sessions done (rounded up) without a meaningful improvement:
       review progress.
     - All the planned sessions done without one, or scores worse than at the start after
-      three visits: consider referring out.
+      three visits (three more after a decision): consider referring out.
 
     A decision answers every prompt due at or before the sessions done when it was made:
     after "continue" with a new plan the prompts come again at half and all of that
@@ -246,13 +254,15 @@ def prompt(t: Trend, done: int, planned: int, decisions: Sequence[Decision]) -> 
         return None
     answered = max((d.at_session for d in decisions), default=0)
     half = math.ceil(planned / 2)
+    # Worse than at the start: after three visits, and three more after each decision.
+    worse_due = answered + WORSE_AFTER
     due: list[Prompt] = []
-    if done >= WORSE_AFTER and t.worse:
+    if done >= worse_due and t.worse:
         due.append(
             Prompt(
                 REFER,
                 "worse",
-                WORSE_AFTER,
+                worse_due,
                 f"After {done} visits the scores are worse than at the start: {_scores_text(t)}.",
             )
         )

@@ -104,6 +104,14 @@ ADVICE = (
     "call emergency services or go to the nearest emergency department now."
 )
 
+# Before a visit already booked: the same advice, for someone who is not booking.
+RECHECK_ADVICE = (
+    "Please see your GP or doctor about this before your next acupuncture session. It can "
+    "be a sign of a condition that needs a medical assessment first. If your symptoms are "
+    "severe or getting worse quickly, call emergency services or go to the nearest "
+    "emergency department now."
+)
+
 URGENT_ADVICE = (
     "Some of what you reported, such as new bladder or bowel problems, spreading numbness "
     "or weakness, or pain after a serious injury, can need urgent care. Please call "

@@ -110,26 +110,14 @@ YES_NO = [SelectChoice("no", "No"), SelectChoice("yes", "Yes")]
 def add_screening_questions(form_class: type, unanswered: str) -> None:
     """One required yes/no radio per screening question, named by the question's key,
     and the cancer follow-ups, needed only after a yes to cancer."""
-    for question in QUESTIONS:
+    after_cancer = _needed_after_cancer(f"{unanswered} (asked after a yes to cancer)")
+    asked = [(q, InputRequired(unanswered)) for q in QUESTIONS]
+    for question, check in [*asked, *((q, after_cancer) for q in FOLLOW_UPS)]:
         setattr(
             form_class,
             question.key,
             RadioField(
-                question.text,
-                choices=YES_NO,
-                validators=[InputRequired(unanswered)],
-                description=question.hint,
-            ),
-        )
-    for question in FOLLOW_UPS:
-        setattr(
-            form_class,
-            question.key,
-            RadioField(
-                question.text,
-                choices=YES_NO,
-                validators=[_needed_after_cancer(f"{unanswered} (asked after a yes to cancer)")],
-                description=question.hint,
+                question.text, choices=YES_NO, validators=[check], description=question.hint
             ),
         )
 
@@ -256,6 +244,22 @@ class CheckInForm(FlaskForm):
 
     def new_red_flags(self) -> dict[str, bool]:
         return {q.key: self[f"new_{q.key}"].data == "yes" for q in QUESTIONS}
+
+    def fill(self, answered, cleared: set[str]) -> None:
+        """Show the answers already given for this visit, if any."""
+        if answered is None:
+            return
+        self.pain.data = answered.pain
+        for (key, _, _), value in zip(
+            PEG_ITEMS,
+            (answered.peg_pain, answered.peg_enjoyment, answered.peg_activity),
+            strict=True,
+        ):
+            self[key].data = value
+        if answered.new_red_flags is not None:
+            said = set(answered.new_red_flags) | cleared
+            for question, field in self.recheck_fields():
+                field.data = "yes" if question.key in said else "no"
 
     def since_booking(self) -> None:
         """Before the first visit there is no last one: ask what is new since booking."""

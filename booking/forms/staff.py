@@ -242,7 +242,7 @@ class ScoresForm(FlaskForm):
     @staticmethod
     def _number(text: str | None):
         text = (text or "").strip()
-        return int(text) if text.isdigit() else (text or None)
+        return int(text) if text.isascii() and text.isdigit() else (text or None)
 
     def answers(self) -> dict:
         """The values given, as the service takes them (text it cannot read stays text,
@@ -284,7 +284,7 @@ class DecisionForm(FlaskForm):
     @property
     def planned(self):
         text = self.planned_sessions.data or ""
-        return int(text) if text.isdigit() else (text or None)
+        return int(text) if text.isascii() and text.isdigit() else (text or None)
 
 
 class ClearanceForm(FlaskForm):

@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
+
 from booking.domain import clock, screening
 from booking.domain.text import has_control
 from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import Booking, CheckIn, DoctorClearance, Patient, User
 from booking.models.base import utcnow
+from booking.models.booking import ARRIVED, FULFILLED
 from booking.services.clinic import get_settings
 from booking.services.commands import command
 
@@ -47,7 +50,7 @@ def check(note: ClearanceNote) -> ClearanceNote:
     if note.cleared_on is None:
         fields["cleared_on"] = "Give the day the doctor saw them."
     elif not clock.FIRST_DAY <= note.cleared_on <= today:
-        fields["cleared_on"] = "Give the day the doctor saw them: today or earlier."
+        fields["cleared_on"] = "Give the day the doctor saw them, from 2000 to today."
     if len(text) > NOTE_MAX or has_control(text, lines=True):
         fields["note"] = f"Please keep the note under {NOTE_MAX} characters of plain text."
     if fields:
@@ -83,15 +86,63 @@ def add(
     return row
 
 
-def clear_check_in(booking: Booking, note: ClearanceNote, *, actor: User) -> DoctorClearance:
-    """A doctor has seen the patient about what they reported before this visit."""
-    check_in = db.session.execute(
-        db.select(CheckIn).where(CheckIn.booking_id == booking.id)
-    ).scalar_one_or_none()
-    flags = uncleared(booking, check_in) if check_in else []
+def waiting(patient: Patient) -> list[tuple[Booking, list[str]]]:
+    """The patient's visits whose answers report a red flag no doctor has cleared yet,
+    oldest first: a flag stays with the patient, visit after visit, until it is."""
+    rows = db.session.execute(
+        db.select(Booking, CheckIn)
+        .join(CheckIn, CheckIn.booking_id == Booking.id)
+        .where(Booking.patient_id == patient.id)
+        .order_by(Booking.start_at, Booking.id)
+    ).all()
+    return [(b, list(c.new_red_flags)) for b, c in rows if c.new_red_flags]
+
+
+def waiting_flags(patient: Patient) -> list[str]:
+    """Every red flag the patient reported before a visit that waits for a doctor."""
+    found = {key for _, flags in waiting(patient) for key in flags}
+    return [key for key in screening.KEYS if key in found]
+
+
+def clear_reported(booking: Booking, note: ClearanceNote, *, actor: User) -> DoctorClearance:
+    """A doctor has seen the patient about what they reported before their visits:
+    recorded from this booking's page, it answers every flag still waiting."""
+    pending = db.session.execute(
+        db.select(CheckIn)
+        .join(Booking, CheckIn.booking_id == Booking.id)
+        .where(Booking.patient_id == booking.patient_id)
+    ).scalars()
+    pending = [c for c in pending if c.new_red_flags]
+    flags = {key for c in pending for key in c.new_red_flags}
     if not flags:
-        raise ValidationError("Nothing reported before this visit is waiting for a clearance.")
-    return add(booking.patient, booking, note, flags, actor=actor)
+        raise ValidationError("Nothing reported before a visit is waiting for a clearance.")
+    with command("", actor=actor, tracks=None):
+        row = add(booking.patient, booking, note, flags, actor=actor)
+        # Answered: the flags live on in the clearance (and the audit log); a symptom
+        # reported as new after it is news again.
+        for check_in in pending:
+            check_in.new_red_flags = []
+    return row
+
+
+def cleared_since_last_visit(booking: Booking) -> set[str]:
+    """The flags a doctor has cleared since the patient's last visit before this one (or
+    since this booking was made): reporting one of them again is not news."""
+    last = db.session.execute(
+        db.select(func.max(Booking.start_at)).where(
+            Booking.patient_id == booking.patient_id,
+            Booking.start_at < booking.start_at,
+            Booking.status.in_((ARRIVED, FULFILLED)),
+        )
+    ).scalar()
+    since = last or booking.created_at
+    rows = db.session.execute(
+        db.select(DoctorClearance.red_flags).where(
+            DoctorClearance.patient_id == booking.patient_id,
+            DoctorClearance.recorded_at >= since,
+        )
+    ).scalars()
+    return {key for flags in rows for key in flags}
 
 
 def of_booking(booking: Booking) -> list[DoctorClearance]:
@@ -112,12 +163,6 @@ def of_patient(patient: Patient) -> list[DoctorClearance]:
             .order_by(DoctorClearance.recorded_at.desc(), DoctorClearance.id.desc())
         ).scalars()
     )
-
-
-def uncleared(booking: Booking, check_in: CheckIn) -> list[str]:
-    """The flags reported before this visit that no clearance recorded since covers."""
-    covered = {key for row in of_booking(booking) for key in row.red_flags}
-    return [key for key in check_in.new_red_flags or [] if key not in covered]
 
 
 def booked_under(booking: Booking) -> DoctorClearance | None:

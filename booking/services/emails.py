@@ -368,9 +368,11 @@ def booking_cancelled(
 def check_in_flagged(booking: Booking, *, now: datetime) -> None:
     """Tell reception a patient's answers before a visit report a new red-flag symptom.
 
-    Once per visit; the notice names no symptom (the staff page does).
+    Once for each report (a yes again after a clearance is news again); the notice names
+    no symptom (the staff page does).
     """
-    _clinic_email(CLINIC_CHECK_IN, booking, key=f"{CLINIC_CHECK_IN}:{booking.id}", now=now)
+    key = f"{CLINIC_CHECK_IN}:{booking.id}:{now.isoformat()}"
+    _clinic_email(CLINIC_CHECK_IN, booking, key=key, now=now)
 
 
 def reminder_key(booking: Booking) -> str:

@@ -33,7 +33,7 @@ from booking.errors import Conflict, ValidationError
 from booking.extensions import db
 from booking.models import Booking, CheckIn, Course, CourseDecision, CoursePlan, Service, User
 from booking.models.base import utcnow
-from booking.services import audit, courses, emails
+from booking.services import audit, clearances, courses, emails
 from booking.services.clinic import get_settings
 from booking.services.commands import command
 
@@ -128,7 +128,7 @@ def _problems(answers: Answers, *, staff: bool, measure: str | None) -> dict[str
         fields["disability"] = problem
     given = (answers.pain, answers.peg, answers.new_red_flags, answers.disability)
     if not fields and all(value is None for value in given):
-        fields["pain"] = "Give at least the pain score."
+        fields["pain"] = "Give the pain score (or the PEG, or the safety answers)."
     return fields
 
 
@@ -144,8 +144,9 @@ def _check_open(booking: Booking, *, staff: bool, now: datetime) -> None:
         )
 
 
-def _apply(row: CheckIn, answers: Answers, measure: str | None) -> None:
-    """Set what was given; a red flag once reported stays (a clearance answers it)."""
+def _apply(row: CheckIn, answers: Answers, measure: str | None, cleared: set[str]) -> None:
+    """Set what was given; a red flag once reported stays (a clearance answers it), and
+    one a doctor has cleared since the last visit is not reported again."""
     if answers.pain is not None:
         row.pain = answers.pain
     if answers.peg is not None:
@@ -153,7 +154,7 @@ def _apply(row: CheckIn, answers: Answers, measure: str | None) -> None:
     if answers.disability is not None:
         row.disability, row.disability_measure = answers.disability, measure
     if answers.new_red_flags is not None:
-        reported = {key for key in screening.KEYS if answers.new_red_flags[key]}
+        reported = {key for key in screening.KEYS if answers.new_red_flags[key]} - cleared
         kept = set(row.new_red_flags or []) | reported
         row.new_red_flags = [key for key in screening.KEYS if key in kept]
 
@@ -189,7 +190,7 @@ def record(
             change.before = audit.snapshot(row)
         change.track(row)
         before_flags = set(row.new_red_flags or [])
-        _apply(row, answers, measure)
+        _apply(row, answers, measure, clearances.cleared_since_last_visit(booking))
         row.entered_by_id = actor.id if staff else None
         row.entered_at = now
         change.summary = "scores recorded by staff" if staff else "answers before the visit"
@@ -282,6 +283,18 @@ def outcome(view: courses.CourseView) -> OutcomeView:
     return OutcomeView(view, tuple(rows), t, due, tuple(decided))
 
 
+def as_decided(view: OutcomeView, decision: CourseDecision) -> OutcomeView:
+    """The course as it stood when the decision was made: the sessions attended by then
+    and their scores, so a letter written from it reads the same later."""
+    rows = tuple(
+        r
+        for r in view.rows
+        if r.booking.status in (ARRIVED, FULFILLED) and r.booking.start_at <= decision.decided_at
+    )
+    made = tuple(d for d in view.decisions if d.decided_at <= decision.decided_at)
+    return OutcomeView(view.course, rows, outcomes.trend(_score(r) for r in rows), None, made)
+
+
 def outcome_for_booking(booking: Booking) -> OutcomeView | None:
     view = courses.view_for_booking(booking)
     return outcome(view) if view else None
@@ -302,6 +315,9 @@ def _decision_problems(asked: DecisionRequest, done: int) -> dict[str, str]:
     fields: dict[str, str] = {}
     if asked.kind not in DECISIONS:
         fields["decision"] = "Choose continue, refer out or discharge."
+        return fields
+    if done < 1:
+        fields["decision"] = "Record a decision once the first session is done."
         return fields
     reason = asked.reason.strip()
     if len(reason) > REASON_MAX:
@@ -328,6 +344,8 @@ def decide(
     """Record what the practitioner decided; continuing sets the new plan in the same
     change (and so issues the next Good Faith Estimate where one is kept)."""
     now = now or utcnow()
+    if course.patient.erased_at is not None:
+        raise CheckInClosed("This patient's details were erased: the course stays as it is.")
     view = courses.view(course, now)
     fields = _decision_problems(asked, view.progress.done)
     if fields:
@@ -357,22 +375,34 @@ def decide(
 
 
 def flagged_between(start: datetime, end: datetime) -> list[tuple[Booking, list[str]]]:
-    """Visits in the hours given whose answers report a new red flag not yet cleared,
-    each with those flags."""
-    from booking.services import clearances
-
-    rows = db.session.execute(
-        db.select(Booking, CheckIn)
-        .join(CheckIn, CheckIn.booking_id == Booking.id)
-        .where(
-            Booking.start_at >= start,
-            Booking.start_at < end,
-            Booking.status.in_((BOOKED, ARRIVED, FULFILLED)),
-        )
-        .order_by(Booking.start_at)
-    ).all()
-    found = [(booking, clearances.uncleared(booking, c)) for booking, c in rows if c.flagged]
-    return [(booking, flags) for booking, flags in found if flags]
+    """Visits in the hours given of patients with a red flag reported before a visit
+    (this one or an earlier one) that no doctor has cleared yet, each with the flags."""
+    visits = list(
+        db.session.execute(
+            db.select(Booking)
+            .where(
+                Booking.start_at >= start,
+                Booking.start_at < end,
+                Booking.status.in_((BOOKED, ARRIVED, FULFILLED)),
+            )
+            .order_by(Booking.start_at, Booking.id)
+        ).scalars()
+    )
+    patients = {b.patient_id for b in visits}
+    reported: dict[int, set[str]] = {}
+    if patients:
+        for patient_id, flags in db.session.execute(
+            db.select(Booking.patient_id, CheckIn.new_red_flags)
+            .join(CheckIn, CheckIn.booking_id == Booking.id)
+            .where(Booking.patient_id.in_(patients), CheckIn.new_red_flags.is_not(None))
+        ):
+            if flags:
+                reported.setdefault(patient_id, set()).update(flags)
+    return [
+        (b, [key for key in screening.KEYS if key in reported[b.patient_id]])
+        for b in visits
+        if b.patient_id in reported
+    ]
 
 
 def course_outcomes(start: datetime, end: datetime, now: datetime) -> list[CourseOutcome]:

@@ -24,7 +24,7 @@ from booking.errors import Conflict, SlotTaken, ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, Practitioner, Service, User
 from booking.models.base import utcnow
-from booking.services import availability, booking_limits, courses, emails, good_faith
+from booking.services import availability, booking_limits, clearances, courses, emails, good_faith
 from booking.services.bookings import (
     BookingError,
     BookingRequest,
@@ -123,14 +123,25 @@ def most_sessions(progress: Progress, plan: CoursePlan, *, staff: bool) -> int:
     return max(ceiling - in_diary(progress), 0)
 
 
-def check_link(booking: Booking) -> None:
-    """Only a booking that still stands books the rest of its course."""
+class RedFlagWaiting(Conflict):
+    code = "red_flag_waiting"
+
+
+def check_link(booking: Booking, *, staff: bool = False) -> None:
+    """Only a booking that still stands books the rest of its course; online, only for
+    a patient with no red flag waiting for a doctor (reception books once cleared)."""
     check_not_erased(booking)
     if booking.status in (CANCELLED, ENTERED_IN_ERROR):
         raise NotChangeable(
             "This booking was cancelled, so the rest of the course cannot be booked from it. "
             "Use the link of another of your bookings, or call the clinic on "
             f"{get_settings().phone}."
+        )
+    if not staff and clearances.waiting_flags(booking.patient):
+        raise RedFlagWaiting(
+            "Something you told us before a visit needs a doctor first, so no more sessions "
+            "can be booked online for now. Once a doctor has seen you, please call the "
+            f"clinic on {get_settings().phone}: we will note it and book the rest with you."
         )
 
 
@@ -182,7 +193,7 @@ def rest_of_course(
     """
     now = now or utcnow()
     chosen = practitioner_id is not SAME and practitioner_id is not None
-    check_link(booking)
+    check_link(booking, staff=staff)
     settings = get_settings()
     zone = ZoneInfo(settings.timezone)
     plan = _plan(booking.service.condition)
@@ -343,7 +354,7 @@ def book_rest(
     plan = _plan(booking.service.condition)
     service = _follow_up(plan, booking)
     with command("course.book", actor=actor, tracks=None, by_patient=not staff) as change:
-        check_link(booking)
+        check_link(booking, staff=staff)
         progress = _progress(booking, plan, now)
         _check_starts(starts, most_sessions(progress, plan, staff=staff), zone, now)
         offset = in_diary(progress)

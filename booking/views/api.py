@@ -12,7 +12,7 @@ from booking.domain.estimates import MAX_SESSIONS
 from booking.errors import NotFound
 from booking.models import Booking
 from booking.models.base import utcnow
-from booking.services import availability, good_faith, outcomes, series
+from booking.services import availability, clearances, good_faith, outcomes, series
 from booking.services.availability_cache import ResponseCache, current_version
 from booking.services.bookings import (
     BookingRequest,
@@ -228,15 +228,15 @@ def check_in(token: str):
     booking = booking_for(token)
     outcomes.record(booking, check_in_answers(json_body()))
     body = booking_json(booking)
-    reported = outcomes.check_in_of(booking).new_red_flags or []
-    result = screening.Result(tuple(reported))
+    # What still waits for a doctor: a flag a clearance answered is not reported again.
+    result = screening.Result(tuple(clearances.waiting_flags(booking.patient)))
     body["red_flags"] = (
         None
         if result.clear
         else {
             "reported": list(result.red_flags),
             "urgent": result.urgent,
-            "advice": screening.ADVICE,
+            "advice": screening.RECHECK_ADVICE,
             "urgent_advice": screening.URGENT_ADVICE if result.urgent else None,
             "booking_kept": True,
         }

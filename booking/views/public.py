@@ -19,7 +19,7 @@ from flask import (
 
 from booking.domain import screening
 from booking.domain.availability import Slot
-from booking.domain.statuses import BOOKED, ENTERED_IN_ERROR
+from booking.domain.statuses import ARRIVED, BOOKED, ENTERED_IN_ERROR, FULFILLED, NOSHOW
 from booking.errors import ClinicError, RateLimited
 from booking.forms.public import (
     CancelForm,
@@ -30,7 +30,15 @@ from booking.forms.public import (
 )
 from booking.models import Booking, Service
 from booking.models.base import utcnow
-from booking.services import availability, courses, good_faith, health, outcomes, series
+from booking.services import (
+    availability,
+    clearances,
+    courses,
+    good_faith,
+    health,
+    outcomes,
+    series,
+)
 from booking.services.bookings import (
     BookingRequest,
     RedFlag,
@@ -291,6 +299,7 @@ def manage_context(booking: Booking, token: str) -> dict:
     return {
         **outcome_context(progress if progress and progress.rows else None, patient=True),
         "can_check_in": outcomes.patient_can_answer(booking, now),
+        "red_flag_waiting": clearances.waiting_flags(booking.patient),
         "check_in": outcomes.check_in_of(booking),
         "booking": booking,
         "token": token,
@@ -454,6 +463,21 @@ def course(token: str):
     return redirect(back)
 
 
+def not_open(booking: Booking, now) -> str | None:
+    """Why the questions before this visit cannot be answered now, for the patient."""
+    if booking.status == BOOKED and now < outcomes.opens_at(booking):
+        return (
+            "The questions before this visit open three days before it, on "
+            f"{long_date(outcomes.opens_at(booking))}."
+        )
+    if booking.status in (BOOKED, ARRIVED, FULFILLED, NOSHOW):
+        return (
+            "The questions for this visit closed when it ended. They open again three days "
+            "before your next one."
+        )
+    return None
+
+
 @bp.route("/manage/<token>/check-in", methods=["GET", "POST"])
 def check_in(token: str):
     """Before a visit: how the pain has been, the PEG where it is due, and whether any
@@ -463,11 +487,8 @@ def check_in(token: str):
     back = url_for(".manage", token=token)
     now = utcnow()
     if not outcomes.patient_can_answer(booking, now):
-        if booking.status == BOOKED and now < outcomes.opens_at(booking):
-            flash(
-                "The questions before this visit open three days before it, on "
-                f"{long_date(outcomes.opens_at(booking))}."
-            )
+        if why := not_open(booking, now):
+            flash(why)
         return redirect(back)
     view = courses.view_for_booking(booking, now)
     form = CheckInForm()
@@ -476,11 +497,11 @@ def check_in(token: str):
     if first_visit:
         form.since_booking()
     if request.method == "GET":
+        # Changing answers starts from those given (and what a doctor has cleared since).
+        form.fill(outcomes.check_in_of(booking), clearances.cleared_since_last_visit(booking))
         chosen = request.args.get("pain", "")
-        if chosen.isdigit() and 0 <= int(chosen) <= 10:
+        if chosen in {str(n) for n in range(11)}:
             form.pain.data = int(chosen)
-        elif (answered := outcomes.check_in_of(booking)) and answered.pain is not None:
-            form.pain.data = answered.pain
     context = {
         "booking": booking,
         "token": token,
@@ -501,9 +522,15 @@ def check_in(token: str):
     except ClinicError as error:
         flash(error.message)
         return redirect(back)
-    if not screening.recheck(form.new_red_flags()).clear:
+    waiting = clearances.waiting_flags(booking.patient)
+    if set(screening.recheck(form.new_red_flags()).red_flags) & set(waiting):
         return redirect(url_for(".check_in_advice", token=token))
     flash(f"Thank you: your answers are with {booking.practitioner.name}.")
+    if waiting:
+        flash(
+            "What you told us before still needs a doctor's check: the clinic will call you. "
+            f"Once a doctor has seen you, please call us on {clinic().phone}."
+        )
     return redirect(back)
 
 
@@ -512,15 +539,15 @@ def check_in_advice(token: str):
     """What to do about a symptom reported before a visit: see a doctor (urgently where
     it applies); the booking stands."""
     booking = booking_or_404(token)
-    answered = outcomes.check_in_of(booking)
-    if answered is None or not answered.flagged:
+    waiting = clearances.waiting_flags(booking.patient)
+    if not waiting:
         return redirect(url_for(".manage", token=token))
     return render_template(
         "public/check_in_flag.html",
         booking=booking,
         token=token,
-        result=screening.Result(tuple(answered.new_red_flags)),
-        advice=screening.ADVICE,
+        result=screening.Result(tuple(waiting)),
+        advice=screening.RECHECK_ADVICE,
         urgent_advice=screening.URGENT_ADVICE,
         flag_labels={key: screening.flag_label(key) for key in screening.KEYS},
         first_visit=outcomes.session_of(booking) in (None, 1),

@@ -209,6 +209,8 @@ def book():
     form = booking_form(body, service, answers, patient_id)
     if not form.validate():
         for name, messages in form.errors.items():
+            if name in screening.FOLLOW_UP_KEYS:
+                continue  # optional here: left out, a yes to cancer is a red flag
             fields.setdefault(FORM_FIELDS.get(name, name), messages[0])
     try:
         start = parse_start(body.get("start"))
@@ -333,5 +335,5 @@ def booking_clearance(booking_id: int):
     note, fields = clearance_note(json_body())
     if fields:
         raise invalid({key.removeprefix("clearance."): text for key, text in fields.items()})
-    clearances.clear_check_in(booking, note, actor=current_user)
+    clearances.clear_reported(booking, note, actor=current_user)
     return jsonify(booking_detail(booking))

@@ -6,8 +6,16 @@ import pytest
 
 from booking.extensions import db
 from booking.models import Booking, Course, CourseDecision, DoctorClearance
-from booking.models.base import utcnow
 from tests.conftest import NO_FLAGS
+
+
+def clinic_today():
+    """Today in the demo clinic's timezone (the day a doctor can have seen someone)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("America/New_York")).date()
+
 
 ANN = {"name": "Ann Lee", "email": "ann@example.com", "phone": "207 555 0100"}
 
@@ -21,6 +29,25 @@ def ann(app, client, auth, make_booking):
         booking = db.session.execute(db.select(Booking)).scalar_one()
         course = db.session.execute(db.select(Course)).scalar_one()
         return {**first, "id": booking.id, "course": course.id}
+
+
+@pytest.fixture
+def visited(client, ann, start_now):
+    """... and that first consultation done."""
+    start_now(ann["id"])
+    done = client.post(f"/api/v1/staff/bookings/{ann['id']}/status", json={"status": "fulfilled"})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    return ann
+
+
+def test_no_decision_is_recorded_before_the_first_session_is_done(client, ann):
+    early = client.post(
+        f"/api/v1/staff/courses/{ann['course']}/decision", json={"kind": "discharge"}
+    )
+    assert early.status_code == 422
+    assert early.get_json()["error"]["fields"]["decision"] == (
+        "Record a decision once the first session is done."
+    )
 
 
 def test_the_outcome_carries_the_scores_the_prompt_and_the_decisions(app, client, ann):
@@ -61,7 +88,8 @@ def test_the_outcome_carries_the_scores_the_prompt_and_the_decisions(app, client
         pytest.param({"kind": "discharge", "reason": "a\x00b"}, "reason", id="control-character"),
     ],
 )
-def test_a_decision_that_cannot_be_stored_is_refused(app, client, ann, body, field):
+def test_a_decision_that_cannot_be_stored_is_refused(app, client, visited, body, field):
+    ann = visited
     response = client.post(f"/api/v1/staff/courses/{ann['course']}/decision", json=body)
     assert response.status_code == 422
     assert field in response.get_json()["error"]["fields"]
@@ -69,7 +97,8 @@ def test_a_decision_that_cannot_be_stored_is_refused(app, client, ann, body, fie
     assert outcome["outcome"]["decisions"] == []
 
 
-def test_continuing_sets_the_new_plan_and_a_referral_gives_its_letter(app, client, ann):
+def test_continuing_sets_the_new_plan_and_a_referral_gives_its_letter(app, client, visited):
+    ann = visited
     made = client.post(
         f"/api/v1/staff/courses/{ann['course']}/decision",
         json={"kind": "continue", "reason": "Acute flare; give it longer", "planned_sessions": 12},
@@ -103,7 +132,7 @@ def test_a_clearance_through_the_api_answers_a_flag_reported_before_the_visit(ap
         f"/api/v1/staff/bookings/{ann['id']}/clearance", json={"cleared_by": "Dr Ruiz"}
     )
     assert nothing.status_code == 422 and "cleared_on" in nothing.get_json()["error"]["fields"]
-    today = utcnow().date().isoformat()
+    today = clinic_today().isoformat()
     cleared = client.post(
         f"/api/v1/staff/bookings/{ann['id']}/clearance",
         json={"cleared_by": "Dr Ruiz", "cleared_on": today, "note": "Thyroid; treated"},

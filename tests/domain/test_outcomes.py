@@ -262,3 +262,14 @@ def test_the_owners_figures_count_improved_referred_and_stopped_courses():
     back = outcome_figures(courses, NOW, "back")
     assert (back.courses, back.discharged, back.median_sessions_to_improvement) == (1, 1, 1)
     assert outcome_figures([], NOW).median_sessions_to_improvement is None
+
+
+def test_worse_than_at_the_start_prompts_again_three_visits_after_a_decision():
+    worse = (5, 6, 6, 7, 8, 8, 9, 9)
+    continued = [decided(CONTINUE, 4)]
+    # Continued at 4 with a plan of 12: the review at half (6) comes first, then worse at 7.
+    assert prompt(trend(scores(*worse[:6])), 5, 12, continued) is None
+    assert (prompt(trend(scores(*worse[:7])), 6, 12, continued).reason) == "half"
+    assert prompt(trend(scores(*worse[:7])), 6, 12, [*continued, decided(CONTINUE, 6)]) is None
+    again = prompt(trend(scores(*worse[:8])), 7, 12, continued)
+    assert (again.level, again.reason, again.due_at) == (REFER, "worse", 7)

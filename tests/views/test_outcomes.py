@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from html import unescape
 
 import pytest
 
@@ -22,6 +23,15 @@ from booking.models import (
 from booking.models.base import utcnow
 from tests.conftest import NO_FLAGS
 
+
+def clinic_today():
+    """Today in the demo clinic's timezone (the day a doctor can have seen someone)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("America/New_York")).date()
+
+
 ANN = {"name": "Ann Lee", "email": "ann@example.com", "phone": "207 555 0100"}
 NO_NEW = {f"new_{key}": "no" for key in NO_FLAGS}
 
@@ -33,6 +43,16 @@ def squeezed(response) -> str:
 def booking_id(app, reference: str) -> int:
     with app.app_context():
         return db.session.execute(db.select(Booking.id).filter_by(reference=reference)).scalar_one()
+
+
+def letter_text(response) -> str:
+    """The letter itself, without the page's messages around it."""
+    html = response.get_data(as_text=True)
+    return squeezed_html(html[html.index('<article class="letter">') : html.index("</article>")])
+
+
+def squeezed_html(html: str) -> str:
+    return unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
 
 
 def happened(app, booking_id: int, days_ago: float) -> None:
@@ -203,7 +223,7 @@ def test_a_new_red_flag_cancels_nothing_tells_reception_and_waits_for_a_clearanc
     assert "Give the doctor who cleared the patient" in squeezed(
         client.get(refused.headers["Location"])
     )
-    today = utcnow().date().isoformat()
+    today = clinic_today().isoformat()
     cleared = client.post(
         f"/staff/bookings/{booking}/clearance",
         data={
@@ -336,7 +356,7 @@ def test_reception_books_a_red_flag_patient_once_a_doctor_has_cleared_them(
     with app.app_context():
         assert db.session.execute(db.select(Booking)).first() is None
 
-    today = utcnow().date().isoformat()
+    today = clinic_today().isoformat()
     booked = client.post(
         url,
         data={
@@ -394,13 +414,13 @@ def test_the_staff_api_books_with_a_clearance_and_checks_it(app, client, auth, f
     assert (
         client.post("/api/v1/staff/bookings", json=body).get_json()["error"]["code"] == "red_flag"
     )
-    future = (utcnow().date() + timedelta(days=2)).isoformat()
+    future = (clinic_today() + timedelta(days=2)).isoformat()
     bad = client.post(
         "/api/v1/staff/bookings",
         json={**body, "clearance": {"cleared_by": "Dr Ruiz", "cleared_on": future}},
     )
     assert bad.status_code == 422 and "cleared_on" in bad.get_json()["error"]["fields"]
-    today = utcnow().date().isoformat()
+    today = clinic_today().isoformat()
     made = client.post(
         "/api/v1/staff/bookings",
         json={**body, "clearance": {"cleared_by": "Dr Ruiz", "cleared_on": today}},
@@ -486,7 +506,8 @@ def test_a_course_that_does_not_improve_prompts_review_then_referral_and_the_own
     )
     letter = squeezed(desk.get(referred.headers["Location"]))
     assert "Referral: Ann Lee" in letter
-    assert "To: the Physiotherapy practitioner" in letter
+    assert "To: the physiotherapist" in letter
+    assert "we are referring them to you for physiotherapy" in letter
     assert "Sessions attended 8 (planned: 8)" in letter
     assert "please assess for a graded exercise plan" in letter
     assert "Pain 7 → 7 (no change)" in letter
@@ -520,7 +541,7 @@ def test_a_course_that_does_not_improve_prompts_review_then_referral_and_the_own
 
 
 def test_the_export_holds_the_answers_and_erasure_keeps_only_nameless_scores(
-    app, client, auth, make_booking, make_user
+    app, client, auth, make_booking, make_user, start_now
 ):
     from booking.models import User
     from booking.services.privacy import erase_patient, export_patient
@@ -533,33 +554,38 @@ def test_the_export_holds_the_answers_and_erasure_keeps_only_nameless_scores(
         f"/staff/bookings/{booking}/clearance",
         data={
             "cleared_by": "Dr Ana Ruiz",
-            "cleared_on": utcnow().date().isoformat(),
+            "cleared_on": clinic_today().isoformat(),
             "note": "Viral",
         },
     )
     with app.app_context():
         course = db.session.execute(db.select(Course)).scalar_one()
         course_id, patient_id = course.id, course.patient_id
-    client.post(
+    start_now(booking)
+    client.post(f"/staff/bookings/{booking}/status", data={"status": "fulfilled"})
+    decided = client.post(
         f"/staff/courses/{course_id}/decision",
         data={"decision": "discharge", "reason": "Ann feels well after her daughter's wedding"},
     )
+    assert "Recorded: Discharge as improved." in squeezed(client.get(decided.headers["Location"]))
     with app.app_context():
         from booking.models import Patient
 
         record = export_patient(db.session.get(Patient, patient_id))
         (exported,) = record["bookings"]
         assert exported["before_the_visit"]["pain"] == 6
-        assert exported["before_the_visit"]["new_red_flags"] == [
-            "A fever, or feeling generally unwell"
-        ]
-        assert record["doctor_clearances"][0]["cleared_by"] == "Dr Ana Ruiz"
+        # What was reported, answered by the doctor's clearance.
+        assert exported["before_the_visit"]["new_red_flags"] == []
+        (cleared,) = record["doctor_clearances"]
+        assert cleared["red_flags"] == ["A fever, or feeling generally unwell"]
+        assert (cleared["cleared_by"], cleared["booking"]) == ("Dr Ana Ruiz", exported["reference"])
         assert record["courses"][0]["decisions"][0]["note"].startswith("Ann feels well")
 
-        booking_row = db.session.get(Booking, booking)
-        booking_row.status = "cancelled"
-        db.session.commit()
-        owner = db.session.execute(db.select(User).filter_by(email=make_user("owner"))).scalar_one()
+    owner_email = make_user("owner")
+    with app.app_context():
+        from booking.models import Patient
+
+        owner = db.session.execute(db.select(User).filter_by(email=owner_email)).scalar_one()
         erase_patient(db.session.get(Patient, patient_id), actor=owner)
 
         row = db.session.execute(db.select(CheckIn)).scalar_one()
@@ -573,3 +599,163 @@ def test_the_export_holds_the_answers_and_erasure_keeps_only_nameless_scores(
         )
         for secret in ("Dr Ana Ruiz", "Viral", "wedding", "'fever'"):
             assert secret not in logged
+
+
+def test_a_symptom_reported_again_at_a_later_visit_after_a_clearance_is_news_again(
+    app, client, auth, make_booking, start_now
+):
+    first = make_booking(days_ahead=2, **ANN)
+    token, visit = first["manage_token"], booking_id(app, first["reference"])
+    check_in(client, token, pain=6, new_red_flags=no_new_flags(fever=True))
+    auth.login("reception")
+    client.post(
+        f"/staff/bookings/{visit}/clearance",
+        data={"cleared_by": "Dr Ana Ruiz", "cleared_on": clinic_today().isoformat()},
+    )
+    start_now(visit)
+    client.post(f"/staff/bookings/{visit}/status", data={"status": "fulfilled"})
+    happened(app, visit, days_ago=7)
+    with app.app_context():  # the clearance came before that visit
+        db.session.execute(db.select(DoctorClearance)).scalar_one().recorded_at -= timedelta(days=8)
+        db.session.commit()
+    second = make_booking(service="neck-follow-up", days_ahead=2, **ANN)
+    quiet = check_in(client, second["manage_token"], pain=5, new_red_flags=no_new_flags())
+    assert quiet.get_json()["red_flags"] is None
+    again = check_in(client, second["manage_token"], pain=5, new_red_flags=no_new_flags(fever=True))
+    assert again.get_json()["red_flags"]["reported"] == ["fever"]
+    later = booking_id(app, second["reference"])
+    assert "Red flag reported before this visit" in squeezed(client.get(f"/staff/bookings/{later}"))
+    with app.app_context():
+        kinds = db.session.execute(
+            db.select(OutboxMessage.kind).filter_by(kind="clinic_check_in")
+        ).scalars()
+        assert len(list(kinds)) == 2
+
+
+# --- a red flag stays with the patient until a doctor clears it -------------------------
+
+
+def test_a_flag_not_cleared_follows_the_patient_to_the_next_visit_and_stops_online_booking(
+    app, client, auth, make_booking, start_now
+):
+    first = make_booking(days_ahead=2, **ANN)
+    token, visit = first["manage_token"], booking_id(app, first["reference"])
+    check_in(client, token, pain=6, new_red_flags=no_new_flags(numbness_weakness=True))
+    refused = client.post(f"/api/v1/bookings/{token}/course", json={})
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "red_flag_waiting"
+    manage = squeezed(client.get(f"/manage/{token}"))
+    assert "Please see a doctor first" in manage and "Choose my dates" not in manage
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Booking.id))).scalar() == 1
+
+    auth.login("reception")
+    start_now(visit)
+    client.post(f"/staff/bookings/{visit}/status", data={"status": "fulfilled"})
+    happened(app, visit, days_ago=7)
+    second = make_booking(service="neck-follow-up", days_ahead=2, staff=True, **ANN)
+    later = booking_id(app, second["reference"])
+    page = squeezed(client.get(f"/staff/bookings/{later}"))
+    assert "Red flag reported before a visit" in page
+    assert "Numbness or weakness getting worse" in page
+    day = squeezed(client.get(f"/staff/?date={second['start'][:10]}"))
+    assert "Red flags reported before a visit this day" in day
+    client.post(
+        f"/staff/bookings/{later}/clearance",
+        data={"cleared_by": "Dr Ana Ruiz", "cleared_on": clinic_today().isoformat()},
+    )
+    assert "Red flag reported" not in squeezed(client.get(f"/staff/bookings/{later}"))
+    assert (
+        client.post(f"/api/v1/bookings/{token}/course", json={"preview": True}).status_code == 200
+    )
+
+
+def test_changing_answers_after_a_clearance_does_not_raise_the_same_flag_again(
+    app, client, auth, make_booking
+):
+    first = make_booking(days_ahead=2, **ANN)
+    token, visit = first["manage_token"], booking_id(app, first["reference"])
+    check_in(client, token, pain=6, new_red_flags=no_new_flags(fever=True))
+    auth.login("reception")
+    client.post(
+        f"/staff/bookings/{visit}/clearance",
+        data={"cleared_by": "Dr Ana Ruiz", "cleared_on": clinic_today().isoformat()},
+    )
+    patient = app.test_client()
+    form = patient.get(f"/manage/{token}/check-in").get_data(as_text=True)
+    # The answers come back as given: fever still ticked yes, pain 6.
+    assert re.search(r'<input checked[^>]*name="new_fever"[^>]*value="yes"', form)
+    assert re.search(r'<input checked[^>]*name="pain"[^>]*value="6"', form)
+    again = check_in(patient, token, pain=4, new_red_flags=no_new_flags(fever=True)).get_json()
+    assert again["red_flags"] is None
+    with app.app_context():
+        from booking.services import clearances
+
+        assert clearances.waiting_flags(db.session.get(Booking, visit).patient) == []
+        notices = db.session.execute(
+            db.select(OutboxMessage).filter_by(kind="clinic_check_in")
+        ).scalars()
+        assert len(list(notices)) == 1
+
+
+def test_odd_digits_and_clearance_mistakes_get_a_message_never_a_500(
+    app, client, auth, make_booking, free_slot
+):
+    first = make_booking(days_ahead=2, **ANN)
+    token, visit = first["manage_token"], booking_id(app, first["reference"])
+    assert client.get(f"/manage/{token}/check-in?pain=%C2%B2").status_code == 200
+    auth.login("reception")
+    for data in ({"disability": "²"}, {"pain": "٣"}):
+        answer = client.post(f"/staff/bookings/{visit}/scores", data=data)
+        assert answer.status_code == 302
+    with app.app_context():
+        course_id = db.session.execute(db.select(Course.id)).scalar_one()
+    odd = client.post(
+        f"/staff/courses/{course_id}/decision",
+        data={"decision": "continue", "reason": "x", "planned_sessions": "²"},
+    )
+    assert odd.status_code == 302
+    slot = free_slot("neck-initial", days_ahead=4)
+    url = f"/staff/bookings/new?start={slot.start.isoformat()}&practitioner={slot.practitioner_id}"
+    flagged = staff_booking_form(app, slot, trauma="yes")
+    kept = client.post(url, data={**flagged, "doctor_cleared": "y", "cleared_by": "D" * 250})
+    assert kept.status_code == 422
+    html = kept.get_data(as_text=True)
+    assert 'name="cleared_by"' in html and 'name="doctor_cleared"' in html
+    assert "Keep under 200." in squeezed(kept)
+
+
+def test_the_referral_letter_reads_as_it_did_when_it_was_written(
+    app, client, auth, make_booking, start_now
+):
+    first = make_booking(days_ahead=2, **ANN)
+    visit = booking_id(app, first["reference"])
+    start_now(visit)
+    check_in(client, first["manage_token"], pain=7, new_red_flags=no_new_flags())
+    auth.login("reception")
+    client.post(f"/staff/bookings/{visit}/status", data={"status": "fulfilled"})
+    happened(app, visit, days_ago=14)
+    upcoming = make_booking(service="neck-follow-up", days_ahead=2, **ANN)
+    check_in(client, upcoming["manage_token"], pain=9, new_red_flags=no_new_flags())
+    with app.app_context():
+        course_id = db.session.execute(db.select(Course.id)).scalar_one()
+    referred = client.post(
+        f"/staff/courses/{course_id}/decision",
+        data={"decision": "refer", "refer_to": "gp", "reason": "Worse at night"},
+    )
+    letter_url = referred.headers["Location"]
+    with app.app_context():
+        # Written a week ago, a week after the first visit.
+        decision = db.session.execute(db.select(CourseDecision)).scalar_one()
+        decision.decided_at -= timedelta(days=7)
+        db.session.commit()
+    before = letter_text(client.get(letter_url))
+    assert "Sessions attended 1 (planned: 8)" in before
+    assert "To: the patient's GP or doctor" in before
+    assert "for a medical review" in before
+    # The answer before the visit still to come is not in the letter.
+    assert "One score so far" in before and "→ 9" not in before
+    later = booking_id(app, upcoming["reference"])
+    start_now(later)
+    client.post(f"/staff/bookings/{later}/status", data={"status": "fulfilled"})
+    assert letter_text(client.get(letter_url)) == before

@@ -85,6 +85,17 @@ def fitting_services(services, start, practitioner) -> list:
     ]
 
 
+def flagged_form(form: StaffBookingForm) -> dict:
+    """The red-flag part of the page for a form sent with every safety answer given and a
+    red flag among them; nothing otherwise."""
+    if request.method != "POST":
+        return {}
+    if any(form[key].data not in ("yes", "no") for key in screening.KEYS):
+        return {}
+    result = screening.screen(form.screening_answers())
+    return {} if result.clear else red_flag_context(result)
+
+
 def book_from_form(form: StaffBookingForm, service, start, practitioner):
     """The booking made from reception's form, or (None, status, what the page adds):
     after a red flag, the page again with the way to record a doctor's clearance."""
@@ -167,6 +178,8 @@ def new_booking():
         "good_faith": good_faith.applies(),
     }
     if not form.validate_on_submit():
+        # A mistake elsewhere on a red-flag form keeps the clearance fields in view.
+        context.update(flagged_form(form))
         return render_template("staff/new_booking.html", **context), 422 if form.errors else 200
     service = next(s for s in services if s.slug == form.service.data)
     booking = book_from_form(form, service, start, practitioner)
@@ -209,7 +222,8 @@ def _text(value) -> str:
 
 def outcome_panels(item: Booking, course, check_in) -> dict:
     """What the booking page shows of how the course is going, and its forms."""
-    uncleared = clearances.uncleared(item, check_in) if check_in and check_in.flagged else []
+    waiting = clearances.waiting(item.patient)
+    uncleared = [key for key in screening.KEYS if any(key in flags for _, flags in waiting)]
     scores = ScoresForm(
         formdata=None,
         **{key: _text(getattr(check_in, key, None)) for key in SCORE_FIELDS},
@@ -221,6 +235,7 @@ def outcome_panels(item: Booking, course, check_in) -> dict:
         "measure": outcomes.disability_measure(item.service.condition),
         "measures": DISABILITY_MEASURES,
         "uncleared": uncleared,
+        "reported_at": [b for b, _ in waiting],
         "flag_labels": {key: screening.flag_label(key) for key in screening.KEYS},
         "cleared": clearances.of_booking(item),
         "booked_under": clearances.booked_under(item),

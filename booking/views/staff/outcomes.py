@@ -11,6 +11,7 @@ from booking.errors import ClinicError
 from booking.extensions import db
 from booking.forms.staff import ClearanceForm, DecisionForm, ScoresForm
 from booking.models import Booking, Course, CourseDecision
+from booking.models.booking import ARRIVED, FULFILLED
 from booking.services import clearances, courses, outcomes, record_access
 from booking.services.clinic import get_settings
 from booking.views.helpers import outcome_context
@@ -59,7 +60,7 @@ def booking_clearance(booking_id: int):
         flash(_first_error(form))
         return back
     try:
-        clearances.clear_check_in(booking, form.clearance, actor=current_user)
+        clearances.clear_reported(booking, form.clearance, actor=current_user)
     except ClinicError as error:
         flash(error.message)
     else:
@@ -104,8 +105,15 @@ def referral_letter(decision_id: int):
         return redirect(url_for("staff.patient", patient_id=course.patient_id, _anchor="course"))
     record_access.opened(current_user, course.patient_id)
     view = courses.view(course)
-    outcome = outcomes.outcome(view)
-    sessions = [b for b in courses.bookings_of(course) if view.progress.number_of(b.id) is not None]
+    outcome = outcomes.as_decided(outcomes.outcome(view), decision)
+    # The sessions attended when the referral was made: the letter does not change later.
+    sessions = [
+        b
+        for b in courses.bookings_of(course)
+        if view.progress.number_of(b.id) is not None
+        and b.status in (ARRIVED, FULFILLED)
+        and b.start_at <= decision.decided_at
+    ]
     return render_template(
         "staff/outcomes/letter.html",
         decision=decision,
@@ -114,5 +122,6 @@ def referral_letter(decision_id: int):
         sessions=sessions,
         settings=get_settings(),
         referral=rules.REFERRALS[decision.refer_to],
+        letter_to=rules.LETTER_TO[decision.refer_to],
         **outcome_context(outcome),
     )
