@@ -221,6 +221,13 @@ class EraseForm(FlaskForm):
     )
 
 
+def whole_or_text(text: str | None):
+    """A whole number typed in ASCII digits, else the text as typed (None when empty), so
+    the service names what is wrong with it."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() else (text or None)
+
+
 SCORE_CHOICES = [SelectChoice("", "–"), *(SelectChoice(str(n), str(n)) for n in range(11))]
 
 
@@ -239,21 +246,16 @@ class ScoresForm(FlaskForm):
         "Disability index (%)", filters=[_strip], validators=[Optional(), Length(max=3)]
     )
 
-    @staticmethod
-    def _number(text: str | None):
-        text = (text or "").strip()
-        return int(text) if text.isascii() and text.isdigit() else (text or None)
-
     def answers(self) -> dict:
         """The values given, as the service takes them (text it cannot read stays text,
         so the service names the field)."""
         peg = tuple(
-            self._number(f.data) for f in (self.peg_pain, self.peg_enjoyment, self.peg_activity)
+            whole_or_text(f.data) for f in (self.peg_pain, self.peg_enjoyment, self.peg_activity)
         )
         return {
-            "pain": self._number(self.pain.data),
+            "pain": whole_or_text(self.pain.data),
             "peg": None if peg == (None, None, None) else peg,
-            "disability": self._number(self.disability.data),
+            "disability": whole_or_text(self.disability.data),
         }
 
 
@@ -283,8 +285,7 @@ class DecisionForm(FlaskForm):
 
     @property
     def planned(self):
-        text = self.planned_sessions.data or ""
-        return int(text) if text.isascii() and text.isdigit() else (text or None)
+        return whole_or_text(self.planned_sessions.data)
 
 
 class ClearanceForm(FlaskForm):

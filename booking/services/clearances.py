@@ -89,13 +89,18 @@ def add(
 def waiting(patient: Patient) -> list[tuple[Booking, list[str]]]:
     """The patient's visits whose answers report a red flag no doctor has cleared yet,
     oldest first: a flag stays with the patient, visit after visit, until it is."""
+    return [(b, list(c.new_red_flags)) for b, c in _reported(patient.id)]
+
+
+def _reported(patient_id: int) -> list[tuple[Booking, CheckIn]]:
+    """The patient's visits with their answers, where those still hold a red flag."""
     rows = db.session.execute(
         db.select(Booking, CheckIn)
         .join(CheckIn, CheckIn.booking_id == Booking.id)
-        .where(Booking.patient_id == patient.id)
+        .where(Booking.patient_id == patient_id)
         .order_by(Booking.start_at, Booking.id)
     ).all()
-    return [(b, list(c.new_red_flags)) for b, c in rows if c.new_red_flags]
+    return [(b, c) for b, c in rows if c.new_red_flags]
 
 
 def waiting_flags(patient: Patient) -> list[str]:
@@ -107,12 +112,7 @@ def waiting_flags(patient: Patient) -> list[str]:
 def clear_reported(booking: Booking, note: ClearanceNote, *, actor: User) -> DoctorClearance:
     """A doctor has seen the patient about what they reported before their visits:
     recorded from this booking's page, it answers every flag still waiting."""
-    pending = db.session.execute(
-        db.select(CheckIn)
-        .join(Booking, CheckIn.booking_id == Booking.id)
-        .where(Booking.patient_id == booking.patient_id)
-    ).scalars()
-    pending = [c for c in pending if c.new_red_flags]
+    pending = [c for _, c in _reported(booking.patient_id)]
     flags = {key for c in pending for key in c.new_red_flags}
     if not flags:
         raise ValidationError("Nothing reported before a visit is waiting for a clearance.")

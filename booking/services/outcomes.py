@@ -96,8 +96,8 @@ def patient_can_answer(booking: Booking, now: datetime) -> bool:
 
 
 def _flag_problems(flags: Mapping[str, bool]) -> dict[str, str]:
-    fields = {f"new_red_flags.{key}": "Not a screening question." for key in sorted(flags)}
-    fields = {k: v for k, v in fields.items() if k.split(".", 1)[1] not in screening.KEYS}
+    unknown = sorted(set(flags) - set(screening.KEYS))
+    fields = {f"new_red_flags.{key}": "Not a screening question." for key in unknown}
     for key in screening.KEYS:
         if not isinstance(flags.get(key), bool):
             fields.setdefault(f"new_red_flags.{key}", "Answer true or false.")

@@ -86,7 +86,7 @@ def estimate_json(service: Service, result: Estimate, currency: str, disclaimer:
 
 
 def booking_json(booking: Booking) -> dict:
-    course, scores = course_and_scores(booking)
+    course, scores, check_in = course_and_scores(booking)
     return {
         "reference": booking.reference,
         "status": booking.status,
@@ -100,7 +100,7 @@ def booking_json(booking: Booking) -> dict:
         "uses_insurance": booking.uses_insurance,
         "good_faith_estimate": estimate_summary(booking),
         "pain_scores": scores,
-        "check_in": check_in_json(booking),
+        "check_in": check_in,
     }
 
 
@@ -112,16 +112,16 @@ def fraction(value) -> float | None:
     return int(value) if value.is_integer() else round(value, 1)
 
 
-def course_and_scores(booking: Booking, *, staff: bool = False) -> tuple[dict | None, list]:
-    """The booking's course with how it is going, and its scores by session: the
-    course and its outcome worked out once for both."""
+def course_and_scores(booking: Booking, *, staff: bool = False) -> tuple[dict | None, list, dict]:
+    """The booking's course with how it is going, its scores by session and its
+    check-in: the course and its outcome worked out once for all three."""
     view = courses.view_for_booking(booking)
     if view is None:
-        return None, pain_scores_json(booking, None)
+        return None, pain_scores_json(booking, None), check_in_json(booking)
     outcome = outcomes.outcome(view)
     body = course_json(view, booking)
     body["outcome"] = outcome_json(outcome, staff=staff)
-    return body, pain_scores_json(booking, outcome)
+    return body, pain_scores_json(booking, outcome), check_in_json(booking, view)
 
 
 def pain_scores_json(booking: Booking, outcome) -> list[dict]:
@@ -146,13 +146,14 @@ def pain_scores_json(booking: Booking, outcome) -> list[dict]:
     ]
 
 
-def check_in_json(booking: Booking) -> dict:
-    """Whether the patient can answer before this visit now, and what they said."""
+def check_in_json(booking: Booking, view=None) -> dict:
+    """Whether the patient can answer before this visit now, and what they said (`view`:
+    the booking's course view, when the caller has it already)."""
     row = outcomes.check_in_of(booking)
     return {
         "open": outcomes.patient_can_answer(booking, utcnow()),
         "opens_at": to_local(outcomes.opens_at(booking)).isoformat(),
-        "peg_due": outcomes.peg_due(booking),
+        "peg_due": outcomes.peg_due(booking, view),
         "pain": row.pain if row else None,
         "new_red_flags": list(row.new_red_flags) if row and row.new_red_flags is not None else None,
     }
@@ -307,7 +308,7 @@ def calendar_booking_json(booking: Booking) -> dict:
 def booking_detail(booking: Booking) -> dict:
     """A booking opened by reception: contact details, price, source, note, next statuses."""
     body = calendar_booking_json(booking)
-    course, scores = course_and_scores(booking, staff=True)
+    course, scores, check_in = course_and_scores(booking, staff=True)
     body["patient"].update(email=booking.patient.email, phone=booking.patient.phone)
     body.update(
         price=price(booking.price_cents, booking.currency),
@@ -318,7 +319,7 @@ def booking_detail(booking: Booking) -> dict:
         transitions=list(TRANSITIONS[booking.status]),
         course=course,
         pain_scores=scores,
-        check_in=check_in_json(booking),
+        check_in=check_in,
     )
     return body
 
