@@ -99,9 +99,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_staff)
     login_manager.unauthorized_handler(unauthorized)
-    from booking.services import availability_cache
+    from booking.services import availability_cache, waitlist
 
     availability_cache.init_app(app)
+    waitlist.init_app(app)
     with app.app_context():
         configure_engine(db.engine, app.config["SQLITE_BUSY_TIMEOUT"])
 

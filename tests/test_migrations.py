@@ -56,14 +56,28 @@ def test_upgrade_installs_the_no_double_booking_guard(empty_app):
                     text("SELECT conname FROM pg_constraint WHERE contype = 'x'")
                 ).scalars()
             )
-            assert "booking_no_overlap" in names
+            assert {"booking_no_overlap", "waitlist_offer_no_overlap"} <= names
+            triggers = set(
+                connection.execute(
+                    text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+                ).scalars()
+            )
+            assert triggers == {"booking_not_held", "waitlist_offer_free"}
         else:
             names = set(
                 connection.execute(
                     text("SELECT name FROM sqlite_master WHERE type = 'trigger'")
                 ).scalars()
             )
-            assert names == {"booking_no_overlap_insert", "booking_no_overlap_update"}
+            assert names == {
+                "booking_no_overlap_insert",
+                "booking_no_overlap_update",
+                # An open waitlist offer holds the practitioner as a booking does.
+                "booking_not_held_insert",
+                "booking_not_held_update",
+                "waitlist_offer_free_insert",
+                "waitlist_offer_free_update",
+            }
 
 
 def test_downgrade_to_base_removes_every_table(empty_app):

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, Form, RadioField, TelField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    Form,
+    RadioField,
+    SelectField,
+    TelField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -17,7 +26,9 @@ from wtforms.validators import (
 from booking.domain.good_faith import date_of_birth_problem
 from booking.domain.outcomes import PAIN_ENDS, PAIN_QUESTION, PEG_ITEMS
 from booking.domain.screening import CANCER, FOLLOW_UPS, QUESTIONS
+from booking.domain.waitlist import PART_LABELS, PARTS_OF_DAY, WEEKDAY_NAMES
 from booking.forms.bot_check import BotCheck
+from booking.forms.catalogue import CheckboxesField
 from booking.forms.fields import email_address_field, lines, strip, text_field
 from booking.models.base import utcnow
 
@@ -299,3 +310,60 @@ class CancelForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A bare form: its CSRF token protects a one-button action."""
+
+
+def _checkboxes(label: str, choices) -> CheckboxesField:
+    return CheckboxesField(label, choices=choices, validators=[Optional()], validate_choice=True)
+
+
+def _clock_field(label: str) -> TimeField:
+    return TimeField(label, validators=[Optional()], format="%H:%M")
+
+
+class WaitlistForm(ScreeningQuestions, BotCheck, FlaskForm):
+    """Joining the waitlist: which dates, days and hours suit, with whom, who you are,
+    and the same screening and disclaimer as a booking."""
+
+    earliest = DateField(
+        "From", validators=[InputRequired("Choose the first date that suits you.")]
+    )
+    latest = DateField("Until", validators=[InputRequired("Choose the last date that suits you.")])
+    days = _checkboxes(
+        "Days that suit you",
+        [(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
+    )
+    parts = _checkboxes(
+        "Times of day that suit you", [(part, PART_LABELS[part]) for part in PARTS_OF_DAY]
+    )
+    between_from = _clock_field("Or only between")
+    between_to = _clock_field("and")
+    practitioner = SelectField("Practitioner", choices=[("any", "Anyone")], validate_choice=True)
+    name = name_field()
+    email = email_field()
+    phone = phone_field()
+    disclaimer = BooleanField(
+        "I understand that acupuncture complements, and does not replace, seeing my GP or doctor.",
+        validators=[DataRequired("Please confirm you have read this to continue.")],
+    )
+
+    def wish(self) -> dict:
+        """The wish as JoinRequest takes it."""
+        between = None
+        if self.between_from.data and self.between_to.data:
+            between = (self.between_from.data, self.between_to.data)
+        chosen = self.practitioner.data
+        return {
+            "earliest": self.earliest.data,
+            "latest": self.latest.data,
+            "days": frozenset(int(d) for d in self.days.data or ()),
+            "parts": frozenset(self.parts.data or ()) if between is None else frozenset(),
+            "between": between,
+            "practitioner_id": None if chosen in (None, "", "any") else int(chosen),
+        }
+
+    def validate_between_to(self, field) -> None:
+        if bool(self.between_from.data) != bool(field.data):
+            raise StopValidation("Give both ends of the time range, or neither.")
+
+
+add_screening_questions(WaitlistForm, "Please answer yes or no.")

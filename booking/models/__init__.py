@@ -12,6 +12,7 @@ from booking.models.practitioner import Practitioner, TimeOff, WorkingHours
 from booking.models.price import PriceChange
 from booking.models.service import CoursePlan, Service
 from booking.models.user import RecoveryCode, StaffSession, User
+from booking.models.waitlist import WaitlistEntry, WaitlistOffer
 
 __all__ = [
     "AuditEntry",
@@ -37,5 +38,7 @@ __all__ = [
     "StaffSession",
     "TimeOff",
     "User",
+    "WaitlistEntry",
+    "WaitlistOffer",
     "WorkingHours",
 ]

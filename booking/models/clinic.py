@@ -39,6 +39,8 @@ class ClinicSettings(Base):
         "tin",
         "ndi_licensed",
         "odi_licensed",
+        "waitlist_hold_minutes",
+        "waitlist_weeks",
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,6 +80,10 @@ class ClinicSettings(Base):
     # record their scores only once the owner confirms the clinic holds a licence.
     ndi_licensed: Mapped[bool] = mapped_column(default=False)
     odi_licensed: Mapped[bool] = mapped_column(default=False)
+    # A time offered to the first patient on the waitlist is held for them this long
+    # (never past the minimum notice); a place on the waitlist lasts this many weeks.
+    waitlist_hold_minutes: Mapped[int] = mapped_column(default=120)
+    waitlist_weeks: Mapped[int] = mapped_column(default=8)
 
 
 class Disclaimer(Base):

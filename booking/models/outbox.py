@@ -20,7 +20,14 @@ CLINIC_CANCELLATION = "clinic_cancellation"
 # A patient's pre-visit answers report a red-flag symptom that is new: reception is told.
 CLINIC_CHECK_IN = "clinic_check_in"
 PATIENT_KINDS = (CONFIRMATION, RESCHEDULE, CANCELLATION, REMINDER, COURSE_CONFIRMATION)
-KINDS = (*PATIENT_KINDS, CLINIC_BOOKING, CLINIC_CANCELLATION, CLINIC_CHECK_IN)
+# About a waitlist entry rather than a booking: the private link on joining, a time
+# held for the patient, a reminder that the hold is about to lapse, and that it lapsed.
+WAITLIST_JOINED = "waitlist_joined"
+WAITLIST_OFFER = "waitlist_offer"
+WAITLIST_REMINDER = "waitlist_reminder"
+WAITLIST_LAPSED = "waitlist_lapsed"
+WAITLIST_KINDS = (WAITLIST_JOINED, WAITLIST_OFFER, WAITLIST_REMINDER, WAITLIST_LAPSED)
+KINDS = (*PATIENT_KINDS, CLINIC_BOOKING, CLINIC_CANCELLATION, CLINIC_CHECK_IN, *WAITLIST_KINDS)
 
 PENDING = "pending"
 SENDING = "sending"
@@ -44,13 +51,20 @@ class OutboxMessage(Base):
     __table_args__ = (
         CheckConstraint(one_of("kind", KINDS), name="kind"),
         CheckConstraint(one_of("status", STATUSES), name="status"),
+        CheckConstraint(
+            "(booking_id IS NULL) <> (waitlist_entry_id IS NULL)", name="about_one_thing"
+        ),
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(String(24))
-    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
+    # What the email is about: a booking, or (for the waitlist's emails) an entry.
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
+    waitlist_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("waitlist_entry.id"), index=True
+    )
     # The booking's sequence the message describes; an older one is never sent late.
     booking_sequence: Mapped[int] = mapped_column(default=0)
     recipient: Mapped[str] = mapped_column(String(254))

@@ -10,8 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from booking.domain import availability as engine
 from booking.domain import clock
+from booking.domain.waitlist import OFFERED
 from booking.extensions import db
-from booking.models import Booking, Practitioner, Service, TimeOff
+from booking.models import Booking, Practitioner, Service, TimeOff, WaitlistOffer
 from booking.models.base import utcnow
 from booking.models.booking import ACTIVE_STATUSES, MAX_HELD_HOURS
 from booking.models.practitioner import practitioner_service
@@ -56,6 +57,19 @@ def schedules(
             )
         )
         for practitioner_id, start, until in rows:
+            busy[practitioner_id].append(engine.Interval(start, until))
+        # A time held for a patient on the waitlist is as taken as a booked one.
+        held = db.session.execute(
+            db.select(
+                WaitlistOffer.practitioner_id, WaitlistOffer.start_at, WaitlistOffer.blocked_until
+            ).where(
+                WaitlistOffer.practitioner_id.in_(ids),
+                WaitlistOffer.status == OFFERED,
+                WaitlistOffer.start_at < window_end,
+                WaitlistOffer.start_at > window_start - LONGEST_BOOKING,
+            )
+        )
+        for practitioner_id, start, until in held:
             busy[practitioner_id].append(engine.Interval(start, until))
     if ids:
         rows = db.session.execute(

@@ -27,11 +27,12 @@ from booking.models import (
     ScheduleVersion,
     Service,
     TimeOff,
+    WaitlistOffer,
     WorkingHours,
 )
 from booking.models.practitioner import practitioner_service
 
-WATCHED = (Booking, ClinicSettings, Practitioner, Service, TimeOff, WorkingHours)
+WATCHED = (Booking, ClinicSettings, Practitioner, Service, TimeOff, WaitlistOffer, WorkingHours)
 WATCHED_TABLES = frozenset({model.__table__ for model in WATCHED} | {practitioner_service})
 _BUMPED = "schedule_version_bumped"
 

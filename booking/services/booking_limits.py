@@ -138,3 +138,24 @@ def upcoming_online(email: str, phone: str, now: datetime) -> list[datetime]:
         )
     )
     return [start for start, their_email, their_phone in rows if matches(their_email, their_phone)]
+
+
+def join_waitlist(client: str, email: str, now: datetime) -> None:
+    """Refuse (RateLimited) joining the waitlist online past a limit; count it otherwise.
+
+    The same ceilings as booking: joins from one address in an hour, and the emails one
+    inbox is sent in a day (joining sends one).
+    """
+    if not limits.enabled():
+        return
+    settings = get_settings()
+    limits.spend(
+        limits.key("waitlist-address", client),
+        settings.bookings_per_address_hour,
+        HOUR,
+        now,
+        "Many people have just joined the waitlist from this internet connection, so we "
+        "cannot add another online for now. Please try again {wait}, or call the clinic on "
+        f"{settings.phone}.",
+    )
+    patient_email(email, now, settings)

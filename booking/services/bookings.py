@@ -122,7 +122,7 @@ def _unavailable(
     )
 
 
-def _find_or_add_patient(name: str, email: str, phone: str, *, online: bool) -> Patient:
+def find_or_add_patient(name: str, email: str, phone: str, *, online: bool) -> Patient:
     """The patient with this name and email, or a new one.
 
     Without an email nothing identifies a person safely, so a new record is made;
@@ -169,7 +169,7 @@ def _new_booking(
     patient = (
         db.session.get(Patient, request.patient_id, with_for_update=True, populate_existing=True)
         if request.patient_id
-        else _find_or_add_patient(request.name, request.email, request.phone, online=actor is None)
+        else find_or_add_patient(request.name, request.email, request.phone, online=actor is None)
     )
     if patient is None or patient.erased_at is not None:
         # An erased record holds no one to book for: reception enters the details anew.

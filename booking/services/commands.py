@@ -29,6 +29,7 @@ all or nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -47,6 +48,13 @@ from booking.services import audit
 TAKEN = "Sorry, that time has just been taken. Please choose another time."
 _DEPTH = "command_depth"
 _UNSET: Any = object()
+
+# Work that follows a committed change in a transaction of its own, such as offering a
+# freed time to the waitlist: each is called with the session once the outermost
+# command has committed (never after a rollback), and decides from `session.info`
+# whether there is anything to do. A failure there is logged: the change has stood.
+AFTER_COMMIT: list[Callable[[Any], None]] = []
+log = logging.getLogger(__name__)
 
 
 def is_overlap(error: IntegrityError) -> bool:
@@ -176,6 +184,17 @@ def command(
         if outer and is_overlap(error):
             raise SlotTaken(taken) from error
         raise
+    if outer:
+        _after_commit(session)
+
+
+def _after_commit(session) -> None:
+    for follow_up in AFTER_COMMIT:
+        try:
+            follow_up(session)
+        except Exception:  # the change itself is committed; the follow-up runs again later
+            log.exception("Work after a committed change failed; it will be retried.")
+            session.rollback()
 
 
 @contextmanager

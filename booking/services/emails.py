@@ -34,12 +34,18 @@ from booking.models.outbox import (
     COURSE_CONFIRMATION,
     REMINDER,
     RESCHEDULE,
+    WAITLIST_JOINED,
+    WAITLIST_KINDS,
+    WAITLIST_LAPSED,
+    WAITLIST_OFFER,
+    WAITLIST_REMINDER,
 )
+from booking.models.waitlist import WaitlistEntry, WaitlistOffer
 from booking.services import calendar, courses, good_faith
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
 from booking.services.commands import command
 from booking.services.links import absolute_url
-from booking.services.tokens import manage_token
+from booking.services.tokens import WAITLIST_PURPOSE, manage_token, recreate
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +185,13 @@ def render(row: OutboxMessage, now: datetime) -> Rendered | None:
     superseded before it gets here) and from the row's facts; the manage link is
     derived again from the booking's salt, never read from storage.
     """
+    if row.kind in WAITLIST_KINDS:
+        message = _waitlist_message(row, now)
+        if message is None:
+            return None
+        return Rendered(
+            message["To"].addresses[0].addr_spec, message.as_string(policy=email.policy.SMTP)
+        )
     booking = db.session.get(Booking, row.booking_id)
     facts = dict(row.facts or {})
     if facts.get("previous_start"):
@@ -308,6 +321,152 @@ def _clinic_message(row: OutboxMessage, booking: Booking) -> EmailMessage | None
     ics = calendar.booking_calendar(booking, settings, manage_url=None, method=calendar.PUBLISH)
     to = Address(display_name=one_line(settings.name), addr_spec=settings.email)
     return _compose(row, context, to, settings, ics, calendar.PUBLISH)
+
+
+# --- the waitlist's emails: about an entry, each with the entry's private link ---------
+
+WAITLIST_SUBJECTS = {
+    WAITLIST_JOINED: "You are on the waitlist: {service}",
+    WAITLIST_OFFER: "A time for you: {when}, held until {until}",
+    WAITLIST_REMINDER: "Still held for you until {until}: {when}",
+    WAITLIST_LAPSED: "The time we held for you has gone to the next person",
+}
+
+
+def _waitlist_subject(kind: str, entry: WaitlistEntry, offer: WaitlistOffer | None) -> str:
+    values = {"service": entry.service.name}
+    if offer is not None:
+        values["when"] = _when(offer.start_at)
+        values["until"] = _clock_of(offer.expires_at)
+    return one_line(WAITLIST_SUBJECTS[kind].format(**values)).strip()
+
+
+def _when(moment: datetime) -> str:
+    return render_template("email/_when.txt", moment=moment).strip()
+
+
+def _clock_of(moment: datetime) -> str:
+    return render_template("email/_when.txt", moment=moment, clock_only=True).strip()
+
+
+def _waitlist_email(
+    kind: str,
+    entry: WaitlistEntry,
+    *,
+    key: str,
+    now: datetime,
+    offer: WaitlistOffer | None = None,
+    **facts,
+) -> OutboxMessage | None:
+    patient = entry.patient
+    if not _can_email(patient.email):
+        return None
+    exists = db.session.execute(
+        db.select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)
+    ).first()
+    if exists:
+        return None
+    sender = mail_from(get_settings())
+    if offer is not None:
+        facts["offer"] = offer.id
+    row = OutboxMessage(
+        kind=kind,
+        waitlist_entry_id=entry.id,
+        recipient=patient.email,
+        subject=_waitlist_subject(kind, entry, offer)[:300],
+        message_id=make_msgid(idstring=kind, domain=sender.rpartition("@")[2]),
+        facts=facts,
+        dedupe_key=key,
+        created_at=now,
+        next_attempt_at=now,
+    )
+    db.session.add(row)
+    return row
+
+
+def waitlist_joined(entry: WaitlistEntry, *, now: datetime) -> None:
+    """The private link to the patient's place in line."""
+    _waitlist_email(WAITLIST_JOINED, entry, key=f"{WAITLIST_JOINED}:{entry.id}", now=now)
+
+
+def waitlist_offered(offer: WaitlistOffer, *, now: datetime) -> None:
+    """A time held for the patient, with one tap to book it."""
+    _waitlist_email(
+        WAITLIST_OFFER, offer.entry, key=f"{WAITLIST_OFFER}:{offer.id}", now=now, offer=offer
+    )
+
+
+def waitlist_reminded(offer: WaitlistOffer, *, now: datetime) -> None:
+    """The held time lapses soon."""
+    _waitlist_email(
+        WAITLIST_REMINDER,
+        offer.entry,
+        key=f"{WAITLIST_REMINDER}:{offer.id}",
+        now=now,
+        offer=offer,
+    )
+
+
+def waitlist_lapsed(offer: WaitlistOffer, *, now: datetime, removed: bool) -> None:
+    """The held time went to the next person; whether the patient is still in line."""
+    _waitlist_email(
+        WAITLIST_LAPSED,
+        offer.entry,
+        key=f"{WAITLIST_LAPSED}:{offer.id}",
+        now=now,
+        offer=offer,
+        removed=removed,
+    )
+
+
+def _waitlist_message(row: OutboxMessage, now: datetime) -> EmailMessage | None:
+    """The email as things stand when it is sent: none for an entry already booked or
+    left, nor for an offer no longer open (or a lapse the patient has since overtaken)."""
+    from booking.services import waitlist  # the waitlist service sends through here
+
+    entry = db.session.get(WaitlistEntry, row.waitlist_entry_id)
+    if entry is None or entry.status in (waitlist.BOOKED, waitlist.LEFT):
+        return None
+    facts = dict(row.facts or {})
+    offer = db.session.get(WaitlistOffer, facts["offer"]) if facts.get("offer") else None
+    if row.kind == WAITLIST_JOINED and entry.status != waitlist.WAITING:
+        return None
+    if row.kind in (WAITLIST_OFFER, WAITLIST_REMINDER) and (
+        offer is None or not offer.open or offer.expires_at <= now
+    ):
+        return None
+    patient = entry.patient
+    if not _can_email(patient.email):
+        return None
+    settings = get_settings()
+    token = recreate(entry.token_salt, entry.token_hash, WAITLIST_PURPOSE)
+    page_url = absolute_url("public.waitlist_entry", token=token) if token else None
+    context = {
+        "entry": entry,
+        "offer": offer,
+        "settings": settings,
+        "page_url": page_url,
+        "position": waitlist.position(entry),
+        "wish": waitlist.rules.describe(waitlist.wish_of(entry)),
+        "book_url": absolute_url("public.service", slug=entry.service.slug),
+        "disclaimer": current_disclaimer(),
+        "removed": bool(facts.get("removed")),
+    }
+    message = EmailMessage()
+    sender = mail_from(settings)
+    message["From"] = Address(display_name=one_line(settings.name), addr_spec=sender)
+    message["To"] = Address(display_name=one_line(patient.name), addr_spec=patient.email)
+    if settings.email:
+        message["Reply-To"] = Address(
+            display_name=one_line(settings.name), addr_spec=settings.email
+        )
+    message["Subject"] = _waitlist_subject(row.kind, entry, offer)
+    message["Date"] = format_datetime(row.created_at)
+    message["Message-ID"] = row.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template(f"email/{row.kind}.txt", **context))
+    message.add_alternative(render_template(f"email/{row.kind}.html", **context), subtype="html")
+    return message
 
 
 def booking_created(booking: Booking, *, now: datetime, by_patient: bool) -> None:

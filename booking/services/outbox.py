@@ -128,7 +128,8 @@ def due_candidates(now: datetime, size: int) -> list:
             Booking.sequence,
             Booking.start_at,
         )
-        .join(Booking, Booking.id == OutboxMessage.booking_id)
+        # Outer: the waitlist's emails are about an entry, not a booking.
+        .outerjoin(Booking, Booking.id == OutboxMessage.booking_id)
         .where(_due(now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(size)

@@ -36,15 +36,18 @@ from booking.models import Booking
 
 SALT_BYTES = 16
 PURPOSE = b"booking-manage-link\x00"
+# A waitlist entry's private link: the same scheme, another purpose, so neither token
+# can ever stand for the other.
+WAITLIST_PURPOSE = b"waitlist-link\x00"
 
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _derive(key: str | bytes, salt: str) -> str:
+def _derive(key: str | bytes, salt: str, purpose: bytes = PURPOSE) -> str:
     key_bytes = key.encode() if isinstance(key, str) else key
-    digest = hmac.new(key_bytes, PURPOSE + salt.encode(), hashlib.sha256).digest()
+    digest = hmac.new(key_bytes, purpose + salt.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
@@ -53,18 +56,23 @@ def _keys() -> list[str | bytes]:
     return [current_app.config["SECRET_KEY"], *fallbacks]
 
 
-def new_manage_token() -> tuple[str, str]:
+def new_manage_token(purpose: bytes = PURPOSE) -> tuple[str, str]:
     """A fresh (token, salt): 256 bits the patient keeps, and what the row keeps."""
     salt = secrets.token_urlsafe(SALT_BYTES)
-    return _derive(_keys()[0], salt), salt
+    return _derive(_keys()[0], salt, purpose), salt
+
+
+def recreate(salt: str | None, stored_hash: str, purpose: bytes = PURPOSE) -> str | None:
+    """The token whose hash is stored, from its salt; None when it cannot be re-created."""
+    if not salt:
+        return None
+    for key in _keys():
+        token = _derive(key, salt, purpose)
+        if hmac.compare_digest(hash_token(token), stored_hash):
+            return token
+    return None
 
 
 def manage_token(booking: Booking) -> str | None:
     """The booking's manage token again, or None when it cannot be re-created."""
-    if not booking.manage_token_salt:
-        return None
-    for key in _keys():
-        token = _derive(key, booking.manage_token_salt)
-        if hmac.compare_digest(hash_token(token), booking.manage_token_hash):
-            return token
-    return None
+    return recreate(booking.manage_token_salt, booking.manage_token_hash)

@@ -10,9 +10,9 @@ from flask import Blueprint, current_app, jsonify, request
 from booking.domain import screening
 from booking.domain.estimates import MAX_SESSIONS
 from booking.errors import NotFound
-from booking.models import Booking
+from booking.models import Booking, WaitlistEntry
 from booking.models.base import utcnow
-from booking.services import availability, clearances, good_faith, outcomes, series
+from booking.services import availability, clearances, good_faith, outcomes, series, waitlist
 from booking.services.availability_cache import ResponseCache, current_version
 from booking.services.bookings import (
     BookingRequest,
@@ -40,6 +40,7 @@ from booking.views.params import (
     reason_text,
     screened_answers,
     series_body,
+    waitlist_body,
 )
 from booking.views.serializers import (
     booked_series_json,
@@ -48,6 +49,7 @@ from booking.views.serializers import (
     series_json,
     service_json,
     slots_json,
+    waitlist_json,
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -242,3 +244,85 @@ def check_in(token: str):
         }
     )
     return jsonify(body)
+
+
+# --- the waitlist ---------------------------------------------------------------------
+
+
+def entry_for(token: str) -> WaitlistEntry:
+    entry = waitlist.find_by_token(token)
+    if entry is None:
+        raise NotFound("No place on the waitlist matches that link.")
+    return entry
+
+
+def join_request(body: dict, *, staff: bool = False) -> waitlist.JoinRequest:
+    """A join from its JSON body, or a 422 naming each field (a red flag first)."""
+    service = find_service(body.get("service"))
+    answers, fields = screened_answers(body.get("screening"))
+    patient, patient_errors = patient_fields(body.get("patient"))
+    fields.update(patient_errors)
+    wish, wish_errors = waitlist_body(body)
+    fields.update(wish_errors)
+    if staff:
+        if body.get("disclaimer_read") is not True:
+            fields["disclaimer_read"] = "Read the GP disclaimer to the patient, then confirm."
+    elif body.get("disclaimer_accepted") is not True:
+        fields["disclaimer_accepted"] = (
+            "Please confirm you understand acupuncture complements, and does not replace, "
+            "seeing your GP or doctor."
+        )
+    if fields:
+        raise invalid(fields)
+    practitioner = body.get("practitioner")
+    practitioner_id = (
+        None if practitioner in (None, "any") else check_practitioner(service, practitioner)
+    )
+    return waitlist.JoinRequest(
+        service=service,
+        practitioner_id=practitioner_id,
+        answers=answers,
+        client_address=None if staff else public_client(),
+        **wish,
+        **patient,
+    )
+
+
+@bp.post("/waitlist")
+def join_waitlist():
+    """Join the waitlist: 201 {token, position}; the private link is emailed too."""
+    entry, token = waitlist.join(join_request(json_body()))
+    body = {"token": token, "position": waitlist.position(entry)}
+    body["url"] = absolute_url("public.waitlist_entry", token=token)
+    return jsonify(body), 201
+
+
+@bp.get("/waitlist/<token>")
+def show_waitlist_entry(token: str):
+    return jsonify(waitlist_json(waitlist.view(entry_for(token))))
+
+
+@bp.delete("/waitlist/<token>")
+def leave_waitlist(token: str):
+    """Leave the waitlist (a time held for you goes to the next person): 204."""
+    waitlist.leave(entry_for(token))
+    return "", 204
+
+
+@bp.post("/waitlist/<token>/claim")
+def claim_offer(token: str):
+    """Book the time held for you: 201 with the booking, as POST /bookings answers;
+    409 offer_expired or slot_taken."""
+    booking, manage = waitlist.claim(entry_for(token))
+    body = booking_json(booking)
+    body["manage_token"] = manage
+    body["manage_url"] = absolute_url("public.manage", token=manage)
+    return jsonify(body), 201
+
+
+@bp.post("/waitlist/<token>/decline")
+def decline_offer(token: str):
+    """Let the time held for you go to the next person; you keep your place."""
+    entry = entry_for(token)
+    waitlist.decline(entry)
+    return jsonify(waitlist_json(waitlist.view(entry)))

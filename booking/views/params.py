@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from booking.domain import screening
+from booking.domain import waitlist as waitlist_rules
 from booking.domain.availability import MAX_RANGE_DAYS
 from booking.domain.clock import outside_calendar
 from booking.domain.good_faith import date_of_birth_problem
@@ -461,4 +462,48 @@ def insurance_fields(body: dict) -> tuple[dict, dict]:
             problem if text is None else "Give the date of birth as YYYY-MM-DD, in the past."
         )
     values["date_of_birth"] = born
+    return values, fields
+
+
+def waitlist_body(body: dict) -> tuple[dict, dict]:
+    """A waitlist join's wish from its JSON body, and field errors: `earliest` and
+    `latest` (dates), optional `parts_of_day` (["morning", "afternoon", "evening"]),
+    `days` (["monday", ...]) and `between` ({"from": "HH:MM", "to": "HH:MM"})."""
+    values: dict = {}
+    fields: dict = {}
+    for name in ("earliest", "latest"):
+        text = body.get(name)
+        try:
+            values[name] = parse_date(text if isinstance(text, str) else None, name)
+        except ParamError as error:
+            fields[name] = error.message
+    parts = body.get("parts_of_day", [])
+    if parts is None:
+        parts = []
+    if not isinstance(parts, list) or any(p not in waitlist_rules.PARTS_OF_DAY for p in parts):
+        fields["parts_of_day"] = "Give a list of: morning, afternoon, evening."
+    else:
+        values["parts"] = frozenset(parts)
+    days = body.get("days", [])
+    if days is None:
+        days = []
+    names = waitlist_rules.WEEKDAY_NAMES
+    if not isinstance(days, list) or any(
+        not isinstance(d, str) or d.lower() not in names for d in days
+    ):
+        fields["days"] = 'Give a list of weekday names, e.g. ["monday", "thursday"].'
+    else:
+        values["days"] = frozenset(names.index(d.lower()) for d in days)
+    between = body.get("between")
+    if between is not None:
+        if not isinstance(between, dict):
+            fields["between"] = 'Give the time range as {"from": "HH:MM", "to": "HH:MM"}.'
+        else:
+            try:
+                values["between"] = (
+                    parse_time_of_day(between.get("from")),
+                    parse_time_of_day(between.get("to")),
+                )
+            except ParamError as error:
+                fields["between"] = error.message
     return values, fields

@@ -27,8 +27,9 @@ from booking.forms.public import (
     ConfirmForm,
     DetailsForm,
     EstimateRequestForm,
+    WaitlistForm,
 )
-from booking.models import Booking, Service
+from booking.models import Booking, Service, WaitlistEntry
 from booking.models.base import utcnow
 from booking.services import (
     availability,
@@ -38,6 +39,7 @@ from booking.services import (
     health,
     outcomes,
     series,
+    waitlist,
 )
 from booking.services.bookings import (
     BookingRequest,
@@ -585,3 +587,134 @@ def estimate(token: str):
         form=form,
         on_file=on_file,
     ), status
+
+
+# --- the waitlist ---------------------------------------------------------------------
+
+
+def entry_or_404(token: str) -> WaitlistEntry:
+    entry = waitlist.find_by_token(token)
+    if entry is None:
+        abort(404)
+    return entry
+
+
+@bp.route("/services/<slug>/waitlist", methods=["GET", "POST"])
+def waitlist_join(slug: str):
+    """Join the waitlist for a service: when nothing suits, or at any time."""
+    service = service_or_404(slug)
+    form = WaitlistForm()
+    practitioners = availability.practitioners_for(service)
+    form.practitioner.choices = [("any", "Anyone"), *((str(p.id), p.name) for p in practitioners)]
+    settings = clinic()
+    first_day = today()
+    last_day = first_day + timedelta(days=min(settings.waitlist_weeks * 7, settings.horizon_days))
+    if request.method == "GET":
+        try:
+            wanted = parse_date(request.args.get("from"), "from")
+        except ParamError:
+            wanted = first_day
+        form.earliest.data = min(max(wanted, first_day), last_day)
+        form.latest.data = min(form.earliest.data + timedelta(weeks=2), last_day)
+        chosen = request.args.get("practitioner", "any")
+        form.practitioner.data = chosen if chosen in dict(form.practitioner.choices) else "any"
+    context = {
+        "service": service,
+        "form": form,
+        "first_day": first_day,
+        "last_day": last_day,
+        "disclaimer": current_disclaimer(),
+    }
+    if not (form.validate_on_submit() and form.check_for_bots()):
+        form.prepare()
+        status = 422 if form.errors or form.bot_problem else 200
+        return render_template("public/waitlist/join.html", **context), status
+    try:
+        _entry, token = waitlist.join(
+            waitlist.JoinRequest(
+                service=service,
+                name=form.name.data,
+                email=form.email.data,
+                phone=form.phone.data,
+                answers=form.screening_answers(),
+                client_address=public_client(),
+                **form.wish(),
+            )
+        )
+    except RedFlag as red_flag:
+        return render_template(
+            "public/red_flag.html",
+            result=red_flag.result,
+            advice=red_flag,
+            urgent_advice=screening.URGENT_ADVICE,
+        )
+    except RateLimited as limited:
+        page = render_template("public/limited.html", service=service, message=limited.message)
+        return page, 429, {"Retry-After": str(limited.retry_after)}
+    except ClinicError as error:
+        context["problem"] = error
+        for name, message in error.fields.items():
+            target = {"parts_of_day": "parts", "between": "between_from"}.get(name, name)
+            if target in form:
+                form[target].errors = [message]
+        form.prepare()
+        return render_template("public/waitlist/join.html", **context), error.status
+    session["joined"] = token[:8]
+    return redirect(url_for(".waitlist_entry", token=token))
+
+
+@bp.get("/waitlist/<token>")
+def waitlist_entry(token: str):
+    entry = entry_or_404(token)
+    just_joined = session.pop("joined", None) == token[:8]
+    return render_template(
+        "public/waitlist/entry.html",
+        view=waitlist.view(entry),
+        token=token,
+        form=ConfirmForm(),
+        just_joined=just_joined,
+        disclaimer=current_disclaimer(),
+    )
+
+
+@bp.post("/waitlist/<token>/claim")
+def waitlist_claim(token: str):
+    entry = entry_or_404(token)
+    if not ConfirmForm().validate_on_submit():
+        flash("This page was open for too long. Please press the button again.")
+        return redirect(url_for(".waitlist_entry", token=token))
+    try:
+        booking, manage = waitlist.claim(entry)
+    except ClinicError as error:
+        flash(error.message)
+        return redirect(url_for(".waitlist_entry", token=token))
+    session["confirmed"] = booking.reference
+    return redirect(url_for(".manage", token=manage))
+
+
+@bp.post("/waitlist/<token>/decline")
+def waitlist_decline(token: str):
+    entry = entry_or_404(token)
+    if ConfirmForm().validate_on_submit():
+        try:
+            waitlist.decline(entry)
+            flash("Thank you: that time goes to the next person. You keep your place.")
+        except ClinicError as error:
+            flash(error.message)
+    return redirect(url_for(".waitlist_entry", token=token))
+
+
+@bp.route("/waitlist/<token>/leave", methods=["GET", "POST"])
+def waitlist_leave(token: str):
+    entry = entry_or_404(token)
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            waitlist.leave(entry)
+            flash("You have left the waitlist. We will not email you about times.")
+        except ClinicError as error:
+            flash(error.message)
+        return redirect(url_for(".waitlist_entry", token=token))
+    return render_template(
+        "public/waitlist/leave.html", view=waitlist.view(entry), token=token, form=form
+    )

@@ -10,6 +10,7 @@ from datetime import date, datetime, time
 from fractions import Fraction
 
 from booking.domain import clock, screening
+from booking.domain import waitlist as waitlist_rules
 from booking.domain.estimates import Estimate, Line
 from booking.domain.money import amount
 from booking.domain.timetable import Column, Grid
@@ -405,3 +406,49 @@ def booked_series_json(booked, manage_url) -> dict:
         ],
         "course": booking_course(first),
     }
+
+
+def offer_json(offer) -> dict:
+    """A time held for a waitlist entry."""
+    return {
+        "status": offer.status,
+        "start": iso(offer.start_at),
+        "end": iso(offer.end_at),
+        "practitioner": {"id": offer.practitioner_id, "name": offer.practitioner.name},
+        "service": offer.service.slug,
+        "held_until": iso(offer.expires_at),
+    }
+
+
+def waitlist_json(view, *, staff: bool = False) -> dict:
+    """A waitlist entry as its patient (or reception) sees it."""
+    entry = view.entry
+    wish = view.wish
+    body = {
+        "status": entry.status,
+        "position": view.position,
+        "service": entry.service.slug,
+        "practitioner": (
+            {"id": entry.practitioner_id, "name": entry.practitioner.name}
+            if entry.practitioner_id
+            else None
+        ),
+        "earliest": entry.earliest.isoformat(),
+        "latest": entry.latest.isoformat(),
+        "days": [waitlist_rules.WEEKDAY_NAMES[d] for d in sorted(wish.days)],
+        "parts_of_day": [p for p in waitlist_rules.PARTS_OF_DAY if p in wish.parts],
+        "between": (
+            {"from": wish.between[0].strftime("%H:%M"), "to": wish.between[1].strftime("%H:%M")}
+            if wish.between
+            else None
+        ),
+        "described": view.described,
+        "closes_on": entry.closes_on.isoformat(),
+        "offer": offer_json(view.offer) if view.offer else None,
+        "booking": entry.booking.reference if entry.booking_id else None,
+    }
+    if staff:
+        body["id"] = entry.id
+        body["patient"] = patient_json(entry.patient)
+        body["source"] = entry.source
+    return body
