@@ -137,6 +137,16 @@ def send_outbox_command(retry_failed: bool) -> None:
     click.echo(report.summary(outbox.failed_count()))
 
 
+@click.command("waitlist")
+@with_appcontext
+def waitlist_command() -> None:
+    """Lapse unclaimed offers, remind, close old entries, offer free times down the line
+    (for cron, every minute; safe to run twice or at once). Send with send-outbox."""
+    from booking.services import waitlist
+
+    click.echo(waitlist.tick().summary())
+
+
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders_command() -> None:
@@ -248,5 +258,6 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(reset_two_factor_command)
     app.cli.add_command(send_outbox_command)
     app.cli.add_command(send_reminders_command)
+    app.cli.add_command(waitlist_command)
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)

@@ -49,6 +49,9 @@ SHORTEST_HOLD = timedelta(minutes=15)
 # The patient is reminded this long before an unclaimed offer lapses (when the hold is
 # long enough for a reminder to mean anything).
 REMIND_BEFORE = timedelta(minutes=30)
+# A time reception takes back from an offer stays free for the desk this long (to book
+# the patient in front of them) before it goes to the next in line.
+DESK_KEEPS = timedelta(minutes=15)
 # After this many offers in a row lapse unanswered the entry leaves the line: its place
 # is holding times nobody takes.
 LAPSES_BEFORE_REMOVAL = 2

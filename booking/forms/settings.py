@@ -97,6 +97,14 @@ class SettingsForm(FlaskForm):
         "Emails a patient's own online actions may send one address in a day",
         validators=[InputRequired("Give a number of emails."), NumberRange(1, 1000)],
     )
+    waitlist_hold_minutes = IntegerField(
+        "How long a freed time is held for the first patient on the waitlist (minutes)",
+        validators=[InputRequired("Give a number of minutes."), NumberRange(15, 24 * 60)],
+    )
+    waitlist_weeks = IntegerField(
+        "How long a place on the waitlist lasts (weeks)",
+        validators=[InputRequired("Give a number of weeks."), NumberRange(1, 26)],
+    )
     retention_years = IntegerField(
         "Remove patient details this many years after the last visit",
         validators=[

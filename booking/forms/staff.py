@@ -16,17 +16,21 @@ from wtforms import (
     StringField,
     TelField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from booking.domain.good_faith import date_of_birth_problem
 from booking.domain.outcomes import DECISIONS, REFERRALS
+from booking.domain.waitlist import PART_LABELS, PARTS_OF_DAY, WEEKDAY_NAMES
+from booking.forms.catalogue import CheckboxesField
 from booking.forms.fields import IdField, lines, one_line
 from booking.forms.public import (
     PHONE_MESSAGE,
     PHONE_PATTERN,
     ScreeningQuestions,
+    WaitlistForm,
     _strip,
     add_screening_questions,
     email_field,
@@ -306,3 +310,61 @@ class ClearanceForm(FlaskForm):
     @property
     def clearance(self) -> ClearanceNote:
         return ClearanceNote(self.cleared_by.data or "", self.cleared_on.data, self.note.data or "")
+
+
+class StaffWaitlistForm(ScreeningQuestions, FlaskForm):
+    """A patient added to the waitlist by phone: the same wish, screening and disclaimer
+    as online, read out by reception."""
+
+    service = SelectField("Consultation", validators=[InputRequired("Choose a consultation.")])
+    patient_id = IdField("Existing patient", validators=[Optional()])
+    name = name_field()
+    email = email_field()
+    phone = phone_field()
+    earliest = DateField("From", validators=[InputRequired("Choose the first date that suits.")])
+    latest = DateField("Until", validators=[InputRequired("Choose the last date that suits.")])
+    days = CheckboxesField(
+        "Days that suit",
+        choices=[(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
+        validators=[Optional()],
+    )
+    parts = CheckboxesField(
+        "Times of day that suit",
+        choices=[(part, PART_LABELS[part]) for part in PARTS_OF_DAY],
+        validators=[Optional()],
+    )
+    between_from = TimeField("Or only between", validators=[Optional()], format="%H:%M")
+    between_to = TimeField("and", validators=[Optional()], format="%H:%M")
+    practitioner = SelectField("Practitioner", choices=[("any", "Anyone")])
+    disclaimer_read = BooleanField(
+        "I have read the GP disclaimer to the patient and they understand it.",
+        validators=[DataRequired("Read the disclaimer to the patient and tick to confirm.")],
+    )
+
+    wish = WaitlistForm.wish
+    validate_between_to = WaitlistForm.validate_between_to
+
+
+add_screening_questions(StaffWaitlistForm, "Ask the patient and record yes or no.")
+
+
+class ReasonForm(FlaskForm):
+    """A change to the line that needs saying why (moving up, removing)."""
+
+    reason = StringField(
+        "Reason",
+        filters=[_strip],
+        validators=[
+            DataRequired("Say why."),
+            Length(max=300, message="Keep the reason under 300 characters."),
+            one_line(),
+        ],
+    )
+    to_front = BooleanField("Move to the front of the line")
+
+
+class OfferForm(FlaskForm):
+    """Reception offers one free time to a waiting patient."""
+
+    practitioner = IdField("Practitioner", validators=[InputRequired()])
+    start = HiddenField(validators=[InputRequired()])

@@ -168,6 +168,8 @@ class WaitlistOffer(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Reception's manual offer; None when the freed time was offered by itself.
     offered_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    # Reception's withdrawal: the time then stays free for the desk for a while.
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"))
 
     entry: Mapped[WaitlistEntry] = relationship()

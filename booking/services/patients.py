@@ -6,6 +6,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.orm import joinedload
 
 from booking.domain.text import one_line
+from booking.domain.waitlist import OFFERED, WITHDRAWN
 from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import (
@@ -17,7 +18,10 @@ from booking.models import (
     Patient,
     RecordAccess,
     User,
+    WaitlistEntry,
+    WaitlistOffer,
 )
+from booking.models.base import utcnow
 from booking.models.booking import VOIDED_STATUSES
 from booking.services import good_faith
 from booking.services.commands import command
@@ -146,6 +150,7 @@ def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:
             .values(patient_id=survivor.id)
         )
         joined = _merge_courses(survivor, other)
+        _merge_waitlist(survivor, other)
         db.session.execute(
             update(AuditEntry)
             .where(AuditEntry.subject_type == "patient", AuditEntry.subject_id == other.id)
@@ -159,6 +164,32 @@ def merge_patients(survivor: Patient, other: Patient, *, actor: User) -> int:
         for course in joined:
             good_faith.after_plan_change(course, actor=actor, reason="merged")
     return moved
+
+
+def _merge_waitlist(survivor: Patient, other: Patient) -> None:
+    """The other's waitlist entries move; one open offer per patient stays true (the
+    other's is withdrawn when the survivor already holds one)."""
+    holds = db.session.execute(
+        db.select(WaitlistOffer.id).where(
+            WaitlistOffer.patient_id == survivor.id, WaitlistOffer.status == OFFERED
+        )
+    ).first()
+    if holds:
+        db.session.execute(
+            update(WaitlistOffer)
+            .where(WaitlistOffer.patient_id == other.id, WaitlistOffer.status == OFFERED)
+            .values(status=WITHDRAWN, closed_at=utcnow())
+        )
+    db.session.execute(
+        update(WaitlistOffer)
+        .where(WaitlistOffer.patient_id == other.id)
+        .values(patient_id=survivor.id)
+    )
+    db.session.execute(
+        update(WaitlistEntry)
+        .where(WaitlistEntry.patient_id == other.id)
+        .values(patient_id=survivor.id)
+    )
 
 
 def _merge_courses(survivor: Patient, other: Patient) -> list[Course]:

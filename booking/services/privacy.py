@@ -24,6 +24,7 @@ from sqlalchemy import or_, update
 
 from booking.database import checkpoint
 from booking.domain import screening
+from booking.domain.waitlist import OFFERED, REMOVED, WAITING, WITHDRAWN
 from booking.errors import Conflict
 from booking.extensions import db
 from booking.models import (
@@ -41,6 +42,8 @@ from booking.models import (
     Patient,
     RecordAccess,
     User,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from booking.models.audit import PATIENT, STAFF
 from booking.models.base import utcnow
@@ -68,10 +71,17 @@ PERSONAL_KEYS = frozenset(
         "red_flags",
         "cleared_by",
         "reason",
+        "close_reason",
     }
 )
 # Entries whose summary may quote what staff or the patient typed (a reason, a name).
-TYPED_SUMMARIES = ("patient.", "booking.cancel", "booking.note")
+TYPED_SUMMARIES = (
+    "patient.",
+    "booking.cancel",
+    "booking.note",
+    "waitlist.move_up",
+    "waitlist.remove",
+)
 ON_REQUEST, PAST_RETENTION = "request", "retention"
 
 
@@ -144,6 +154,18 @@ def entries_about(patient: Patient, bookings: list[Booking]) -> list[AuditEntry]
             about,
             (AuditEntry.subject_type == "doctor_clearance") & AuditEntry.subject_id.in_(cleared),
         )
+    entries = _waitlist_of(patient)
+    offers = [o.id for e in entries for o in _offers_of(e)]
+    if entries:
+        about = or_(
+            about,
+            (AuditEntry.subject_type == "waitlist_entry")
+            & AuditEntry.subject_id.in_([e.id for e in entries]),
+        )
+    if offers:
+        about = or_(
+            about, (AuditEntry.subject_type == "waitlist_offer") & AuditEntry.subject_id.in_(offers)
+        )
     references = {b.reference for b in bookings}
     return [
         entry
@@ -155,6 +177,118 @@ def entries_about(patient: Patient, bookings: list[Booking]) -> list[AuditEntry]
         ).scalars()
         if entry.action != "booking.void" or _voided(entry) & references
     ]
+
+
+def _waitlist_of(patient: Patient) -> list[WaitlistEntry]:
+    return list(
+        db.session.execute(
+            db.select(WaitlistEntry)
+            .where(WaitlistEntry.patient_id == patient.id)
+            .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+        ).scalars()
+    )
+
+
+def _offers_of(entry: WaitlistEntry) -> list[WaitlistOffer]:
+    return list(
+        db.session.execute(
+            db.select(WaitlistOffer)
+            .where(WaitlistOffer.entry_id == entry.id)
+            .order_by(WaitlistOffer.offered_at, WaitlistOffer.id)
+        ).scalars()
+    )
+
+
+def _waitlist_json(entry: WaitlistEntry) -> dict:
+    return {
+        "consultation": entry.service.name,
+        "practitioner": entry.practitioner.name if entry.practitioner else None,
+        "earliest": entry.earliest.isoformat(),
+        "latest": entry.latest.isoformat(),
+        "days": list(entry.days or []),
+        "parts_of_day": list(entry.parts or []),
+        "between_minutes": [entry.between_from, entry.between_to]
+        if entry.between_from is not None
+        else None,
+        "status": entry.status,
+        "closes_on": entry.closes_on.isoformat(),
+        "close_reason": entry.close_reason,
+        "joined_at": _iso(entry.created_at),
+        "joined_by": entry.source,
+        "joined_from_address": entry.client_address,
+        "screening": _screening(entry.screening),
+        "disclaimer": {
+            "version": entry.disclaimer_version,
+            "accepted_at": _iso(entry.disclaimer_accepted_at),
+            "acknowledged_by": entry.disclaimer_acknowledged_by,
+        },
+        "offers": [
+            {
+                "start": _iso(o.start_at),
+                "end": _iso(o.end_at),
+                "practitioner": o.practitioner.name,
+                "status": o.status,
+                "offered_at": _iso(o.offered_at),
+                "held_until": _iso(o.expires_at),
+            }
+            for o in _offers_of(entry)
+        ],
+        "emails": [
+            {
+                "kind": row.kind,
+                "to": row.recipient,
+                "status": row.status,
+                "queued_at": _iso(row.created_at),
+                "sent_at": _iso(row.sent_at),
+            }
+            for row in db.session.execute(
+                db.select(OutboxMessage)
+                .where(OutboxMessage.waitlist_entry_id == entry.id)
+                .order_by(OutboxMessage.created_at, OutboxMessage.id)
+            ).scalars()
+        ],
+    }
+
+
+def _erase_waitlist(patient: Patient, now: datetime) -> list[int]:
+    """Out of line, nothing of what they said kept, no working link, no email to send.
+    Returns the outbox rows about their entries."""
+    entries = _waitlist_of(patient)
+    if not entries:
+        return []
+    ids = [e.id for e in entries]
+    for entry in entries:
+        for offer in _offers_of(entry):
+            if offer.status == OFFERED:
+                offer.status, offer.closed_at = WITHDRAWN, now
+        if entry.status == WAITING:
+            entry.status, entry.closed_at = REMOVED, now
+        entry.close_reason = ERASED if entry.close_reason else ""
+        entry.screening = {}
+        entry.client_address = None
+        entry.token_hash = hash_token(secrets.token_urlsafe(32))
+        entry.token_salt = secrets.token_urlsafe(16)
+    rows = list(
+        db.session.execute(
+            db.select(OutboxMessage.id).where(OutboxMessage.waitlist_entry_id.in_(ids))
+        ).scalars()
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.waitlist_entry_id.in_(ids),
+            OutboxMessage.status.in_((PENDING, SENDING, FAILED)),
+        )
+        .values(status=SUPERSEDED, claimed_until=None, claim_token=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.waitlist_entry_id.in_(ids))
+        .values(recipient="", facts={})
+        .execution_options(synchronize_session=False)
+    )
+    return rows
 
 
 def _status_history(booking: Booking, entries: list[AuditEntry]) -> list[dict]:
@@ -339,6 +473,7 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
             }
             for b in bookings
         ],
+        "waitlist": [_waitlist_json(entry) for entry in _waitlist_of(patient)],
         "doctor_clearances": [
             {
                 "red_flags": [screening.flag_label(key) for key in c.red_flags],
@@ -525,6 +660,7 @@ def erase_patient(
             booking.cancel_reason = ERASED if booking.cancel_reason else ""
             booking.screening = {}
         _erase_outcomes(patient, ids)
+        waitlist_emails = _erase_waitlist(patient, now)
         for booking in bookings:
             booking.client_address = None
             # The manage link stops working: a hash of nothing anyone holds.
@@ -553,6 +689,7 @@ def erase_patient(
                 .values(recipient="", facts={})
                 .execution_options(synchronize_session=False)
             ).rowcount
+        email_ids.extend(waitlist_emails)
         patient.name, patient.email, patient.phone = ERASED_NAME, "", ""
         patient.date_of_birth = None
         # Issued estimates stay as a record of the amounts, without who they were for.

@@ -12,8 +12,9 @@ from sqlalchemy.orm import joinedload
 from booking.domain.availability import Interval
 from booking.domain.clock import range_bounds, week_days
 from booking.domain.timetable import Block, Column, Grid, build_grid
+from booking.domain.waitlist import OFFERED
 from booking.extensions import db
-from booking.models import Booking, Practitioner, TimeOff
+from booking.models import Booking, Practitioner, TimeOff, WaitlistOffer
 from booking.models.base import utcnow
 from booking.models.booking import CANCELLED, VOIDED_STATUSES
 from booking.services.clinic import get_settings
@@ -42,6 +43,22 @@ def block_for(booking: Booking) -> Block:
         title=patient.name,
         detail=booking.service.name,
         held_until=booking.blocked_until,
+    )
+
+
+HELD = "held"
+
+
+def block_for_offer(offer: WaitlistOffer) -> Block:
+    """A time held for a waitlist patient: shown like a booking, linked to the entry."""
+    return Block(
+        id=offer.entry_id,
+        start=offer.start_at,
+        end=offer.end_at,
+        status=HELD,
+        title=offer.entry.patient.name,
+        detail=f"Waitlist offer, {offer.service.name}",
+        held_until=offer.blocked_until,
     )
 
 
@@ -79,6 +96,19 @@ def _columns(practitioners: list[Practitioner], days: list[date]) -> tuple[list[
             continue
         key = (booking.practitioner_id, booking.start_at.astimezone(zone).date())
         by_cell[key].append(block_for(booking))
+    held = db.session.execute(
+        db.select(WaitlistOffer)
+        .where(
+            WaitlistOffer.practitioner_id.in_(ids),
+            WaitlistOffer.status == OFFERED,
+            WaitlistOffer.start_at < end,
+            WaitlistOffer.end_at > start,
+        )
+        .options(joinedload(WaitlistOffer.entry))
+    ).scalars()
+    for offer in held:
+        key = (offer.practitioner_id, offer.start_at.astimezone(zone).date())
+        by_cell[key].append(block_for_offer(offer))
     off_by: dict[int, list[Interval]] = defaultdict(list)
     for item in off:
         off_by[item.practitioner_id].append(Interval(item.start_at, item.end_at))

@@ -569,12 +569,14 @@ def decline(entry: WaitlistEntry, *, now: datetime | None = None) -> WaitlistOff
 def withdraw(
     offer: WaitlistOffer, *, actor: User | None, now: datetime | None = None
 ) -> WaitlistOffer:
-    """Reception takes back a held time (to book a patient at the desk, say)."""
+    """Reception takes back a held time (to book a patient at the desk, say): it stays
+    free for the desk for `DESK_KEEPS` before it goes to the next in line."""
     now = now or utcnow()
     with command("waitlist.withdraw", offer, actor=actor, lock=True):
         if offer.status != OFFERED:
             raise OfferExpired("This offer is no longer open.")
         _close_offer(offer, WITHDRAWN, now)
+        offer.closed_by_id = actor.id if actor else None
     return offer
 
 
@@ -737,6 +739,7 @@ def _candidates(load: _Load, now: datetime, settings: ClinicSettings) -> list[Ca
             by_service[waiting.wish.service_id].append(waiting)
     day = today(settings, now)
     last_bookable = day + timedelta(days=settings.horizon_days)
+    kept = _kept_for_desk(now)
     found: list[Candidate] = []
     for service_id, wanting in by_service.items():
         service = db.session.get(Service, service_id)
@@ -761,17 +764,35 @@ def _candidates(load: _Load, now: datetime, settings: ClinicSettings) -> list[Ca
                     )
                     is not None
                 ):
-                    found.append(
-                        Candidate(
-                            service.id,
-                            slot.practitioner_id,
-                            slot.start,
-                            slot.end,
-                            slot.end + timedelta(minutes=service.buffer_minutes),
-                        )
+                    candidate = Candidate(
+                        service.id,
+                        slot.practitioner_id,
+                        slot.start,
+                        slot.end,
+                        slot.end + timedelta(minutes=service.buffer_minutes),
                     )
+                    if not any(candidate.overlaps(desk) for desk in kept):
+                        found.append(candidate)
             start = end + timedelta(days=1)
     return found
+
+
+def _kept_for_desk(now: datetime) -> list[Candidate]:
+    """Times reception took back from an offer a moment ago: not offered again yet."""
+    rows = db.session.execute(
+        db.select(
+            WaitlistOffer.service_id,
+            WaitlistOffer.practitioner_id,
+            WaitlistOffer.start_at,
+            WaitlistOffer.end_at,
+            WaitlistOffer.blocked_until,
+        ).where(
+            WaitlistOffer.status == WITHDRAWN,
+            WaitlistOffer.closed_by_id.is_not(None),
+            WaitlistOffer.closed_at > now - rules.DESK_KEEPS,
+        )
+    )
+    return [Candidate(*row) for row in rows]
 
 
 def refill(now: datetime | None = None) -> int:

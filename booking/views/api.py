@@ -33,6 +33,7 @@ from booking.views.params import (
     find_service,
     insurance_fields,
     invalid,
+    join_request,
     json_body,
     new_time,
     parse_start,
@@ -40,7 +41,6 @@ from booking.views.params import (
     reason_text,
     screened_answers,
     series_body,
-    waitlist_body,
 )
 from booking.views.serializers import (
     booked_series_json,
@@ -256,42 +256,10 @@ def entry_for(token: str) -> WaitlistEntry:
     return entry
 
 
-def join_request(body: dict, *, staff: bool = False) -> waitlist.JoinRequest:
-    """A join from its JSON body, or a 422 naming each field (a red flag first)."""
-    service = find_service(body.get("service"))
-    answers, fields = screened_answers(body.get("screening"))
-    patient, patient_errors = patient_fields(body.get("patient"))
-    fields.update(patient_errors)
-    wish, wish_errors = waitlist_body(body)
-    fields.update(wish_errors)
-    if staff:
-        if body.get("disclaimer_read") is not True:
-            fields["disclaimer_read"] = "Read the GP disclaimer to the patient, then confirm."
-    elif body.get("disclaimer_accepted") is not True:
-        fields["disclaimer_accepted"] = (
-            "Please confirm you understand acupuncture complements, and does not replace, "
-            "seeing your GP or doctor."
-        )
-    if fields:
-        raise invalid(fields)
-    practitioner = body.get("practitioner")
-    practitioner_id = (
-        None if practitioner in (None, "any") else check_practitioner(service, practitioner)
-    )
-    return waitlist.JoinRequest(
-        service=service,
-        practitioner_id=practitioner_id,
-        answers=answers,
-        client_address=None if staff else public_client(),
-        **wish,
-        **patient,
-    )
-
-
 @bp.post("/waitlist")
 def join_waitlist():
     """Join the waitlist: 201 {token, position}; the private link is emailed too."""
-    entry, token = waitlist.join(join_request(json_body()))
+    entry, token = waitlist.join(join_request(json_body(), client=public_client()))
     body = {"token": token, "position": waitlist.position(entry)}
     body["url"] = absolute_url("public.waitlist_entry", token=token)
     return jsonify(body), 201

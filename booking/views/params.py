@@ -26,7 +26,7 @@ from booking.errors import ValidationError
 from booking.forms.public import PatientForm
 from booking.models import Service
 from booking.models.base import MAX_ID, utcnow
-from booking.services import availability, good_faith
+from booking.services import availability, good_faith, waitlist
 from booking.services.bookings import BookingError, RedFlag
 from booking.services.catalogue import offered_service
 from booking.services.clearances import ClearanceNote
@@ -507,3 +507,37 @@ def waitlist_body(body: dict) -> tuple[dict, dict]:
             except ParamError as error:
                 fields["between"] = error.message
     return values, fields
+
+
+def join_request(
+    body: dict, *, staff: bool = False, client: str | None = None
+) -> waitlist.JoinRequest:
+    """A join from its JSON body, or a 422 naming each field (a red flag first)."""
+    service = find_service(body.get("service"))
+    answers, fields = screened_answers(body.get("screening"))
+    patient, patient_errors = patient_fields(body.get("patient"))
+    fields.update(patient_errors)
+    wish, wish_errors = waitlist_body(body)
+    fields.update(wish_errors)
+    if staff:
+        if body.get("disclaimer_read") is not True:
+            fields["disclaimer_read"] = "Read the GP disclaimer to the patient, then confirm."
+    elif body.get("disclaimer_accepted") is not True:
+        fields["disclaimer_accepted"] = (
+            "Please confirm you understand acupuncture complements, and does not replace, "
+            "seeing your GP or doctor."
+        )
+    if fields:
+        raise invalid(fields)
+    practitioner = body.get("practitioner")
+    practitioner_id = (
+        None if practitioner in (None, "any") else check_practitioner(service, practitioner)
+    )
+    return waitlist.JoinRequest(
+        service=service,
+        practitioner_id=practitioner_id,
+        answers=answers,
+        client_address=None if staff else client,
+        **wish,
+        **patient,
+    )

@@ -20,7 +20,7 @@ from booking.presenters.outcomes import patient_summary, staff_summary
 from booking.services import courses, good_faith, outcomes
 from booking.services.bookings import TRANSITIONS
 from booking.services.clinic import change_deadline
-from booking.services.timetable import bookings_by_id
+from booking.services.timetable import HELD, bookings_by_id
 from booking.views.helpers import clinic, clinic_zone, to_local
 
 
@@ -341,12 +341,24 @@ def column_json(column: Column, bookings: dict[int, Booking]) -> dict:
             if h.break_start and h.break_end
         ],
         "time_off": [{"start": iso(off.start), "end": iso(off.end)} for off in column.time_off],
-        "bookings": [calendar_booking_json(bookings[block.id]) for block in column.bookings],
+        "bookings": [
+            calendar_booking_json(bookings[block.id])
+            for block in column.bookings
+            if block.status != HELD
+        ],
+        # Times held for a waitlist patient's answer: nobody else can book them.
+        "held": [
+            {"start": iso(block.start), "end": iso(block.end), "waitlist_entry": block.id}
+            for block in column.bookings
+            if block.status == HELD
+        ],
     }
 
 
 def calendar_json(grid: Grid, cancelled: list[Booking]) -> dict:
-    bookings = bookings_by_id(block.id for column in grid.columns for block in column.bookings)
+    bookings = bookings_by_id(
+        block.id for column in grid.columns for block in column.bookings if block.status != HELD
+    )
     return {
         "timezone": clinic().timezone,
         "columns": [column_json(column, bookings) for column in grid.columns],

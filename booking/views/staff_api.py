@@ -18,10 +18,10 @@ from booking.domain.clock import week_days
 from booking.errors import NotFound, ValidationError
 from booking.extensions import db
 from booking.forms.staff import StaffBookingForm
-from booking.models import Booking, Course, Patient, Practitioner, Service
+from booking.models import Booking, Course, Patient, Practitioner, Service, WaitlistEntry
 from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
-from booking.services import clearances, courses, outcomes, privacy, record_access
+from booking.services import clearances, courses, outcomes, privacy, record_access, waitlist
 from booking.services.bookings import (
     MARKABLE,
     BookingRequest,
@@ -42,6 +42,7 @@ from booking.views.params import (
     clearance_note,
     find_service,
     invalid,
+    join_request,
     json_body,
     new_time,
     parse_date,
@@ -58,6 +59,7 @@ from booking.views.serializers import (
     outcome_json,
     pain_scores_json,
     patient_json,
+    waitlist_json,
 )
 
 bp = Blueprint("staff_api", __name__, url_prefix="/api/v1/staff")
@@ -337,3 +339,91 @@ def booking_clearance(booking_id: int):
         raise invalid({key.removeprefix("clearance."): text for key, text in fields.items()})
     clearances.clear_reported(booking, note, actor=current_user)
     return jsonify(booking_detail(booking))
+
+
+# --- the waitlist ---------------------------------------------------------------------
+
+
+def entry_or_404(entry_id: int) -> WaitlistEntry:
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry is None:
+        raise NotFound("No waitlist entry has that id.")
+    return entry
+
+
+@bp.get("/waitlist")
+def waitlist_entries():
+    """The line: ?service=ID&practitioner=ID&date=YYYY-MM-DD narrow it."""
+    chosen = {}
+    try:
+        chosen["service_id"] = parse_id(request.args.get("service"))
+        chosen["practitioner_id"] = parse_id(request.args.get("practitioner"))
+        text = request.args.get("date")
+        chosen["day"] = parse_date(text) if text else None
+    except ParamError as error:
+        raise invalid({"filter": error.message}) from error
+    return jsonify(
+        {
+            "entries": [
+                waitlist_json(waitlist.view(entry), staff=True)
+                for entry in waitlist.entries(**chosen)
+            ]
+        }
+    )
+
+
+@bp.post("/waitlist")
+def waitlist_join():
+    """Reception adds a patient by phone: the public body, with `disclaimer_read`."""
+    entry, _token = waitlist.join(join_request(json_body(), staff=True), actor=current_user)
+    response = jsonify(waitlist_json(waitlist.view(entry), staff=True))
+    response.headers["Location"] = url_for("staff_api.waitlist_entry", entry_id=entry.id)
+    return response, 201
+
+
+@bp.get("/waitlist/<id:entry_id>")
+def waitlist_entry(entry_id: int):
+    return jsonify(waitlist_json(waitlist.view(entry_or_404(entry_id)), staff=True))
+
+
+@bp.post("/waitlist/<id:entry_id>/move-up")
+def waitlist_move_up(entry_id: int):
+    """{"reason": "...", "to_front": bool}: one place up, or to the front."""
+    entry = entry_or_404(entry_id)
+    body = json_body()
+    reason = reason_text(body, required=True)
+    to_front = body.get("to_front", False)
+    if not isinstance(to_front, bool):
+        raise invalid({"to_front": "Give true or false."})
+    waitlist.move_up(entry, reason=reason, actor=current_user, to_front=to_front)
+    return jsonify(waitlist_json(waitlist.view(entry), staff=True))
+
+
+@bp.post("/waitlist/<id:entry_id>/remove")
+def waitlist_remove(entry_id: int):
+    """{"reason": "..."}: off the waitlist (a time held for them goes down the line)."""
+    entry = entry_or_404(entry_id)
+    waitlist.leave(entry, actor=current_user, reason=reason_text(json_body(), required=True))
+    return jsonify(waitlist_json(waitlist.view(entry), staff=True))
+
+
+@bp.post("/waitlist/<id:entry_id>/offer")
+def waitlist_offer(entry_id: int):
+    """{"start": ISO 8601, "practitioner": id}: hold that free time for them and email."""
+    entry = entry_or_404(entry_id)
+    start, practitioner_id = new_time(entry.service, json_body())
+    if practitioner_id is None:
+        raise invalid({"practitioner": "Say whose time to offer."})
+    waitlist.offer_time(entry, practitioner_id, start, actor=current_user)
+    return jsonify(waitlist_json(waitlist.view(entry), staff=True)), 201
+
+
+@bp.post("/waitlist/<id:entry_id>/withdraw")
+def waitlist_withdraw(entry_id: int):
+    """Take back the time held for them: free for the desk for 15 minutes."""
+    entry = entry_or_404(entry_id)
+    offer = waitlist.open_offer(entry)
+    if offer is None:
+        raise waitlist.OfferExpired("No time is held for this entry.")
+    waitlist.withdraw(offer, actor=current_user)
+    return jsonify(waitlist_json(waitlist.view(entry), staff=True))

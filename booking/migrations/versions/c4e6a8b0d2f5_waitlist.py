@@ -234,6 +234,7 @@ def upgrade():
         sa.Column("reminded_at", booking.models.base.UTCDateTime(), nullable=True),
         sa.Column("closed_at", booking.models.base.UTCDateTime(), nullable=True),
         sa.Column("offered_by_id", sa.Integer(), nullable=True),
+        sa.Column("closed_by_id", sa.Integer(), nullable=True),
         sa.Column("booking_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "status IN ('offered', 'claimed', 'declined', 'lapsed', 'withdrawn')",
@@ -258,6 +259,11 @@ def upgrade():
             ["offered_by_id"],
             ["staff_user.id"],
             name=op.f("fk_waitlist_offer_offered_by_id_staff_user"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["closed_by_id"],
+            ["staff_user.id"],
+            name=op.f("fk_waitlist_offer_closed_by_id_staff_user"),
         ),
         sa.ForeignKeyConstraint(
             ["patient_id"], ["patient.id"], name=op.f("fk_waitlist_offer_patient_id_patient")

@@ -19,6 +19,7 @@ from booking.views.staff import (  # noqa: E402
     patients,
     practitioners,
     void,
+    waitlist,
 )
 
 __all__ = [
@@ -30,4 +31,5 @@ __all__ = [
     "patients",
     "practitioners",
     "void",
+    "waitlist",
 ]

@@ -12,7 +12,7 @@ from booking.domain.clock import day_bounds, week_days
 from booking.extensions import db
 from booking.models import Practitioner
 from booking.models.base import utcnow
-from booking.services import outcomes
+from booking.services import outcomes, waitlist
 from booking.services.clinic import get_settings
 from booking.services.timetable import active_practitioners, day_grid, week_grid
 from booking.views.helpers import to_local
@@ -57,6 +57,7 @@ def day():
         timedelta(days=1),
         flagged=outcomes.flagged_between(start, end),
         flag_label=screening.flag_label,
+        waiting=waitlist.waiting_on(shown),
     )
 
 
