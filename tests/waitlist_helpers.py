@@ -28,7 +28,7 @@ def working_day(practitioner, days_ahead: int = 3) -> date:
 
 def fill_day(practitioner_id: int, day: date, slug: str = "neck-initial") -> list:
     """Book every free time the practitioner has on the day, for other patients, until
-    none is left. Returns the bookings, in order."""
+    none is left. Returns (booking, manage token) pairs, in order."""
     service = db.session.execute(db.select(Service).filter_by(slug=slug)).scalar_one()
     desk = db.session.execute(db.select(User).order_by(User.id)).scalars().first()
     made = []
@@ -36,7 +36,7 @@ def fill_day(practitioner_id: int, day: date, slug: str = "neck-initial") -> lis
         free = availability.free_slots(service, day, day, practitioner_id=practitioner_id)
         if not free:
             return made
-        booking, _token = create_booking(
+        booking, token = create_booking(
             BookingRequest(
                 service=service,
                 start=free[0].start,
@@ -49,7 +49,7 @@ def fill_day(practitioner_id: int, day: date, slug: str = "neck-initial") -> lis
             ),
             actor=desk,
         )
-        made.append(booking)
+        made.append((booking, token))
     raise AssertionError("the day never filled")
 
 

@@ -13,7 +13,7 @@ def test_a_cancelled_time_is_held_for_the_first_in_line_and_claimed(app, client,
     with app.app_context():
         day = working_day(clinic.practitioner)
         filled = fill_day(clinic.practitioner.id, day)
-        filled_ids = [b.id for b in filled]
+        filled_ids = [b.id for b, _token in filled]
     tokens = []
     for number, name in enumerate(("Ada One", "Ben Two", "Cy Three")):
         response = client.post(
