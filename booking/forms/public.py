@@ -330,14 +330,17 @@ class WaitlistForm(ScreeningQuestions, BotCheck, FlaskForm):
     latest = DateField("Until", validators=[InputRequired("Choose the last date that suits you.")])
     days = _checkboxes(
         "Days that suit you",
-        [(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
+        [SelectChoice(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
     )
     parts = _checkboxes(
-        "Times of day that suit you", [(part, PART_LABELS[part]) for part in PARTS_OF_DAY]
+        "Times of day that suit you",
+        [SelectChoice(part, PART_LABELS[part]) for part in PARTS_OF_DAY],
     )
-    between_from = _clock_field("Or only between")
-    between_to = _clock_field("and")
-    practitioner = SelectField("Practitioner", choices=[("any", "Anyone")], validate_choice=True)
+    between_from = _clock_field("Not before")
+    between_to = _clock_field("Finished by")
+    practitioner = SelectField(
+        "Practitioner", choices=[SelectChoice("any", "Anyone")], validate_choice=True
+    )
     name = name_field()
     email = email_field()
     phone = phone_field()

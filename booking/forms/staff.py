@@ -325,17 +325,17 @@ class StaffWaitlistForm(ScreeningQuestions, FlaskForm):
     latest = DateField("Until", validators=[InputRequired("Choose the last date that suits.")])
     days = CheckboxesField(
         "Days that suit",
-        choices=[(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
+        choices=[SelectChoice(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
         validators=[Optional()],
     )
     parts = CheckboxesField(
         "Times of day that suit",
-        choices=[(part, PART_LABELS[part]) for part in PARTS_OF_DAY],
+        choices=[SelectChoice(part, PART_LABELS[part]) for part in PARTS_OF_DAY],
         validators=[Optional()],
     )
     between_from = TimeField("Or only between", validators=[Optional()], format="%H:%M")
     between_to = TimeField("and", validators=[Optional()], format="%H:%M")
-    practitioner = SelectField("Practitioner", choices=[("any", "Anyone")])
+    practitioner = SelectField("Practitioner", choices=[SelectChoice("any", "Anyone")])
     disclaimer_read = BooleanField(
         "I have read the GP disclaimer to the patient and they understand it.",
         validators=[DataRequired("Read the disclaimer to the patient and tick to confirm.")],

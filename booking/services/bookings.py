@@ -6,8 +6,9 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from booking.domain import screening
+from booking.domain import clock, screening
 from booking.domain.statuses import (
     ARRIVED,
     BOOKED,
@@ -17,9 +18,10 @@ from booking.domain.statuses import (
     NOSHOW,
     STATUSES,
 )
+from booking.domain.waitlist import OFFERED
 from booking.errors import ClinicError, Conflict, SlotTaken
 from booking.extensions import db
-from booking.models import Booking, Patient, Service, User
+from booking.models import Booking, Patient, Service, User, WaitlistOffer
 from booking.models.base import utcnow
 from booking.models.booking import format_reference  # noqa: F401  (re-exported for the views)
 from booking.services import booking_limits, clearances, courses, emails, good_faith
@@ -115,11 +117,32 @@ def _unavailable(
 ) -> BookingError:
     """Tell a time that was never offered from one that has just been taken."""
     if offered_but_taken(service, start, practitioner_id, now, enforce_notice):
+        if held := _held_for_waitlist(service, start, practitioner_id):
+            return SlotTaken(
+                "That time is held for a patient on the waitlist until "
+                f"{held}, while they answer. Please choose another time."
+            )
         return SlotTaken("Sorry, that time has just been taken. Please choose another time.")
     return SlotNotOffered(
         "That time is not available to book. Please choose one of the times offered.",
         {"start": "Choose one of the times offered."},
     )
+
+
+def _held_for_waitlist(service: Service, start: datetime, practitioner_id: int | None) -> str:
+    """When the open waitlist offer holding this time lapses, in clinic time; '' if none."""
+    end = start + timedelta(minutes=service.duration_minutes + service.buffer_minutes)
+    query = db.select(WaitlistOffer.expires_at).where(
+        WaitlistOffer.status == OFFERED,
+        WaitlistOffer.start_at < end,
+        WaitlistOffer.blocked_until > start,
+    )
+    if practitioner_id is not None:
+        query = query.where(WaitlistOffer.practitioner_id == practitioner_id)
+    until = db.session.execute(query.order_by(WaitlistOffer.expires_at).limit(1)).scalar()
+    if until is None:
+        return ""
+    return clock.twelve_hour(until.astimezone(ZoneInfo(get_settings().timezone)))
 
 
 def find_or_add_patient(name: str, email: str, phone: str, *, online: bool) -> Patient:

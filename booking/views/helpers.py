@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, flash, g, request
+from sqlalchemy import inspect
 
 from booking.access_log import RedactTokens
 from booking.domain import clock as wall
@@ -27,8 +28,8 @@ from booking.views.params import series_choice
 
 
 def clinic():
-    """The clinic's settings, loaded once per request."""
-    if "clinic" not in g:
+    """The clinic's settings, loaded once per request (again if the session was ended)."""
+    if "clinic" not in g or inspect(g.clinic).detached:
         g.clinic = get_settings()
     return g.clinic
 

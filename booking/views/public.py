@@ -16,10 +16,12 @@ from flask import (
     session,
     url_for,
 )
+from wtforms.fields.choices import SelectChoice
 
 from booking.domain import screening
 from booking.domain.availability import Slot
 from booking.domain.statuses import ARRIVED, BOOKED, ENTERED_IN_ERROR, FULFILLED, NOSHOW
+from booking.domain.waitlist import WEEKDAY_NAMES
 from booking.errors import ClinicError, RateLimited
 from booking.forms.public import (
     CancelForm,
@@ -605,7 +607,10 @@ def waitlist_join(slug: str):
     service = service_or_404(slug)
     form = WaitlistForm()
     practitioners = availability.practitioners_for(service)
-    form.practitioner.choices = [("any", "Anyone"), *((str(p.id), p.name) for p in practitioners)]
+    form.practitioner.choices = [
+        SelectChoice("any", "Anyone"),
+        *(SelectChoice(str(p.id), p.name) for p in practitioners),
+    ]
     settings = clinic()
     first_day = today()
     last_day = first_day + timedelta(days=min(settings.waitlist_weeks * 7, settings.horizon_days))
@@ -617,13 +622,16 @@ def waitlist_join(slug: str):
         form.earliest.data = min(max(wanted, first_day), last_day)
         form.latest.data = min(form.earliest.data + timedelta(weeks=2), last_day)
         chosen = request.args.get("practitioner", "any")
-        form.practitioner.data = chosen if chosen in dict(form.practitioner.choices) else "any"
+        offered = {choice.value for choice in form.practitioner.choices}
+        form.practitioner.data = chosen if chosen in offered else "any"
     context = {
         "service": service,
         "form": form,
         "first_day": first_day,
         "last_day": last_day,
         "disclaimer": current_disclaimer(),
+        "open_days": {str(h.weekday) for p in practitioners for h in p.hours},
+        "day_names": {str(n): name[:3].title() for n, name in enumerate(WEEKDAY_NAMES)},
     }
     if not (form.validate_on_submit() and form.check_for_bots()):
         form.prepare()

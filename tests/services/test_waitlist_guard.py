@@ -154,7 +154,7 @@ def test_a_booking_and_an_offer_in_flight_at_once_cannot_both_stand(app, free_sl
     written; the second's trigger waits for the practitioner's lock, then sees the first
     and is refused. (SQLite has one writer at a time: its triggers check inside the
     writing statement, which the tests above cover.)"""
-    if db.engine.dialect.name != "postgresql":
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
         pytest.skip("SQLite serialises writers itself")
     slot = free_slot()
     uri = app.config["SQLALCHEMY_DATABASE_URI"]

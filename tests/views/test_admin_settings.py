@@ -31,6 +31,8 @@ def settings_form(**overrides):
         "bookings_per_address_hour": "10",
         "future_bookings_per_patient": "3",
         "course_bookings_per_patient": "12",
+        "waitlist_hold_minutes": "120",
+        "waitlist_weeks": "8",
         "good_faith_estimates": "y",
         "emails_per_recipient_day": "6",
         "disclaimer": None,

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from booking.domain import screening
 from booking.domain.waitlist import WAITING
@@ -99,9 +100,15 @@ def waitlist_entry(entry_id: int):
 def waitlist_new():
     form = StaffWaitlistForm()
     services = offered_services()
-    form.service.choices = [("", "Choose…"), *((s.slug, s.name) for s in services)]
+    form.service.choices = [
+        SelectChoice("", "Choose…"),
+        *(SelectChoice(s.slug, s.name) for s in services),
+    ]
     practitioners = active_practitioners()
-    form.practitioner.choices = [("any", "Anyone"), *((str(p.id), p.name) for p in practitioners)]
+    form.practitioner.choices = [
+        SelectChoice("any", "Anyone"),
+        *(SelectChoice(str(p.id), p.name) for p in practitioners),
+    ]
     settings = get_settings()
     today = to_local(utcnow()).date()
     last_day = today + timedelta(days=min(settings.waitlist_weeks * 7, settings.horizon_days))
