@@ -16,7 +16,9 @@ import re
 
 from gunicorn.glogging import Logger as GunicornLogger
 
-TOKEN_IN_PATH = re.compile(r"(/(?:manage|api/v1/bookings|feeds)/)[^/?#\s\".]+")
+TOKEN_IN_PATH = re.compile(
+    r"(/(?:manage|api/v1/bookings|feeds|waitlist|api/v1/waitlist)/)[^/?#\s\".]+"
+)
 # Pages whose query strings may hold patient data: nothing after "?" is kept.
 PRIVATE = re.compile(r"^(?:[a-z]+://[^/]+)?/(?:staff|admin|account|api/v1/staff)(?:[/?]|$)")
 # Request headers and environ entries that carry credentials or the raw address.

@@ -364,9 +364,16 @@ class WaitlistForm(ScreeningQuestions, BotCheck, FlaskForm):
             "practitioner_id": None if chosen in (None, "", "any") else int(chosen),
         }
 
-    def validate_between_to(self, field) -> None:
-        if bool(self.between_from.data) != bool(field.data):
-            raise StopValidation("Give both ends of the time range, or neither.")
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        # Checked here: an empty end stops its own validators before any could say so.
+        if bool(self.between_from.data) != bool(self.between_to.data):
+            self.between_to.errors = [
+                *self.between_to.errors,
+                "Give both ends of the time range, or neither.",
+            ]
+            ok = False
+        return ok
 
 
 add_screening_questions(WaitlistForm, "Please answer yes or no.")

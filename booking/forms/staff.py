@@ -342,7 +342,13 @@ class StaffWaitlistForm(ScreeningQuestions, FlaskForm):
     )
 
     wish = WaitlistForm.wish
-    validate_between_to = WaitlistForm.validate_between_to
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if bool(self.between_from.data) != bool(self.between_to.data):
+            self.between_to.errors = [*self.between_to.errors, "Give both ends, or neither."]
+            ok = False
+        return ok
 
 
 add_screening_questions(StaffWaitlistForm, "Ask the patient and record yes or no.")

@@ -18,10 +18,11 @@ from booking.domain.statuses import (
     NOSHOW,
     STATUSES,
 )
-from booking.domain.waitlist import OFFERED
+from booking.domain.waitlist import BOOKED as ENTRY_BOOKED
+from booking.domain.waitlist import OFFERED, WAITING, WITHDRAWN
 from booking.errors import ClinicError, Conflict, SlotTaken
 from booking.extensions import db
-from booking.models import Booking, Patient, Service, User, WaitlistOffer
+from booking.models import Booking, Patient, Service, User, WaitlistEntry, WaitlistOffer
 from booking.models.base import utcnow
 from booking.models.booking import format_reference  # noqa: F401  (re-exported for the views)
 from booking.services import booking_limits, clearances, courses, emails, good_faith
@@ -220,6 +221,30 @@ def _new_booking(
     )
 
 
+def _close_waiting(booking: Booking, now: datetime) -> None:
+    """A patient booked for a service they were waiting for: they wait no longer (a time
+    held for them is let go, which offers it down the line once this commits)."""
+    waiting = list(
+        db.session.execute(
+            db.select(WaitlistEntry).where(
+                WaitlistEntry.patient_id == booking.patient_id,
+                WaitlistEntry.service_id == booking.service_id,
+                WaitlistEntry.status == WAITING,
+            )
+        ).scalars()
+    )
+    for entry in waiting:
+        for offer in db.session.execute(
+            db.select(WaitlistOffer).where(
+                WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OFFERED
+            )
+        ).scalars():
+            offer.status, offer.closed_at = WITHDRAWN, now
+        entry.status, entry.closed_at = ENTRY_BOOKED, now
+        entry.booking_id = booking.id
+        entry.close_reason = "Booked directly"
+
+
 def create_booking(
     request: BookingRequest,
     *,
@@ -276,6 +301,7 @@ def create_booking(
                 booking.patient, booking, request.clearance, result.red_flags, actor=actor
             )
         good_faith.after_booking(booking, now)
+        _close_waiting(booking, now)
         change.summary = f"{request.source} booking {booking.reference}"
         change.send(emails.booking_created, booking, now=now, by_patient=actor is None)
     return booking, token

@@ -142,12 +142,15 @@ def command(
     always: bool = False,
     taken: str = TAKEN,
     by_patient: bool = False,
+    lock_first: tuple = (),
 ) -> Iterator[Change]:
     """Run one state change, all or nothing, audited as `action` about `subject`.
 
     `tracks` is the row whose declared fields are audited (the subject by default;
     None for a row the block creates and passes to `change.track`). With `lock` the
-    subject is read again FOR UPDATE, so two changes to one row take turns.
+    subject is read again FOR UPDATE, so two changes to one row take turns; the rows in
+    `lock_first` are locked before it, so every path that changes two rows locks them in
+    the same order (a waitlist entry before its offer) and none waits for the other.
     An empty action changes without an audit entry (a sign-in's bookkeeping).
     """
     session = db.session
@@ -157,7 +160,8 @@ def command(
             session.info[_DEPTH] = session.info.get(_DEPTH, 0) + 1
             try:
                 if lock and subject is not None:
-                    session.refresh(subject, with_for_update=True)
+                    for row in (*lock_first, subject):
+                        session.refresh(row, with_for_update=True)
                 row = subject if tracks is _UNSET else tracks
                 change = Change(
                     action,
@@ -192,8 +196,12 @@ def _after_commit(session) -> None:
     for follow_up in AFTER_COMMIT:
         try:
             follow_up(session)
-        except Exception:  # the change itself is committed; the follow-up runs again later
-            log.exception("Work after a committed change failed; it will be retried.")
+        except Exception as error:  # the change is committed; the follow-up runs again later
+            # The error's class only: its text may quote SQL parameters (an address).
+            log.error(
+                "Work after a committed change failed (%s); it is retried by cron.",
+                type(error).__name__,
+            )
             session.rollback()
 
 

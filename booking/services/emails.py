@@ -148,6 +148,11 @@ def _queue(
     return row
 
 
+def can_email(address: str) -> bool:
+    """Whether an email to this address can be queued at all."""
+    return bool(address) and not has_control(address) and address.isascii()
+
+
 def _can_email(address: str) -> bool:
     if not address:
         return False
@@ -435,6 +440,12 @@ def _waitlist_message(row: OutboxMessage, now: datetime) -> EmailMessage | None:
         offer is None or not offer.open or offer.expires_at <= now
     ):
         return None
+    if (
+        row.kind == WAITLIST_LAPSED
+        and not facts.get("removed")
+        and entry.status != waitlist.WAITING
+    ):
+        return None  # "you keep your place" would no longer be true
     patient = entry.patient
     if not _can_email(patient.email):
         return None

@@ -6,7 +6,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.orm import joinedload
 
 from booking.domain.text import one_line
-from booking.domain.waitlist import OFFERED, WITHDRAWN
+from booking.domain.waitlist import OFFERED, REMOVED, WAITING, WITHDRAWN
 from booking.errors import ValidationError
 from booking.extensions import db
 from booking.models import (
@@ -190,6 +190,25 @@ def _merge_waitlist(survivor: Patient, other: Patient) -> None:
         .where(WaitlistEntry.patient_id == other.id)
         .values(patient_id=survivor.id)
     )
+    # One place per consultation: the earlier in line stays, a later one closes (with
+    # any time held for it).
+    seen: set[int] = set()
+    for entry in db.session.execute(
+        db.select(WaitlistEntry)
+        .where(WaitlistEntry.patient_id == survivor.id, WaitlistEntry.status == WAITING)
+        .order_by(WaitlistEntry.place, WaitlistEntry.id)
+        .execution_options(populate_existing=True)
+    ).scalars():
+        if entry.service_id not in seen:
+            seen.add(entry.service_id)
+            continue
+        entry.status, entry.closed_at = REMOVED, utcnow()
+        entry.close_reason = "Merged with an earlier place for the same consultation"
+        db.session.execute(
+            update(WaitlistOffer)
+            .where(WaitlistOffer.entry_id == entry.id, WaitlistOffer.status == OFFERED)
+            .values(status=WITHDRAWN, closed_at=utcnow())
+        )
 
 
 def _merge_courses(survivor: Patient, other: Patient) -> list[Course]:

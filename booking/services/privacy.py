@@ -749,10 +749,20 @@ def expired_patients(now: datetime, years: int) -> list[int]:
         (Booking.start_at >= cutoff)
         | (Booking.status.in_((BOOKED, ARRIVED)) & (Booking.end_at > now)),
     )
+    # Someone waiting for a time, or who joined the waitlist since, is a patient now.
+    waiting = db.select(WaitlistEntry.id).where(
+        WaitlistEntry.patient_id == Patient.id,
+        (WaitlistEntry.status == WAITING) | (WaitlistEntry.created_at >= cutoff),
+    )
     return list(
         db.session.execute(
             db.select(Patient.id)
-            .where(Patient.erased_at.is_(None), Patient.created_at < cutoff, ~recent.exists())
+            .where(
+                Patient.erased_at.is_(None),
+                Patient.created_at < cutoff,
+                ~recent.exists(),
+                ~waiting.exists(),
+            )
             .order_by(Patient.id)
         ).scalars()
     )

@@ -58,7 +58,13 @@ from booking.models import (
 from booking.models.base import utcnow
 from booking.models.practitioner import practitioner_service
 from booking.services import availability, booking_limits, commands, emails
-from booking.services.bookings import BookingRequest, RedFlag, create_booking, find_or_add_patient
+from booking.services.bookings import (
+    BookingRequest,
+    RedFlag,
+    SlotNotOffered,
+    create_booking,
+    find_or_add_patient,
+)
 from booking.services.clinic import current_disclaimer, get_settings
 from booking.services.commands import command
 from booking.services.tokens import WAITLIST_PURPOSE as PURPOSE
@@ -437,7 +443,10 @@ def offer_time(
     now = now or utcnow()
     settings = get_settings()
     with command("waitlist.offer", actor=actor, tracks=None) as change:
+        # The entry, then its patient (the order a claim locks them in): two offers for
+        # one patient at once take turns at the patient.
         db.session.refresh(entry, with_for_update=True)
+        db.session.get(Patient, entry.patient_id, with_for_update=True, populate_existing=True)
         if entry.status != WAITING:
             raise NotWaiting(_not_waiting_message(entry))
         holding = db.session.execute(
@@ -500,7 +509,8 @@ def claim(
     offer = open_offer(entry)
     if offer is None or offer.expires_at <= now:
         if offer is not None:
-            lapse_due(now)
+            # Its time ran out before the cron job saw it: lapse it now (this one only).
+            _lapse(offer.id, now)
         raise OfferExpired(
             "Sorry, the time we held for you has gone to the next person on the waitlist. "
             "You are still on the list: we will email you when another time frees up."
@@ -508,9 +518,12 @@ def claim(
     patient = entry.patient
     try:
         booking, token = _claim(offer, entry, patient, now=now, actor=actor)
-    except SlotTaken:
-        # The practitioner's hours changed under the hold: let it go, keep the place.
-        with command("waitlist.withdraw", offer, lock=True, summary="no longer bookable"):
+    except (SlotTaken, SlotNotOffered):
+        # The practitioner's hours, time off or the notice changed under the hold: let
+        # it go (to nobody, if it cannot be booked), keep the place.
+        with command(
+            "waitlist.withdraw", offer, lock=True, lock_first=(entry,), summary="no longer bookable"
+        ):
             if offer.status == OFFERED:
                 _close_offer(offer, WITHDRAWN, now)
         raise SlotTaken(
@@ -523,8 +536,15 @@ def claim(
 def _claim(
     offer: WaitlistOffer, entry: WaitlistEntry, patient: Patient, *, now: datetime, actor
 ) -> tuple[Booking, str]:
-    with command("waitlist.claim", offer, actor=actor, lock=True, by_patient=actor is None):
-        if offer.status != OFFERED:
+    with command(
+        "waitlist.claim",
+        offer,
+        actor=actor,
+        lock=True,
+        lock_first=(entry,),
+        by_patient=actor is None,
+    ):
+        if offer.status != OFFERED or entry.status != WAITING:
             raise OfferExpired("This offer is no longer open.")
         _close_offer(offer, CLAIMED, now)
         db.session.flush()
@@ -547,6 +567,7 @@ def _claim(
         entry.status = BOOKED
         entry.booking_id = booking.id
         entry.closed_at = now
+        entry.close_reason = ""
         entry.lapses = 0
     return booking, token
 
@@ -558,7 +579,7 @@ def decline(entry: WaitlistEntry, *, now: datetime | None = None) -> WaitlistOff
     offer = open_offer(entry)
     if offer is None:
         raise OfferExpired("There is no time held for you just now.")
-    with command("waitlist.decline", offer, lock=True, by_patient=True):
+    with command("waitlist.decline", offer, lock=True, lock_first=(entry,), by_patient=True):
         if offer.status != OFFERED:
             raise OfferExpired("This offer is no longer open.")
         _close_offer(offer, DECLINED, now)
@@ -572,7 +593,7 @@ def withdraw(
     """Reception takes back a held time (to book a patient at the desk, say): it stays
     free for the desk for `DESK_KEEPS` before it goes to the next in line."""
     now = now or utcnow()
-    with command("waitlist.withdraw", offer, actor=actor, lock=True):
+    with command("waitlist.withdraw", offer, actor=actor, lock=True, lock_first=(offer.entry,)):
         if offer.status != OFFERED:
             raise OfferExpired("This offer is no longer open.")
         _close_offer(offer, WITHDRAWN, now)
@@ -594,23 +615,27 @@ def lapse_due(now: datetime | None = None) -> int:
             )
         ).scalars()
     )
-    lapsed = 0
-    for offer_id in due:
-        offer = db.session.get(WaitlistOffer, offer_id)
-        with command("waitlist.lapse", offer, lock=True) as change:
-            if offer.status != OFFERED or offer.expires_at > now:
-                continue
-            _close_offer(offer, LAPSED, now)
-            entry = offer.entry
-            entry.lapses += 1
-            removed = entry.status == WAITING and entry.lapses >= rules.LAPSES_BEFORE_REMOVAL
-            if removed:
-                entry.status = REMOVED
-                entry.closed_at = now
-                entry.close_reason = "Offers lapsed unanswered"
-            change.send(emails.waitlist_lapsed, offer, now=now, removed=removed)
-            lapsed += 1
-    return lapsed
+    return sum(_lapse(offer_id, now) for offer_id in due)
+
+
+def _lapse(offer_id: int, now: datetime) -> bool:
+    """Lapse one open offer whose hold has run out; whether it did."""
+    offer = db.session.get(WaitlistOffer, offer_id)
+    if offer is None:
+        return False
+    with command("waitlist.lapse", offer, lock=True, lock_first=(offer.entry,)) as change:
+        if offer.status != OFFERED or offer.expires_at > now:
+            return False
+        _close_offer(offer, LAPSED, now)
+        entry = offer.entry
+        entry.lapses += 1
+        removed = entry.status == WAITING and entry.lapses >= rules.LAPSES_BEFORE_REMOVAL
+        if removed:
+            entry.status = REMOVED
+            entry.closed_at = now
+            entry.close_reason = "Offers lapsed unanswered"
+        change.send(emails.waitlist_lapsed, offer, now=now, removed=removed)
+    return True
 
 
 def remind_due(now: datetime | None = None) -> int:
@@ -722,7 +747,8 @@ def _load_waiting(day: date) -> _Load:
         refused[entry_id].add((practitioner_id, start))
     for entry in entries:
         wish = wish_of(entry)
-        if wish.latest < day:
+        if wish.latest < day or not emails.can_email(entry.patient.email):
+            # Nobody would hear of the offer: reception offers them a time by hand.
             continue
         load.entries[entry.id] = entry
         load.waiting.append(
@@ -903,7 +929,13 @@ def _before_flush(session: Session, _context, _instances) -> None:
 
 
 _BULK_TABLES = frozenset(
-    {Booking.__table__, TimeOff.__table__, WorkingHours.__table__, practitioner_service}
+    {
+        Booking.__table__,
+        TimeOff.__table__,
+        WorkingHours.__table__,
+        WaitlistOffer.__table__,
+        practitioner_service,
+    }
 )
 
 
@@ -995,6 +1027,18 @@ def entries(
     if day is not None:
         found = [e for e in found if not e.days or day.weekday() in e.days]
     return found
+
+
+def entries_of(patient: Patient) -> list[WaitlistEntry]:
+    """A patient's waitlist entries, the newest first."""
+    return list(
+        db.session.execute(
+            db.select(WaitlistEntry)
+            .where(WaitlistEntry.patient_id == patient.id)
+            .order_by(WaitlistEntry.created_at.desc(), WaitlistEntry.id.desc())
+            .limit(20)
+        ).scalars()
+    )
 
 
 def waiting_on(day: date) -> int:

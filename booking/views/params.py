@@ -480,7 +480,9 @@ def waitlist_body(body: dict) -> tuple[dict, dict]:
     parts = body.get("parts_of_day", [])
     if parts is None:
         parts = []
-    if not isinstance(parts, list) or any(p not in waitlist_rules.PARTS_OF_DAY for p in parts):
+    if not isinstance(parts, list) or any(
+        not isinstance(p, str) or p not in waitlist_rules.PARTS_OF_DAY for p in parts
+    ):
         fields["parts_of_day"] = "Give a list of: morning, afternoon, evening."
     else:
         values["parts"] = frozenset(parts)

@@ -334,3 +334,54 @@ def test_a_time_reception_takes_back_stays_free_for_the_desk_before_going_down_t
     )
     offered = client.get(f"/api/v1/waitlist/{third.get_json()['token']}").get_json()["offer"]
     assert offered["start"] == held["start"]
+
+
+@pytest.mark.parametrize("parts", [[{}], [[1]], [None], [1], {"morning": True}])
+def test_parts_of_the_day_of_the_wrong_kind_are_a_422_not_a_crash(app, client, clinic, parts):
+    body = join_body(clinic_day(app), clinic.practitioner.id, name="Ada", email="a@example.com")
+    body["parts_of_day"] = parts
+    response = client.post("/api/v1/waitlist", json=body)
+    assert response.status_code == 422
+    assert "parts_of_day" in response.get_json()["error"]["fields"]
+
+
+def test_a_held_time_that_can_no_longer_be_booked_is_let_go_and_the_place_kept(
+    app, client, clinic, make_user
+):
+    from booking.models import Practitioner, User
+    from booking.services.practitioners.schedule import add_time_off
+
+    make_user("reception")
+    day, filled = full_day(app, clinic)
+    token = join(client, day, clinic.practitioner.id).get_json()["token"]
+    client.post(f"/api/v1/bookings/{filled[0][1]}/cancel", json={})
+    assert client.get(f"/api/v1/waitlist/{token}").get_json()["offer"] is not None
+    with app.app_context():
+        desk = db.session.execute(db.select(User)).scalars().first()
+        practitioner = db.session.get(Practitioner, clinic.practitioner.id)
+        add_time_off(practitioner, day, day, None, None, "Unwell", actor=desk)
+    refused = client.post(f"/api/v1/waitlist/{token}/claim")
+    assert (refused.status_code, refused.get_json()["error"]["code"]) == (409, "slot_taken")
+    after = client.get(f"/api/v1/waitlist/{token}").get_json()
+    assert (after["status"], after["offer"]) == ("waiting", None)
+    with app.app_context():
+        assert db.session.execute(db.select(WaitlistOffer.status)).scalars().all() == ["withdrawn"]
+
+
+def test_booking_directly_takes_the_patient_out_of_line_and_lets_their_held_time_go(
+    app, client, clinic, make_user, make_booking
+):
+    make_user("reception")
+    day, filled = full_day(app, clinic)
+    ada = join(client, day, clinic.practitioner.id).get_json()["token"]
+    ben = join(client, day, clinic.practitioner.id, name="Ben Two", email="ben@example.com")
+    ben = ben.get_json()["token"]
+    client.post(f"/api/v1/bookings/{filled[0][1]}/cancel", json={})
+    held = client.get(f"/api/v1/waitlist/{ada}").get_json()["offer"]
+    assert held is not None
+    # Ada finds another day herself and books it: she no longer waits.
+    make_booking(name="Ada One", email="ada@example.com", phone="207 555 0199", days_ahead=10)
+    gone = client.get(f"/api/v1/waitlist/{ada}").get_json()
+    assert (gone["status"], gone["offer"]) == ("booked", None)
+    # The time held for her goes to Ben.
+    assert client.get(f"/api/v1/waitlist/{ben}").get_json()["offer"]["start"] == held["start"]

@@ -230,3 +230,26 @@ def test_the_owner_sets_how_long_a_time_is_held(app, client, clinic, auth, make_
     with app.app_context():
         offer = db.session.execute(db.select(WaitlistOffer)).scalar_one()
         assert offer.expires_at - offer.offered_at == timedelta(minutes=45)
+
+
+def test_half_a_time_range_is_asked_for_in_full(app, client):
+    day = clinic_today_in(app) + timedelta(days=3)
+    response = client.post(
+        "/services/neck-initial/waitlist",
+        data={
+            "earliest": day.isoformat(),
+            "latest": day.isoformat(),
+            "between_from": "09:00",
+            "practitioner": "any",
+            "name": "Ada One",
+            "email": "ada@example.com",
+            "phone": "207 555 0100",
+            "disclaimer": "y",
+            "started": started(),
+            **form_answers(),
+        },
+    )
+    assert response.status_code == 422
+    assert "Give both ends of the time range, or neither." in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.execute(db.select(WaitlistEntry)).first() is None

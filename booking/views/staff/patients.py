@@ -18,7 +18,7 @@ from booking.models.audit import EXPORTED
 from booking.models.base import utcnow
 from booking.models.course import PAYMENT_METHODS
 from booking.models.service import CONDITIONS
-from booking.services import courses, good_faith, outcomes, privacy, record_access
+from booking.services import courses, good_faith, outcomes, privacy, record_access, waitlist
 from booking.services.bookings import format_reference
 from booking.services.patients import (
     bookings_for,
@@ -67,6 +67,7 @@ def patient(patient_id: int):
         looks=record_access.recent(record.id),
         duplicates=possible_duplicates(record),
         merge_form=MergeForm(formdata=None),
+        waiting=[waitlist.view(entry) for entry in waitlist.entries_of(record)],
     )
 
 

@@ -1,0 +1,130 @@
+"""Every path that frees a practitioner's time offers it down the waitlist, by itself."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+
+from booking.domain.availability import WeeklyHours
+from booking.extensions import db
+from booking.models import Booking, Practitioner, Service, TimeOff, User, WaitlistOffer
+from booking.services import waitlist
+from booking.services.bookings import reschedule_booking, set_status
+from booking.services.practitioners.schedule import add_time_off, delete_time_off, set_hours
+from booking.services.void import void_bookings
+from tests.conftest import NO_FLAGS
+from tests.waitlist_helpers import clinic_today, fill_day, working_day
+
+
+def join(service_slug, day, practitioner_id, **wish):
+    service = db.session.execute(db.select(Service).filter_by(slug=service_slug)).scalar_one()
+    entry, _token = waitlist.join(
+        waitlist.JoinRequest(
+            service=service,
+            earliest=day,
+            latest=wish.pop("latest", day),
+            name="Ada Waiting",
+            email="ada@example.com",
+            phone="207 555 0123",
+            answers=dict(NO_FLAGS),
+            practitioner_id=practitioner_id,
+            **wish,
+        )
+    )
+    return entry
+
+
+def open_offers():
+    db.session.expire_all()
+    return list(
+        db.session.execute(
+            db.select(WaitlistOffer).where(WaitlistOffer.status == "offered")
+        ).scalars()
+    )
+
+
+@pytest.fixture
+def desk(app, make_user):
+    make_user("reception")
+    with app.app_context():
+        return db.session.execute(db.select(User)).scalars().first().id
+
+
+@pytest.mark.parametrize("path", ["move", "void"])
+def test_a_booking_moved_away_or_voided_frees_its_time_for_the_first_in_line(
+    app, clinic, desk, path
+):
+    with app.app_context():
+        actor = db.session.get(User, desk)
+        day = working_day(clinic.practitioner, 3)
+        filled = fill_day(clinic.practitioner.id, day)
+        join("neck-initial", day, clinic.practitioner.id)
+        assert open_offers() == []
+        booking, _token = filled[0]
+        freed_start = booking.start_at
+        if path == "move":
+            service = booking.service
+            later = day + timedelta(days=7)
+            from booking.services import availability
+
+            target = availability.free_slots(
+                service, later, later + timedelta(days=6), practitioner_id=clinic.practitioner.id
+            )[0]
+            reschedule_booking(
+                booking, target.start, practitioner_id=clinic.practitioner.id, actor=actor
+            )
+        else:
+            void_bookings([booking.id], "Test booking", actor=actor)
+        (offer,) = open_offers()
+        assert offer.start_at == freed_start
+
+
+def test_time_off_removed_is_offered(app, clinic, desk):
+    with app.app_context():
+        actor = db.session.get(User, desk)
+        practitioner = db.session.get(Practitioner, clinic.practitioner.id)
+        day = working_day(clinic.practitioner, 3)
+        off = add_time_off(practitioner, day, day, None, None, "Course", actor=actor)
+        join("neck-initial", day, clinic.practitioner.id)
+        assert open_offers() == []
+        delete_time_off(db.session.get(TimeOff, off.id), actor=actor)
+        (offer,) = open_offers()
+        assert offer.start_at.astimezone(clinic_zone()).date() == day
+
+
+def test_hours_added_on_a_day_off_are_offered(app, clinic, desk):
+    with app.app_context():
+        actor = db.session.get(User, desk)
+        practitioner = db.session.get(Practitioner, clinic.practitioner.id)
+        day = clinic_today() + timedelta(days=3)
+        while day.weekday() in clinic.practitioner.weekdays:
+            day += timedelta(days=1)
+        join("neck-initial", day, clinic.practitioner.id, latest=day)
+        assert open_offers() == []
+        week = {h.weekday: h for h in practitioner.weekly_hours}
+        week[day.weekday()] = WeeklyHours(day.weekday(), time(10, 0), time(14, 0))
+        set_hours(practitioner, week, actor=actor)
+        (offer,) = open_offers()
+        local = offer.start_at.astimezone(clinic_zone())
+        assert (local.date(), local.time()) == (day, time(10, 0))
+
+
+def test_a_visit_marked_arrived_frees_nothing_and_offers_nothing(app, clinic, desk, start_now):
+    with app.app_context():
+        day = working_day(clinic.practitioner, 3)
+        filled = fill_day(clinic.practitioner.id, day)
+        join("neck-initial", day, clinic.practitioner.id)
+        booking_id = filled[0][0].id
+    start_now(booking_id)
+    with app.app_context():
+        set_status(db.session.get(Booking, booking_id), "arrived", actor=db.session.get(User, desk))
+        assert open_offers() == []
+
+
+def clinic_zone():
+    from zoneinfo import ZoneInfo
+
+    from booking.models import ClinicSettings
+
+    return ZoneInfo(db.session.execute(db.select(ClinicSettings)).scalar_one().timezone)
