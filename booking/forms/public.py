@@ -31,6 +31,7 @@ from booking.forms.bot_check import BotCheck
 from booking.forms.catalogue import CheckboxesField
 from booking.forms.fields import email_address_field, lines, strip, text_field
 from booking.models.base import utcnow
+from booking.services.waitlist import JoinRequest
 
 # At least six digits; spaces, brackets, dots, dashes and a leading + allowed.
 PHONE_PATTERN = r"^(?=(?:\D*\d){6})\+?[0-9 ()\-.]{6,30}$"
@@ -320,34 +321,9 @@ def _clock_field(label: str) -> TimeField:
     return TimeField(label, validators=[Optional()], format="%H:%M")
 
 
-class WaitlistForm(ScreeningQuestions, BotCheck, FlaskForm):
-    """Joining the waitlist: which dates, days and hours suit, with whom, who you are,
-    and the same screening and disclaimer as a booking."""
-
-    earliest = DateField(
-        "From", validators=[InputRequired("Choose the first date that suits you.")]
-    )
-    latest = DateField("Until", validators=[InputRequired("Choose the last date that suits you.")])
-    days = _checkboxes(
-        "Days that suit you",
-        [SelectChoice(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
-    )
-    parts = _checkboxes(
-        "Times of day that suit you",
-        [SelectChoice(part, PART_LABELS[part]) for part in PARTS_OF_DAY],
-    )
-    between_from = _clock_field("Not before")
-    between_to = _clock_field("Finished by")
-    practitioner = SelectField(
-        "Practitioner", choices=[SelectChoice("any", "Anyone")], validate_choice=True
-    )
-    name = name_field()
-    email = email_field()
-    phone = phone_field()
-    disclaimer = BooleanField(
-        "I understand that acupuncture complements, and does not replace, seeing my GP or doctor.",
-        validators=[DataRequired("Please confirm you have read this to continue.")],
-    )
+class WaitlistWish:
+    """The fields and reading shared by the public join form and reception's: dates,
+    days, parts of the day or a time range, a practitioner, and who the patient is."""
 
     def wish(self) -> dict:
         """The wish as JoinRequest takes it."""
@@ -364,6 +340,17 @@ class WaitlistForm(ScreeningQuestions, BotCheck, FlaskForm):
             "practitioner_id": None if chosen in (None, "", "any") else int(chosen),
         }
 
+    def join_request(self, service, **extra) -> JoinRequest:
+        return JoinRequest(
+            service=service,
+            name=self.name.data,
+            email=self.email.data,
+            phone=self.phone.data,
+            answers=self.screening_answers(),
+            **self.wish(),
+            **extra,
+        )
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
         # Checked here: an empty end stops its own validators before any could say so.
@@ -376,4 +363,41 @@ class WaitlistForm(ScreeningQuestions, BotCheck, FlaskForm):
         return ok
 
 
+def add_wish_fields(form_class: type, *, who: str) -> None:
+    """The wish's fields, worded for the patient ("you") or for reception."""
+    form_class.earliest = DateField(
+        "From", validators=[InputRequired(f"Choose the first date that suits{who}.")]
+    )
+    form_class.latest = DateField(
+        "Until", validators=[InputRequired(f"Choose the last date that suits{who}.")]
+    )
+    form_class.days = _checkboxes(
+        f"Days that suit{who}",
+        [SelectChoice(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
+    )
+    form_class.parts = _checkboxes(
+        f"Times of day that suit{who}",
+        [SelectChoice(part, PART_LABELS[part]) for part in PARTS_OF_DAY],
+    )
+    form_class.between_from = _clock_field("Not before")
+    form_class.between_to = _clock_field("Finished by")
+    form_class.practitioner = SelectField(
+        "Practitioner", choices=[SelectChoice("any", "Anyone")], validate_choice=True
+    )
+
+
+class WaitlistForm(WaitlistWish, ScreeningQuestions, BotCheck, FlaskForm):
+    """Joining the waitlist: which dates, days and hours suit, with whom, who you are,
+    and the same screening and disclaimer as a booking."""
+
+    name = name_field()
+    email = email_field()
+    phone = phone_field()
+    disclaimer = BooleanField(
+        "I understand that acupuncture complements, and does not replace, seeing my GP or doctor.",
+        validators=[DataRequired("Please confirm you have read this to continue.")],
+    )
+
+
+add_wish_fields(WaitlistForm, who=" you")
 add_screening_questions(WaitlistForm, "Please answer yes or no.")

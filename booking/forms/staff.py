@@ -16,23 +16,21 @@ from wtforms import (
     StringField,
     TelField,
     TextAreaField,
-    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from booking.domain.good_faith import date_of_birth_problem
 from booking.domain.outcomes import DECISIONS, REFERRALS
-from booking.domain.waitlist import PART_LABELS, PARTS_OF_DAY, WEEKDAY_NAMES
-from booking.forms.catalogue import CheckboxesField
 from booking.forms.fields import IdField, lines, one_line
 from booking.forms.public import (
     PHONE_MESSAGE,
     PHONE_PATTERN,
     ScreeningQuestions,
-    WaitlistForm,
+    WaitlistWish,
     _strip,
     add_screening_questions,
+    add_wish_fields,
     email_field,
     name_field,
     phone_field,
@@ -312,7 +310,7 @@ class ClearanceForm(FlaskForm):
         return ClearanceNote(self.cleared_by.data or "", self.cleared_on.data, self.note.data or "")
 
 
-class StaffWaitlistForm(ScreeningQuestions, FlaskForm):
+class StaffWaitlistForm(WaitlistWish, ScreeningQuestions, FlaskForm):
     """A patient added to the waitlist by phone: the same wish, screening and disclaimer
     as online, read out by reception."""
 
@@ -321,36 +319,13 @@ class StaffWaitlistForm(ScreeningQuestions, FlaskForm):
     name = name_field()
     email = email_field()
     phone = phone_field()
-    earliest = DateField("From", validators=[InputRequired("Choose the first date that suits.")])
-    latest = DateField("Until", validators=[InputRequired("Choose the last date that suits.")])
-    days = CheckboxesField(
-        "Days that suit",
-        choices=[SelectChoice(str(n), name.title()) for n, name in enumerate(WEEKDAY_NAMES)],
-        validators=[Optional()],
-    )
-    parts = CheckboxesField(
-        "Times of day that suit",
-        choices=[SelectChoice(part, PART_LABELS[part]) for part in PARTS_OF_DAY],
-        validators=[Optional()],
-    )
-    between_from = TimeField("Or only between", validators=[Optional()], format="%H:%M")
-    between_to = TimeField("and", validators=[Optional()], format="%H:%M")
-    practitioner = SelectField("Practitioner", choices=[SelectChoice("any", "Anyone")])
     disclaimer_read = BooleanField(
         "I have read the GP disclaimer to the patient and they understand it.",
         validators=[DataRequired("Read the disclaimer to the patient and tick to confirm.")],
     )
 
-    wish = WaitlistForm.wish
 
-    def validate(self, extra_validators=None) -> bool:
-        ok = super().validate(extra_validators)
-        if bool(self.between_from.data) != bool(self.between_to.data):
-            self.between_to.errors = [*self.between_to.errors, "Give both ends, or neither."]
-            ok = False
-        return ok
-
-
+add_wish_fields(StaffWaitlistForm, who="")
 add_screening_questions(StaffWaitlistForm, "Ask the patient and record yes or no.")
 
 

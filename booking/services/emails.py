@@ -80,28 +80,35 @@ def _compose(
     method: str,
 ) -> EmailMessage:
     kind = row.kind
-    sender = mail_from(settings)
-    message = EmailMessage()
-    message["From"] = Address(display_name=one_line(settings.name), addr_spec=sender)
-    message["To"] = to
-    if settings.email:
-        message["Reply-To"] = Address(
-            display_name=one_line(settings.name), addr_spec=settings.email
-        )
-    message["Subject"] = _subject(kind, context["booking"])
-    message["Date"] = format_datetime(row.created_at)
-    # Fixed when the email was queued, so every attempt is the same email and mail
-    # clients can recognise a duplicate should one ever slip through.
-    message["Message-ID"] = row.message_id
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_template(f"email/{kind}.txt", **context))
-    message.add_alternative(render_template(f"email/{kind}.html", **context), subtype="html")
+    message = _message(row, settings, to, _subject(kind, context["booking"]), context)
     message.add_attachment(
         ics.decode(),
         subtype="calendar",
         filename=f"acupuncture-{context['booking'].reference}.ics",
         params={"method": method},
     )
+    return message
+
+
+def _message(
+    row: OutboxMessage, settings: ClinicSettings, to: Address, subject: str, context: dict
+) -> EmailMessage:
+    """The headers every email has, and its text and HTML from the kind's templates."""
+    message = EmailMessage()
+    message["From"] = Address(display_name=one_line(settings.name), addr_spec=mail_from(settings))
+    message["To"] = to
+    if settings.email:
+        message["Reply-To"] = Address(
+            display_name=one_line(settings.name), addr_spec=settings.email
+        )
+    message["Subject"] = subject
+    message["Date"] = format_datetime(row.created_at)
+    # Fixed when the email was queued, so every attempt is the same email and mail
+    # clients can recognise a duplicate should one ever slip through.
+    message["Message-ID"] = row.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_template(f"email/{row.kind}.txt", **context))
+    message.add_alternative(render_template(f"email/{row.kind}.html", **context), subtype="html")
     return message
 
 
@@ -463,21 +470,8 @@ def _waitlist_message(row: OutboxMessage, now: datetime) -> EmailMessage | None:
         "disclaimer": current_disclaimer(),
         "removed": bool(facts.get("removed")),
     }
-    message = EmailMessage()
-    sender = mail_from(settings)
-    message["From"] = Address(display_name=one_line(settings.name), addr_spec=sender)
-    message["To"] = Address(display_name=one_line(patient.name), addr_spec=patient.email)
-    if settings.email:
-        message["Reply-To"] = Address(
-            display_name=one_line(settings.name), addr_spec=settings.email
-        )
-    message["Subject"] = _waitlist_subject(row.kind, entry, offer)
-    message["Date"] = format_datetime(row.created_at)
-    message["Message-ID"] = row.message_id
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(render_template(f"email/{row.kind}.txt", **context))
-    message.add_alternative(render_template(f"email/{row.kind}.html", **context), subtype="html")
-    return message
+    to = Address(display_name=one_line(patient.name), addr_spec=patient.email)
+    return _message(row, settings, to, _waitlist_subject(row.kind, entry, offer), context)
 
 
 def booking_created(booking: Booking, *, now: datetime, by_patient: bool) -> None:

@@ -215,6 +215,20 @@ def alternatives(service: Service, around: date, practitioner_id: int | None) ->
     return [slot for times in days.values() for slot in times][:8]
 
 
+def refusal_page(refused: RedFlag | RateLimited, service: Service):
+    """Nothing was stored: a red flag's advice to see a doctor (the answers live only in
+    this response), or a limit's reason with the clinic's number."""
+    if isinstance(refused, RedFlag):
+        return render_template(
+            "public/red_flag.html",
+            result=refused.result,
+            advice=refused,
+            urgent_advice=screening.URGENT_ADVICE,
+        )
+    page = render_template("public/limited.html", service=service, message=refused.message)
+    return page, 429, {"Retry-After": str(refused.retry_after)}
+
+
 @bp.route("/book/<slug>", methods=["GET", "POST"])
 def details(slug: str):
     service = service_or_404(slug)
@@ -268,18 +282,8 @@ def details(slug: str):
                 date_of_birth=form.birth_date,
             )
         )
-    except RedFlag as red_flag:
-        # Nothing is stored: the answers live only in this response.
-        return render_template(
-            "public/red_flag.html",
-            result=red_flag.result,
-            advice=red_flag,
-            urgent_advice=screening.URGENT_ADVICE,
-        )
-    except RateLimited as limited:
-        # Nothing is stored; the page says why and gives the clinic's number.
-        page = render_template("public/limited.html", service=service, message=limited.message)
-        return page, 429, {"Retry-After": str(limited.retry_after)}
+    except (RedFlag, RateLimited) as refused:
+        return refusal_page(refused, service)
     except SlotTaken as taken:
         context["taken"] = taken.message
         context["alternatives"] = alternatives(service, to_local(start).date(), practitioner_id)
@@ -638,27 +642,9 @@ def waitlist_join(slug: str):
         status = 422 if form.errors or form.bot_problem else 200
         return render_template("public/waitlist/join.html", **context), status
     try:
-        _entry, token = waitlist.join(
-            waitlist.JoinRequest(
-                service=service,
-                name=form.name.data,
-                email=form.email.data,
-                phone=form.phone.data,
-                answers=form.screening_answers(),
-                client_address=public_client(),
-                **form.wish(),
-            )
-        )
-    except RedFlag as red_flag:
-        return render_template(
-            "public/red_flag.html",
-            result=red_flag.result,
-            advice=red_flag,
-            urgent_advice=screening.URGENT_ADVICE,
-        )
-    except RateLimited as limited:
-        page = render_template("public/limited.html", service=service, message=limited.message)
-        return page, 429, {"Retry-After": str(limited.retry_after)}
+        _entry, token = waitlist.join(form.join_request(service, client_address=public_client()))
+    except (RedFlag, RateLimited) as refused:
+        return refusal_page(refused, service)
     except ClinicError as error:
         context["problem"] = error
         for name, message in error.fields.items():

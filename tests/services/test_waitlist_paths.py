@@ -8,7 +8,16 @@ import pytest
 
 from booking.domain.availability import WeeklyHours
 from booking.extensions import db
-from booking.models import Booking, Practitioner, Service, TimeOff, User, WaitlistOffer
+from booking.models import (
+    Booking,
+    OutboxMessage,
+    Practitioner,
+    Service,
+    TimeOff,
+    User,
+    WaitlistEntry,
+    WaitlistOffer,
+)
 from booking.services import waitlist
 from booking.services.bookings import reschedule_booking, set_status
 from booking.services.practitioners.schedule import add_time_off, delete_time_off, set_hours
@@ -128,3 +137,45 @@ def clinic_zone():
     from booking.models import ClinicSettings
 
     return ZoneInfo(db.session.execute(db.select(ClinicSettings)).scalar_one().timezone)
+
+
+def test_the_cron_command_lapses_reminds_and_closes_old_entries(app, runner, clinic, desk):
+    from booking.models.base import utcnow
+
+    with app.app_context():
+        day = clinic_today() + timedelta(days=5)
+        entry = join("neck-initial", day, clinic.practitioner.id, latest=day + timedelta(days=7))
+        (offer,) = open_offers()
+        # Half an hour before it lapses, the patient is reminded; once, however often cron runs.
+        offer.remind_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    first = runner.invoke(args=["waitlist"])
+    assert first.exit_code == 0, first.output
+    assert "1 reminded" in first.output
+    assert "0 reminded" in runner.invoke(args=["waitlist"]).output
+    with app.app_context():
+        (offer,) = open_offers()
+        offer.offered_at = utcnow() - timedelta(hours=3)
+        offer.expires_at = utcnow() - timedelta(minutes=1)
+        stale = db.session.get(WaitlistEntry, entry.id)
+        db.session.commit()
+        assert stale.status == "waiting"
+    lapsed = runner.invoke(args=["waitlist"])
+    assert "1 lapsed" in lapsed.output
+    with app.app_context():
+        kinds = [
+            row.kind
+            for row in db.session.execute(
+                db.select(OutboxMessage).where(OutboxMessage.waitlist_entry_id == entry.id)
+            ).scalars()
+        ]
+        assert kinds.count("waitlist_reminder") == 1
+        assert kinds.count("waitlist_lapsed") == 1
+        # Past its last day, the place closes.
+        db.session.get(WaitlistEntry, entry.id).closes_on = clinic_today() - timedelta(days=1)
+        for held in open_offers():
+            held.status = "withdrawn"
+        db.session.commit()
+    assert "1 closed" in runner.invoke(args=["waitlist"]).output
+    with app.app_context():
+        assert db.session.get(WaitlistEntry, entry.id).status == "expired"

@@ -140,15 +140,7 @@ def waitlist_new():
     ).scalar_one()
     try:
         entry, _token = waitlist.join(
-            waitlist.JoinRequest(
-                service=service,
-                name=form.name.data,
-                email=form.email.data,
-                phone=form.phone.data,
-                answers=form.screening_answers(),
-                patient_id=form.patient_id.data or None,
-                **form.wish(),
-            ),
+            form.join_request(service, patient_id=form.patient_id.data or None),
             actor=current_user,
         )
     except RedFlag as red_flag:
