@@ -144,7 +144,9 @@ def test_the_cron_command_lapses_reminds_and_closes_old_entries(app, runner, cli
 
     with app.app_context():
         day = clinic_today() + timedelta(days=5)
-        entry = join("neck-initial", day, clinic.practitioner.id, latest=day + timedelta(days=7))
+        entry_id = join(
+            "neck-initial", day, clinic.practitioner.id, latest=day + timedelta(days=7)
+        ).id
         (offer,) = open_offers()
         # Half an hour before it lapses, the patient is reminded; once, however often cron runs.
         offer.remind_at = utcnow() - timedelta(minutes=1)
@@ -157,7 +159,7 @@ def test_the_cron_command_lapses_reminds_and_closes_old_entries(app, runner, cli
         (offer,) = open_offers()
         offer.offered_at = utcnow() - timedelta(hours=3)
         offer.expires_at = utcnow() - timedelta(minutes=1)
-        stale = db.session.get(WaitlistEntry, entry.id)
+        stale = db.session.get(WaitlistEntry, entry_id)
         db.session.commit()
         assert stale.status == "waiting"
     lapsed = runner.invoke(args=["waitlist"])
@@ -166,16 +168,16 @@ def test_the_cron_command_lapses_reminds_and_closes_old_entries(app, runner, cli
         kinds = [
             row.kind
             for row in db.session.execute(
-                db.select(OutboxMessage).where(OutboxMessage.waitlist_entry_id == entry.id)
+                db.select(OutboxMessage).where(OutboxMessage.waitlist_entry_id == entry_id)
             ).scalars()
         ]
         assert kinds.count("waitlist_reminder") == 1
         assert kinds.count("waitlist_lapsed") == 1
         # Past its last day, the place closes.
-        db.session.get(WaitlistEntry, entry.id).closes_on = clinic_today() - timedelta(days=1)
         for held in open_offers():
             held.status = "withdrawn"
+        db.session.get(WaitlistEntry, entry_id).closes_on = clinic_today() - timedelta(days=1)
         db.session.commit()
     assert "1 closed" in runner.invoke(args=["waitlist"]).output
     with app.app_context():
-        assert db.session.get(WaitlistEntry, entry.id).status == "expired"
+        assert db.session.get(WaitlistEntry, entry_id).status == "expired"
