@@ -44,7 +44,7 @@ def test_gunicorns_access_log_holds_no_token_and_no_staff_search(app, tmp_path, 
     assert "alice" not in written
     assert '"GET /manage/[token] HTTP/1.1" 200' in written
     assert '"GET /manage/[token]/calendar.ics HTTP/1.1" 200' in written
-    assert '"GET /feeds/[token].ics HTTP/1.1" 404' in written
+    assert '"GET /feeds/[token].ics HTTP/1.1" 410' in written
     assert '"GET /staff/patients?[hidden] HTTP/1.1" 302' in written
     assert "/admin/reports?[hidden]" in written
     assert '"https://book.example/manage/[token]"' in written

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from datetime import date
+from urllib.parse import urlsplit
+
+from flask import current_app
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from booking.domain.money import format_money
 from booking.domain.text import one_line
@@ -18,9 +22,22 @@ REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 
 
+def uid_domain() -> str:
+    """This installation's host (from BASE_URL), so no two clinics' UIDs can meet."""
+    return urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
+
+
 def event_uid(booking: Booking) -> str:
     """Stable across reschedules, so calendar apps update the event instead of adding one."""
-    return f"booking-{booking.reference}@acupuncture-booking"
+    return f"booking-{booking.reference}@{uid_domain()}"
+
+
+def clinic_timezone(timezone: str, today: date) -> Timezone:
+    """The clinic's VTIMEZONE, from this year to the end of next: calendar apps show the
+    clinic's own clock, and a feed with no events is still a whole calendar."""
+    return Timezone.from_tzid(
+        timezone, first_date=date(today.year, 1, 1), last_date=date(today.year + 2, 1, 1)
+    )
 
 
 def _address(email: str, name: str, **params: str) -> vCalAddress:

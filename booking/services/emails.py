@@ -81,11 +81,22 @@ def _compose(
 ) -> EmailMessage:
     kind = row.kind
     message = _message(row, settings, to, _subject(kind, context["booking"]), context)
+    if method in (calendar.REQUEST, calendar.CANCEL):
+        # iMIP (RFC 6047): the invitation is also a body part of its own, which calendar
+        # clients answer with their accept, update or remove buttons.
+        message.add_alternative(
+            ics,
+            maintype="text",
+            subtype="calendar",
+            params={"method": method, "charset": "utf-8"},
+        )
+    # As bytes: the file keeps its CRLF line ends (RFC 5545, 3.1) whatever the names in it.
     message.add_attachment(
-        ics.decode(),
+        ics,
+        maintype="text",
         subtype="calendar",
         filename=f"acupuncture-{context['booking'].reference}.ics",
-        params={"method": method},
+        params={"method": method, "charset": "utf-8"},
     )
     return message
 

@@ -5,7 +5,7 @@ This is a stable contract: field names and codes change only with a new version.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 
 from booking.domain import screening
 from booking.domain.estimates import MAX_SESSIONS
@@ -53,6 +53,26 @@ from booking.views.serializers import (
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+# Public answers any cache may keep a moment: the catalogue and estimates change only
+# when the owner edits them. Availability is revalidated on every use (304 when the
+# answer is the same), and anything under a patient's token is never stored.
+CACHE_FOR = {"api.services": "public, max-age=60", "api.estimate": "public, max-age=60"}
+REVALIDATE = "public, no-cache"
+
+
+@bp.after_request
+def http_caching(response):
+    """ETag and Cache-Control on GETs (304 for a client that has the answer already);
+    `no-store` on everything that carries a token or changes something."""
+    endpoint = request.endpoint or ""
+    carries_token = "token" in (request.view_args or {})
+    if request.method != "GET" or carries_token or response.status_code != 200:
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    response.headers["Cache-Control"] = CACHE_FOR.get(endpoint, REVALIDATE)
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @bp.get("/services")
@@ -145,7 +165,15 @@ def book():
     body["manage_url"] = absolute_url("public.manage", token=token)
     if good_faith.current(booking.course) is not None:
         body["good_faith_estimate_url"] = absolute_url("public.estimate", token=token)
-    return jsonify(body), 201
+    return created(body, url_for("api.show_booking", token=token))
+
+
+def created(body: dict, location: str):
+    """201 with the new resource's address (RFC 9110 15.3.2)."""
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = location
+    return response
 
 
 @bp.get("/bookings/<token>")
@@ -219,7 +247,7 @@ def book_course(token: str):
     body = booked_series_json(booked, lambda t: absolute_url("public.manage", token=t))
     if values["starts"] is None and rest.series.beyond_horizon:
         body["beyond_horizon"] = series_json(rest)["beyond_horizon"]
-    return jsonify(body), 201
+    return created(body, url_for("api.show_booking", token=booked.bookings[0][1]))
 
 
 @bp.post("/bookings/<token>/check-in")
@@ -262,7 +290,7 @@ def join_waitlist():
     entry, token = waitlist.join(join_request(json_body(), client=public_client()))
     body = {"token": token, "position": waitlist.position(entry)}
     body["url"] = absolute_url("public.waitlist_entry", token=token)
-    return jsonify(body), 201
+    return created(body, url_for("api.show_waitlist_entry", token=token))
 
 
 @bp.get("/waitlist/<token>")
@@ -285,7 +313,7 @@ def claim_offer(token: str):
     body = booking_json(booking)
     body["manage_token"] = manage
     body["manage_url"] = absolute_url("public.manage", token=manage)
-    return jsonify(body), 201
+    return created(body, url_for("api.show_booking", token=manage))
 
 
 @bp.post("/waitlist/<token>/decline")

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask.globals import request_ctx
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc
 from werkzeug.exceptions import HTTPException
@@ -67,6 +68,10 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return render_template("errors/error.html", status=status, message=message), status
 
 
+def _staff_area() -> bool:
+    return request.path.startswith(("/staff", "/admin", "/account", "/api/v1/staff"))
+
+
 def unauthorized():
     """Not signed in: JSON 401 for the API, the sign-in page for browsers."""
     if wants_json():
@@ -89,10 +94,18 @@ def bare_response(status: int, code: str, message: str, title: str = "Something 
 def handle_http(error: HTTPException):
     status = error.code or 500
     code, message = CODES.get(status, "error"), MESSAGES.get(status, error.name)
-    return error_response(status, code, message)
+    response = make_response(error_response(status, code, message))
+    if status == 405 and getattr(error, "valid_methods", None):
+        # RFC 9110 15.5.6: a 405 names the methods the resource does take.
+        response.headers["Allow"] = ", ".join(sorted(error.valid_methods))
+    return response
 
 
 def handle_csrf(error: CSRFError):
+    if _staff_area() and not current_user.is_authenticated:
+        # Who is asking comes before whether the form is theirs: 401 (or the sign-in
+        # page), as a signed-out GET would get.
+        return unauthorized()
     return error_response(
         400,
         "csrf_failed",

@@ -22,7 +22,7 @@ from booking.domain.clock import outside_calendar
 from booking.domain.good_faith import date_of_birth_problem
 from booking.domain.series import EVERY_DAYS
 from booking.domain.text import has_control
-from booking.errors import ValidationError
+from booking.errors import ClinicError, ValidationError
 from booking.forms.public import PatientForm
 from booking.models import Service
 from booking.models.base import MAX_ID, utcnow
@@ -173,18 +173,37 @@ def nested_too_deeply() -> BookingError:
     )
 
 
+class InvalidJson(ClinicError):
+    """A body that is not JSON, or not the JSON object every call takes."""
+
+    code = "invalid_json"
+    status = 400
+
+
+class NotJson(ClinicError):
+    code = "unsupported_media_type"
+    status = 415
+
+
 def json_body(*, optional: bool = False) -> dict:
-    """The request's JSON object; with `optional`, an empty body reads as {}."""
+    """The request's JSON object; with `optional`, an empty body reads as {}.
+
+    Another content type is 415, a body that does not parse or is not an object 400.
+    """
     if optional and not request.get_data(cache=True):
         return {}
+    if not request.is_json:
+        raise NotJson("Send the body as JSON, with Content-Type: application/json.")
     try:
         body = request.get_json(silent=True)
     except RecursionError:  # deeper than the parser itself goes
         raise nested_too_deeply() from None
+    if body is None and request.get_data(cache=True).strip() != b"null":
+        raise InvalidJson("The request body is not valid JSON.")
     if too_deep(body):
         raise nested_too_deeply()
     if not isinstance(body, dict):
-        raise BookingError("The request body must be a JSON object.")
+        raise InvalidJson("The request body must be a JSON object.")
     return body
 
 

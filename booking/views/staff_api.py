@@ -319,7 +319,9 @@ def course_decision(course_id: int):
     answer = decision_json(row, staff=True)
     if row.referral:
         answer["letter_url"] = url_for("staff.referral_letter", decision_id=row.id)
-    return jsonify(answer), 201
+    response = jsonify(answer)
+    response.headers["Location"] = url_for("staff_api.course_outcome", course_id=course.id)
+    return response, 201
 
 
 @bp.post("/bookings/<id:booking_id>/check-in")
@@ -415,7 +417,9 @@ def waitlist_offer(entry_id: int):
     if practitioner_id is None:
         raise invalid({"practitioner": "Say whose time to offer."})
     waitlist.offer_time(entry, practitioner_id, start, actor=current_user)
-    return jsonify(waitlist_json(waitlist.view(entry), staff=True)), 201
+    response = jsonify(waitlist_json(waitlist.view(entry), staff=True))
+    response.headers["Location"] = url_for("staff_api.waitlist_entry", entry_id=entry.id)
+    return response, 201
 
 
 @bp.post("/waitlist/<id:entry_id>/withdraw")

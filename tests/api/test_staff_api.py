@@ -360,10 +360,10 @@ def test_phone_booking_details_that_need_correcting(
 
 
 @pytest.mark.parametrize("body", ["[1, 2]", '"book me"', "{not json", "", "null", "42"])
-def test_a_body_that_is_not_an_object_is_a_422_not_a_crash(client, auth, body):
+def test_a_body_that_is_not_an_object_is_a_400_not_a_crash(client, auth, body):
     auth.login()
     response = client.post(f"{API}/bookings", data=body, content_type="application/json")
-    assert error(response, 422)["message"]
+    assert error(response, 400)["code"] == "invalid_json"
 
 
 def test_a_time_never_offered_is_422(app, client, auth, free_slot):
@@ -524,3 +524,12 @@ def test_writes_without_the_csrf_header_are_refused(csrf_app, free_slot, booking
     cancel = client.post(f"{API}/bookings/{ident}/cancel", json={"reason": "Ill"})
     assert error(cancel, 400)["code"] == "csrf_failed"
     assert client.get(f"{API}/bookings/{ident}").get_json()["status"] == "booked"
+
+
+def test_a_signed_out_write_is_told_to_sign_in_before_anything_about_csrf(csrf_app, free_slot):
+    """401 first: the caller's problem is who they are, not the form's token."""
+    client = csrf_app.test_client()
+    refused = client.post(f"{API}/bookings", json=phone_booking(free_slot()))
+    assert error(refused, 401)["code"] == "unauthorized"
+    page = client.post("/staff/bookings/1/cancel", data={"reason": "x"})
+    assert page.status_code == 302 and "/login" in page.headers["Location"]

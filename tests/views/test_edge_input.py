@@ -679,7 +679,7 @@ TEXT_IN_URLS = {
     "manage": ("/manage/abc{}def", 404),
     "manage calendar": ("/manage/abc{}def/calendar.ics", 404),
     "api booking": ("/api/v1/bookings/abc{}def", 404),
-    "feed": ("/feeds/abc{}def.ics", 404),
+    "feed": ("/feeds/abc{}def.ics", 410),  # a link that works no more, like any unknown one
     "report csv": ("/admin/reports/revenue{}.csv", 404),
     "api availability": (
         "/api/v1/availability?service=neck{}initial&from=2026-12-01&to=2026-12-01",

@@ -119,7 +119,7 @@ def test_replaced_link_stops_working_and_the_new_one_works(app, client, auth, cl
     new = create_feed(client, practitioner.id)
     assert old != new
     feeds = app.test_client()
-    assert feeds.get(f"/feeds/{old}.ics").status_code == 404
+    assert feeds.get(f"/feeds/{old}.ics").status_code == 410
     assert feeds.get(f"/feeds/{new}.ics").status_code == 200
     with app.app_context():
         actions = db.session.execute(
@@ -133,7 +133,7 @@ def test_replaced_link_stops_working_and_the_new_one_works(app, client, auth, cl
     ]
 
 
-def test_turned_off_feed_is_404_and_audited(app, client, auth, clinic):
+def test_turned_off_feed_is_gone_and_audited(app, client, auth, clinic):
     practitioner = clinic.practitioner
     auth.login("owner")
     token = create_feed(client, practitioner.id)
@@ -141,16 +141,20 @@ def test_turned_off_feed_is_404_and_audited(app, client, auth, clinic):
         f"/staff/practitioners/{practitioner.id}/feed/delete", follow_redirects=True
     )
     assert "The feed is <strong>off</strong>" in response.get_data(as_text=True)
-    assert app.test_client().get(f"/feeds/{token}.ics").status_code == 404
+    gone = app.test_client().get(f"/feeds/{token}.ics")
+    # 410 tells a calendar app to drop the subscription, not to keep retrying it.
+    assert (gone.status_code, gone.mimetype) == (410, "text/plain")
+    assert "no longer works" in gone.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Practitioner, practitioner.id).feed_token_hash is None
         (entry,) = db.session.execute(changes().filter_by(action="feed.revoke")).scalars()
         assert (entry.before, entry.after) == ({"feed": True}, {"feed": False})
 
 
-def test_unknown_feed_token_is_404(client):
-    assert client.get("/feeds/not-a-real-token.ics").status_code == 404
-    assert client.get("/feeds/.ics").status_code == 404
+def test_an_unknown_feed_link_is_gone_like_a_revoked_one(client):
+    """Told apart, they would say which links once worked: both answer 410."""
+    assert client.get("/feeds/not-a-real-token.ics").status_code == 410
+    assert client.get("/feeds/.ics").status_code == 404  # no token at all: no such page
 
 
 def test_feed_is_not_cached_by_shared_caches(app, client, auth, clinic):
@@ -158,7 +162,8 @@ def test_feed_is_not_cached_by_shared_caches(app, client, auth, clinic):
     auth.login("reception")
     token = create_feed(client, practitioner.id)
     response = app.test_client().get(f"/feeds/{token}.ics")
-    assert "no-store" in response.headers["Cache-Control"]
+    # The link is a credential: kept by no shared cache, always asked again.
+    assert "no-cache" in response.headers["Cache-Control"]
     assert "private" in response.headers["Cache-Control"]
 
 
@@ -172,3 +177,45 @@ def test_a_new_feed_link_is_shown_once_and_never_put_in_the_session(app, client,
     with client.session_transaction() as session:
         assert token not in repr(dict(session))
     assert token not in client.get(url).get_data(as_text=True)
+
+
+def test_a_feed_with_no_bookings_is_still_a_whole_calendar(app, client, auth, clinic):
+    import vobject
+
+    auth.login("reception")
+    token = create_feed(client, clinic.colleague.id)
+    body = app.test_client().get(f"/feeds/{token}.ics").data
+    parsed = Calendar.from_ical(body)
+    # RFC 5545 3.6: at least one component; the clinic's timezone is it.
+    (zone,) = parsed.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "America/New_York"
+    assert parsed.walk("VEVENT") == []
+    assert str(parsed["REFRESH-INTERVAL"].to_ical(), "ascii") == "PT15M"
+    assert parsed["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"
+    assert str(parsed["X-PUBLISHED-TTL"].to_ical(), "ascii") == "PT15M"
+    assert b"\r\n" in body and b"\n" not in body.replace(b"\r\n", b"")
+    second = vobject.readOne(body.decode())
+    assert second.vtimezone.tzid.value == "America/New_York"
+
+
+def test_a_poll_with_the_current_file_is_answered_304_until_a_booking_changes(
+    app, client, auth, clinic, make_booking
+):
+    booking = make_booking(practitioner=clinic.practitioner, days_ahead=3)
+    auth.login("reception")
+    token = create_feed(client, clinic.practitioner.id)
+    calendar_app = app.test_client()
+    first = calendar_app.get(f"/feeds/{token}.ics")
+    etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
+    again = calendar_app.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag})
+    assert (again.status_code, again.data) == (304, b"")
+    since = calendar_app.get(f"/feeds/{token}.ics", headers={"If-Modified-Since": modified})
+    assert since.status_code == 304
+    assert (
+        client.post(f"/api/v1/bookings/{booking['manage_token']}/cancel", json={}).status_code
+        == 200
+    )
+    changed = calendar_app.get(f"/feeds/{token}.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+    assert Calendar.from_ical(changed.data).walk("VEVENT") == []

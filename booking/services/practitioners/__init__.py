@@ -8,6 +8,7 @@ practitioner may have a secret calendar feed (`feed`).
 from booking.services.practitioners.feed import (
     create_feed,
     feed_calendar,
+    feed_changed_at,
     feed_uid,
     practitioner_for_feed,
     revoke_feed,
@@ -45,6 +46,7 @@ __all__ = [
     "create_practitioner",
     "delete_time_off",
     "feed_calendar",
+    "feed_changed_at",
     "feed_uid",
     "hours_snapshot",
     "list_practitioners",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vDuration
+from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
 from booking.domain.text import one_line
@@ -13,7 +14,7 @@ from booking.extensions import db
 from booking.models import Booking, Practitioner, User
 from booking.models.base import utcnow
 from booking.models.booking import ACTIVE_STATUSES
-from booking.services.calendar import PRODID
+from booking.services.calendar import PRODID, clinic_timezone, uid_domain
 from booking.services.clinic import get_settings
 from booking.services.commands import command
 from booking.services.tokens import hash_token
@@ -21,6 +22,8 @@ from booking.services.tokens import hash_token
 FEED_PAST = timedelta(days=30)
 FEED_AHEAD = timedelta(days=90)
 FEED_TOKEN_BYTES = 32
+# Calendar apps are asked to look again this often.
+REFRESH = timedelta(minutes=15)
 
 
 def create_feed(practitioner: Practitioner, *, actor: User) -> str:
@@ -55,7 +58,15 @@ def practitioner_for_feed(token: str) -> Practitioner | None:
 
 def feed_uid(booking: Booking) -> str:
     # Not the patient's event UID: a calendar that holds both must not merge them.
-    return f"feed-{booking.reference}@acupuncture-booking"
+    return f"feed-{booking.reference}@{uid_domain()}"
+
+
+def feed_changed_at(practitioner: Practitioner) -> datetime | None:
+    """When anything in the feed last changed: the latest change to any of the
+    practitioner's bookings (a cancellation takes one out of the feed, so it counts)."""
+    return db.session.execute(
+        db.select(func.max(Booking.updated_at)).where(Booking.practitioner_id == practitioner.id)
+    ).scalar()
 
 
 def feed_calendar(practitioner: Practitioner, *, now: datetime | None = None) -> bytes:
@@ -72,15 +83,23 @@ def feed_calendar(practitioner: Practitioner, *, now: datetime | None = None) ->
         .options(joinedload(Booking.patient), joinedload(Booking.service))
         .order_by(Booking.start_at)
     ).scalars()
+    settings = get_settings()
     feed = Calendar()
     feed.add("prodid", PRODID)
     feed.add("version", "2.0")
     # Names are checked as they are typed; older rows may hold control characters.
-    feed.add("x-wr-calname", one_line(f"{practitioner.name} – {get_settings().name}"))
+    feed.add("x-wr-calname", one_line(f"{practitioner.name} – {settings.name}"))
+    feed.add("x-wr-timezone", settings.timezone)
+    # How often to look again (RFC 7986), and the older name Outlook reads.
+    feed.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    feed.add("x-published-ttl", vDuration(REFRESH))
+    feed.add_component(clinic_timezone(settings.timezone, now.date()))
     for booking in bookings:
         event = Event()
         event.add("uid", feed_uid(booking))
-        event.add("dtstamp", now)
+        # When the booking last changed, not when the feed was read: the same bookings
+        # give the same file, so a calendar app's next poll can be answered 304.
+        event.add("dtstamp", booking.updated_at)
         event.add("dtstart", booking.start_at)
         event.add("dtend", booking.end_at)
         event.add("sequence", booking.sequence)
