@@ -128,7 +128,8 @@ def reset_two_factor_command(email: str) -> None:
 )
 @with_appcontext
 def send_outbox_command(retry_failed: bool) -> None:
-    """Send the emails that are due (for cron, e.g. every minute; safe to run twice)."""
+    """Send the emails and webhooks that are due (for cron, e.g. every minute; safe to run
+    twice)."""
     from booking.services import outbox
 
     if retry_failed:

@@ -60,5 +60,10 @@ REMINDER_HOURS = 24
 OUTBOX_BATCH_SIZE = 10
 OUTBOX_LEASE_SECONDS = 600
 OUTBOX_MAX_ATTEMPTS = 12
+# Webhooks: seconds to wait at each step of a delivery (connect, send, answer). In
+# production endpoints must be https:// and on the internet; True also lets them be in a
+# private network (a receiver inside the clinic's own), never plain http.
+WEBHOOK_TIMEOUT_SECONDS = 10
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = False
 # How many availability answers each worker keeps (0 turns the cache off).
 AVAILABILITY_CACHE_SIZE = 64

@@ -13,6 +13,7 @@ from booking.models.price import PriceChange
 from booking.models.service import CoursePlan, Service
 from booking.models.user import RecoveryCode, StaffSession, User
 from booking.models.waitlist import WaitlistEntry, WaitlistOffer
+from booking.models.webhook import WebhookAttempt, WebhookEndpoint
 
 __all__ = [
     "AuditEntry",
@@ -40,5 +41,7 @@ __all__ = [
     "User",
     "WaitlistEntry",
     "WaitlistOffer",
+    "WebhookAttempt",
+    "WebhookEndpoint",
     "WorkingHours",
 ]

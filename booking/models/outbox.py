@@ -1,4 +1,5 @@
-"""Emails waiting to go out, written in the same transaction as the change they describe."""
+"""Emails and webhooks waiting to go out, written in the same transaction as the change
+they describe."""
 
 from __future__ import annotations
 
@@ -27,7 +28,23 @@ WAITLIST_OFFER = "waitlist_offer"
 WAITLIST_REMINDER = "waitlist_reminder"
 WAITLIST_LAPSED = "waitlist_lapsed"
 WAITLIST_KINDS = (WAITLIST_JOINED, WAITLIST_OFFER, WAITLIST_REMINDER, WAITLIST_LAPSED)
-KINDS = (*PATIENT_KINDS, CLINIC_BOOKING, CLINIC_CANCELLATION, CLINIC_CHECK_IN, *WAITLIST_KINDS)
+# A webhook to one endpoint (`webhook_endpoint_id`), about a booking, a waitlist entry or,
+# for a test, nothing; `subject` holds its event type and `message_id` its webhook-id.
+WEBHOOK = "webhook"
+KINDS = (
+    *PATIENT_KINDS,
+    CLINIC_BOOKING,
+    CLINIC_CANCELLATION,
+    CLINIC_CHECK_IN,
+    *WAITLIST_KINDS,
+    WEBHOOK,
+)
+# An email is about a booking or an entry; a webhook may be about neither (a test).
+ABOUT_ONE_THING = (
+    "((booking_id IS NULL) <> (waitlist_entry_id IS NULL)) OR "
+    "(webhook_endpoint_id IS NOT NULL AND (booking_id IS NULL OR waitlist_entry_id IS NULL))"
+)
+WEBHOOK_TO_ENDPOINT = f"(kind = '{WEBHOOK}') = (webhook_endpoint_id IS NOT NULL)"
 
 PENDING = "pending"
 SENDING = "sending"
@@ -45,15 +62,16 @@ class OutboxMessage(Base):
     booking moved from, who cancelled it); the body, with the patient's manage link, is
     rendered only when it is sent, so no pending or failed row holds a working link. The
     Message-ID and the Date are fixed here, so every attempt is recognisably one email.
+    A webhook is kept the same way: its payload is rendered when it is sent, and its
+    webhook-id (`message_id`) is the same on every attempt.
     """
 
     __tablename__ = "outbox_message"
     __table_args__ = (
         CheckConstraint(one_of("kind", KINDS), name="kind"),
         CheckConstraint(one_of("status", STATUSES), name="status"),
-        CheckConstraint(
-            "(booking_id IS NULL) <> (waitlist_entry_id IS NULL)", name="about_one_thing"
-        ),
+        CheckConstraint(ABOUT_ONE_THING, name="about_one_thing"),
+        CheckConstraint(WEBHOOK_TO_ENDPOINT, name="webhook_to_endpoint"),
         Index("ix_outbox_message_due", "status", "next_attempt_at"),
     )
 
@@ -64,6 +82,10 @@ class OutboxMessage(Base):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id"), index=True)
     waitlist_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("waitlist_entry.id"), index=True
+    )
+    # A webhook's endpoint (the booking or entry above says what it is about).
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        ForeignKey("webhook_endpoint.id"), index=True
     )
     # The booking's sequence the message describes; an older one is never sent late.
     booking_sequence: Mapped[int] = mapped_column(default=0)
@@ -80,6 +102,7 @@ class OutboxMessage(Base):
     # A sender's claim: while it lasts, no other sender takes the message.
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     claim_token: Mapped[str | None] = mapped_column(String(32))
-    # The error's class and SMTP code only: never an address or any content.
+    # The error's class and SMTP code (a webhook's HTTP status) only: never an address or
+    # any content.
     last_error: Mapped[str] = mapped_column(String(200), default="")
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

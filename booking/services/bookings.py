@@ -25,7 +25,7 @@ from booking.extensions import db
 from booking.models import Booking, Patient, Service, User, WaitlistEntry, WaitlistOffer
 from booking.models.base import utcnow
 from booking.models.booking import format_reference  # noqa: F401  (re-exported for the views)
-from booking.services import booking_limits, clearances, courses, emails, good_faith
+from booking.services import booking_limits, clearances, courses, emails, good_faith, webhooks
 from booking.services.availability import slots_at
 from booking.services.clearances import ClearanceNote
 from booking.services.clinic import change_deadline, current_disclaimer, get_settings
@@ -304,6 +304,7 @@ def create_booking(
         _close_waiting(booking, now)
         change.summary = f"{request.source} booking {booking.reference}"
         change.send(emails.booking_created, booking, now=now, by_patient=actor is None)
+        change.send(webhooks.booking_created, booking, now=now)
     return booking, token
 
 
@@ -385,6 +386,7 @@ def cancel_booking(
             by_patient=actor is None,
             tell_patient=tell_patient,
         )
+        change.send(webhooks.booking_cancelled, booking, now=now, by_patient=actor is None)
     return booking
 
 
@@ -429,13 +431,22 @@ def reschedule_booking(
                 "That is the booking's current time. Choose a different time.",
                 {"start": "Choose a different time."},
             )
-        previous_start = booking.start_at
+        previous_start, previous_end = booking.start_at, booking.end_at
+        previous_practitioner_id = booking.practitioner_id
         booking.practitioner_id = slot.practitioner_id
         booking.start_at = slot.start
         booking.end_at = slot.end
         booking.blocked_until = slot.end + timedelta(minutes=booking.service.buffer_minutes)
         booking.sequence += 1
         change.send(emails.booking_moved, booking, previous_start=previous_start, now=now)
+        change.send(
+            webhooks.booking_moved,
+            booking,
+            previous_start=previous_start,
+            previous_end=previous_end,
+            previous_practitioner_id=previous_practitioner_id,
+            now=now,
+        )
     return booking
 
 
@@ -491,6 +502,7 @@ def set_status(
         if reason := status_too_early(booking, status, now):
             raise NotChangeable(reason)
         change.summary = f"{booking.status} -> {status}"
+        change.send(webhooks.status_changed, booking, previous=booking.status, now=now)
         booking.status = status
     return booking
 

@@ -1,5 +1,5 @@
 """Deliver the outbox: claim due messages, render and send them over SMTP (or to .eml
-files), retry.
+files) or post them as signed webhooks, retry.
 
 Delivery never runs inside a booking's transaction, so a slow or failing mail server
 cannot hold up or undo a booking. Each run claims a few due messages at a time with a
@@ -11,6 +11,11 @@ mid-send leaves its claim to expire, and the message is tried again then: the on
 window in which a message could go twice, and it goes with the same Message-ID.
 Failures wait 1, 2, 4 ... minutes (at most 6 hours) and the message is given up after
 OUTBOX_MAX_ATTEMPTS, staying in the table as failed.
+
+Webhooks (kind `webhook`) are claimed, retried and given up on the same way, in the
+same runs: each is rendered and posted on its own (services/webhooks/), so a slow or
+failing receiver holds up no email and no other receiver; every attempt is kept
+(`webhook_attempt`), and a receiver that answers 410 Gone is turned off.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, update
+from sqlalchemy.exc import IntegrityError
 
 from booking.extensions import db
 from booking.files import private_folder
-from booking.models import Booking, OutboxMessage
+from booking.models import Booking, OutboxMessage, WebhookEndpoint
 from booking.models.base import utcnow
 from booking.models.outbox import (
     COURSE_CONFIRMATION,
@@ -41,9 +47,14 @@ from booking.models.outbox import (
     SENDING,
     SENT,
     SUPERSEDED,
+    WEBHOOK,
 )
 from booking.services import emails
 from booking.services.commands import command
+from booking.services.webhooks import endpoints as webhook_endpoints
+from booking.services.webhooks import payloads
+from booking.services.webhooks.delivery import DeliveryFailed, Result
+from booking.services.webhooks.delivery import post as post_webhook
 
 MAX_BACKOFF_MINUTES = 6 * 60
 
@@ -83,7 +94,10 @@ def backoff(attempts: int) -> timedelta:
 
 
 def describe(error: BaseException) -> str:
-    """The error's class and SMTP code: never an address or any of the message."""
+    """The error's class and SMTP code: never an address or any of the message (for a
+    webhook, its HTTP status or what went wrong, never the body)."""
+    if isinstance(error, DeliveryFailed):
+        return error.summary
     code = getattr(error, "smtp_code", None)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         codes = sorted({code for code, _text in error.recipients.values()})
@@ -92,7 +106,10 @@ def describe(error: BaseException) -> str:
 
 
 def is_permanent(error: BaseException) -> bool:
-    """The server refused the address itself (5xx): trying again will not help."""
+    """The server refused the address itself (5xx), or a webhook's receiver answered 410
+    Gone: trying again will not help."""
+    if isinstance(error, DeliveryFailed):
+        return error.permanent
     return isinstance(error, smtplib.SMTPRecipientsRefused) and all(
         code >= 500 for code, _text in error.recipients.values()
     )
@@ -295,7 +312,8 @@ def envelope_sender(message: str) -> str:
 
 def deliver(batch: list[Claimed], now: datetime, report: Report) -> bool:
     """Send a claimed batch; False when the server could not be reached (stop the run)."""
-    batch = prepare(batch, now, report)
+    deliver_webhooks([m for m in batch if m.kind == WEBHOOK], now, report)
+    batch = prepare([m for m in batch if m.kind != WEBHOOK], now, report)
     if not batch:
         return True
     if not current_app.config["SMTP_HOST"]:
@@ -312,6 +330,60 @@ def deliver(batch: list[Claimed], now: datetime, report: Report) -> bool:
         return send_batch(smtp, batch, now, report)
     finally:
         hang_up(smtp)
+
+
+def deliver_webhooks(batch: list[Claimed], now: datetime, report: Report) -> None:
+    """Post each claimed webhook in turn, each rendered just before it goes."""
+    for message in batch:
+        prepared = prepare_webhook(message, now, report)
+        if prepared is None:
+            continue
+        if not still_claimed(message):
+            report.superseded += 1  # stopped since it was claimed: the endpoint deleted, say
+            continue
+        finish_webhook(message, prepared, post_webhook(prepared), now, report)
+
+
+def prepare_webhook(message: Claimed, now: datetime, report: Report) -> payloads.Prepared | None:
+    """The webhook's payload as things stand; None (and superseded) when its endpoint is
+    gone or off; one that cannot be rendered counts a failed attempt, like an email."""
+    try:
+        prepared = payloads.render(db.session.get(OutboxMessage, message.id), now)
+    except Exception as error:  # noqa: BLE001
+        db.session.rollback()
+        current_app.logger.warning(
+            "Outbox: webhook %s cannot be rendered (%s).", message.id, type(error).__name__
+        )
+        defer(message, error, now, report)
+        return None
+    db.session.rollback()  # end the read: nothing of the payload stays in the session
+    if prepared is None:
+        _finish(message, status=SUPERSEDED)
+        report.superseded += 1
+    return prepared
+
+
+def finish_webhook(
+    message: Claimed, prepared: payloads.Prepared, result: Result, now: datetime, report: Report
+) -> None:
+    """Keep the attempt and count it, in one transaction; a 410 turns the endpoint off."""
+    try:
+        with command(""):
+            webhook_endpoints.record(result, message.id, prepared.endpoint_id)
+            if result.ok:
+                mark_sent(message, now, report)
+            else:
+                defer(message, DeliveryFailed(result), now, report)
+    except IntegrityError:
+        # The endpoint was deleted, with its webhooks, while this one was on its way.
+        db.session.rollback()
+        return
+    if result.gone:
+        endpoint = db.session.get(WebhookEndpoint, prepared.endpoint_id)
+        if endpoint is not None and endpoint.enabled:
+            webhook_endpoints.set_enabled(
+                endpoint, False, actor=None, reason="The receiver answered 410 Gone."
+            )
 
 
 def write_batch(batch: list[Claimed], now: datetime, report: Report) -> None:

@@ -44,11 +44,19 @@ from booking.models import (
     User,
     WaitlistEntry,
     WaitlistOffer,
+    WebhookEndpoint,
 )
 from booking.models.audit import PATIENT, STAFF
 from booking.models.base import utcnow
 from booking.models.booking import ARRIVED, BOOKED, format_reference
-from booking.models.outbox import FAILED, PATIENT_KINDS, PENDING, SENDING, SUPERSEDED
+from booking.models.outbox import (
+    FAILED,
+    PATIENT_KINDS,
+    PENDING,
+    SENDING,
+    SUPERSEDED,
+    WEBHOOK,
+)
 from booking.services.clinic import get_settings
 from booking.services.commands import command
 from booking.services.tokens import hash_token
@@ -374,6 +382,45 @@ def _clearances(patient: Patient) -> list[DoctorClearance]:
     )
 
 
+def _messages_about(ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
+    """The emails sent about each booking, and the webhooks that told the clinic's other
+    systems about it (to whom, and whether the patient's contact details went too)."""
+    emails: dict[int, list[dict]] = {}
+    shared: dict[int, list[dict]] = {}
+    if not ids:
+        return emails, shared
+    rows = db.session.execute(
+        db.select(OutboxMessage, WebhookEndpoint)
+        .outerjoin(WebhookEndpoint, OutboxMessage.webhook_endpoint_id == WebhookEndpoint.id)
+        .where(OutboxMessage.booking_id.in_(ids))
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+    )
+    for row, endpoint in rows:
+        when = {
+            "status": row.status,
+            "queued_at": _iso(row.created_at),
+            "sent_at": _iso(row.sent_at),
+        }
+        if row.kind == WEBHOOK:
+            shared.setdefault(row.booking_id, []).append(
+                {
+                    "event": row.subject,
+                    "to": endpoint.url if endpoint else "an endpoint since deleted",
+                    "contact_details_included": bool(endpoint and endpoint.include_contact_details),
+                    **when,
+                }
+            )
+            continue
+        emails.setdefault(row.booking_id, []).append(
+            {
+                "kind": row.kind,
+                "to": "the clinic" if row.kind not in PATIENT_KINDS else row.recipient,
+                **when,
+            }
+        )
+    return emails, shared
+
+
 def export_patient(patient: Patient, now: datetime | None = None) -> dict:
     """Everything held about this patient, as JSON values (times in UTC, ISO 8601)."""
     now = now or utcnow()
@@ -389,22 +436,7 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
             for b in bookings:
                 if b.reference in _voided(entry):
                     by_booking[b.id].append(entry)
-    emails: dict[int, list[dict]] = {b.id: [] for b in bookings}
-    if ids:
-        for row in db.session.execute(
-            db.select(OutboxMessage)
-            .where(OutboxMessage.booking_id.in_(ids))
-            .order_by(OutboxMessage.created_at, OutboxMessage.id)
-        ).scalars():
-            emails[row.booking_id].append(
-                {
-                    "kind": row.kind,
-                    "to": "the clinic" if row.kind not in PATIENT_KINDS else row.recipient,
-                    "status": row.status,
-                    "queued_at": _iso(row.created_at),
-                    "sent_at": _iso(row.sent_at),
-                }
-            )
+    emails, shared = _messages_about(ids)
     versions = sorted({b.disclaimer_version for b in bookings})
     disclaimers = (
         db.session.execute(
@@ -469,7 +501,8 @@ def export_patient(patient: Patient, now: datetime | None = None) -> dict:
                     "acknowledged_by": b.disclaimer_acknowledged_by,
                 },
                 "status_history": _status_history(b, by_booking[b.id]),
-                "emails": emails[b.id],
+                "emails": emails.get(b.id, []),
+                "sent_to_other_systems": shared.get(b.id, []),
             }
             for b in bookings
         ],

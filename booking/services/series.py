@@ -24,7 +24,15 @@ from booking.errors import Conflict, SlotTaken, ValidationError
 from booking.extensions import db
 from booking.models import Booking, Course, CoursePlan, Practitioner, Service, User
 from booking.models.base import utcnow
-from booking.services import availability, booking_limits, clearances, courses, emails, good_faith
+from booking.services import (
+    availability,
+    booking_limits,
+    clearances,
+    courses,
+    emails,
+    good_faith,
+    webhooks,
+)
 from booking.services.bookings import (
     BookingError,
     BookingRequest,
@@ -423,6 +431,7 @@ def book_rest(
                 created.subject = new
                 created.track(new)
                 created.summary = f"course booking {new.reference} ({number} of {len(starts)})"
+                created.send(webhooks.booking_created, new, now=now)
             made.append((new, token))
         # The estimate lists what is scheduled: more sessions issue its next version.
         if good_faith.current(course) is not None:

@@ -24,6 +24,7 @@ from booking.extensions import db
 from booking.models import Booking, OutboxMessage, Patient, User
 from booking.models.base import utcnow
 from booking.models.outbox import PENDING, SUPERSEDED
+from booking.services import webhooks
 from booking.services.clinic import get_settings
 from booking.services.commands import command
 
@@ -125,6 +126,8 @@ def void_bookings(
             .values(status=SUPERSEDED)
         ).rowcount
         change.after = {"bookings": {b.reference: ENTERED_IN_ERROR for b in bookings}}
+        # Webhooks waiting about them were stopped above; a receiver told already hears.
+        change.send(webhooks.bookings_voided, bookings, now=now)
         change.summary = (
             f"{len(bookings)} booking{'s' if len(bookings) != 1 else ''} voided as entered "
             f"in error ({held} unsent email{'s' if held != 1 else ''} stopped): {reason}"

@@ -57,7 +57,7 @@ from booking.models import (
 )
 from booking.models.base import utcnow
 from booking.models.practitioner import practitioner_service
-from booking.services import availability, booking_limits, commands, emails
+from booking.services import availability, booking_limits, commands, emails, webhooks
 from booking.services.bookings import (
     BookingRequest,
     RedFlag,
@@ -491,6 +491,7 @@ def offer_time(
         change.track(offer)
         change.summary = f"offered to waitlist entry {entry.id}"
         change.send(emails.waitlist_offered, offer, now=now)
+        change.send(webhooks.waitlist_offered, offer, now=now)
     return offer
 
 
@@ -543,7 +544,7 @@ def _claim(
         lock=True,
         lock_first=(entry,),
         by_patient=actor is None,
-    ):
+    ) as change:
         if offer.status != OFFERED or entry.status != WAITING:
             raise OfferExpired("This offer is no longer open.")
         _close_offer(offer, CLAIMED, now)
@@ -569,6 +570,7 @@ def _claim(
         entry.closed_at = now
         entry.close_reason = ""
         entry.lapses = 0
+        change.send(webhooks.waitlist_claimed, offer, now=now)
     return booking, token
 
 

@@ -1,4 +1,4 @@
-"""The owner's area under /admin: prices, course plans, settings, staff and reports."""
+"""The owner's area under /admin: prices, course plans, settings, staff, reports, webhooks."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from booking.views.admin import (  # noqa: E402
     practitioners,
     reports,
     settings,
+    webhooks,
 )
 
 __all__ = [
@@ -37,4 +38,5 @@ __all__ = [
     "practitioners",
     "reports",
     "settings",
+    "webhooks",
 ]

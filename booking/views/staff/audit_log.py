@@ -31,6 +31,7 @@ AREAS = {
     "sign_in": "Sign-ins",
     "settings": "Clinic settings",
     "disclaimer": "Disclaimer",
+    "webhook": "Webhooks",
 }
 # Snapshot keys that hold another row's id, shown by that row's name.
 NAMED = {"practitioner_id": Practitioner, "service_id": Service, "patient_id": Patient}
@@ -41,6 +42,7 @@ SUBJECTS = {
     "patient": ("staff.patient", "patient_id", "patient_id"),
     "service": ("admin.service_edit", "service_id", "service_id"),
     "account": ("admin.account", "user_id", None),
+    "webhook_endpoint": ("admin.webhook_edit", "endpoint_id", None),
 }
 
 
