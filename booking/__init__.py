@@ -109,7 +109,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from booking.extensions import csrf
-    from booking.views import account, admin, api, auth, feeds, public, staff, staff_api
+    from booking.views import account, admin, api, auth, feeds, fhir, public, staff, staff_api
 
     app.register_blueprint(public.bp)
     app.register_blueprint(auth.bp)
@@ -117,6 +117,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_api.bp)
     app.register_blueprint(feeds.bp)
+    # SMART Scheduling Links for slot directories: public, read-only, no cookies.
+    app.register_blueprint(fhir.bp)
     app.register_blueprint(admin.bp)
     # The JSON API takes no cookies for patients: the manage token is the credential.
     csrf.exempt(api.bp)

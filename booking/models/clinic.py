@@ -109,6 +109,9 @@ class ScheduleVersion(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When it last moved (as its transaction began writing; it commits a moment later),
+    # so the published slots can tell a client what changed since a given time.
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # The single row exists from the moment the table does.

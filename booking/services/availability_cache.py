@@ -30,6 +30,7 @@ from booking.models import (
     WaitlistOffer,
     WorkingHours,
 )
+from booking.models.base import utcnow
 from booking.models.practitioner import practitioner_service
 
 WATCHED = (Booking, ClinicSettings, Practitioner, Service, TimeOff, WaitlistOffer, WorkingHours)
@@ -42,7 +43,9 @@ def _bump(session: Session) -> None:
         session.info[_BUMPED] = True
         # On the connection, not the session: no autoflush, no ORM events, no recursion.
         table = ScheduleVersion.__table__
-        session.connection().execute(update(table).values(version=table.c.version + 1))
+        session.connection().execute(
+            update(table).values(version=table.c.version + 1, changed_at=utcnow())
+        )
 
 
 def _changed_objects(session: Session, _context, _instances) -> None:

@@ -52,7 +52,8 @@ RETRY_AFTER = 60
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/")
+    # The FHIR files' clients are programs too (slot directories).
+    return request.path.startswith(("/api/", "/fhir/"))
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None):

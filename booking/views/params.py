@@ -39,6 +39,9 @@ OFFSET_AS_SPACE = re.compile(r" (\d{2}:\d{2})$")
 # thousands of nested brackets before it reaches the parser's recursion limit.
 MAX_JSON_DEPTH = 10
 START_MESSAGE = "Give the start time in ISO 8601 with a UTC offset."
+SINCE_MESSAGE = (
+    "Give _since as an instant in ISO 8601 with a UTC offset, e.g. 2026-12-01T09:00:00Z."
+)
 
 
 class IdConverter(IntegerConverter):
@@ -84,20 +87,44 @@ def date_range(args) -> tuple[dict[str, date], dict[str, str]]:
 
 def parse_start(text: object) -> datetime:
     """An ISO 8601 time that carries a UTC offset, returned in UTC."""
+    return parse_instant(
+        text,
+        START_MESSAGE,
+        "The start time needs a UTC offset, e.g. 2026-12-01T09:00:00-05:00.",
+    )
+
+
+def parse_instant(text: object, unreadable: str, no_offset: str) -> datetime:
+    """An ISO 8601 time with a UTC offset, in UTC; the messages say what to give."""
     if not isinstance(text, str) or not text or len(text) > 40:
-        raise ParamError(START_MESSAGE)
+        raise ParamError(unreadable)
     try:
         # An unencoded "+" in a query string arrives as a space.
         text = OFFSET_AS_SPACE.sub(r"+\1", text.strip())
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ParamError(START_MESSAGE) from exc
+        raise ParamError(unreadable) from exc
     if moment.tzinfo is None:
-        raise ParamError("The start time needs a UTC offset, e.g. 2026-12-01T09:00:00-05:00.")
+        raise ParamError(no_offset)
     if problem := outside_calendar(moment.date()):
         raise ParamError(problem)
     # Inside the calendar's years the conversion cannot overflow.
     return moment.astimezone(UTC)
+
+
+def parse_since(text: str | None) -> datetime | None:
+    """?_since= of the SMART Scheduling Links files: an instant, or None when not asked.
+
+    Anything else is a 400 (a query to correct, not a form to fill in again).
+    """
+    if text is None:
+        return None
+    try:
+        return parse_instant(text, SINCE_MESSAGE, SINCE_MESSAGE)
+    except ParamError as error:
+        raise ParamError(
+            error.message, {"_since": error.message}, code="invalid_since", status=400
+        ) from error
 
 
 def parse_id(text: object) -> int | None:
