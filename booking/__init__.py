@@ -99,6 +99,10 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.user_loader(load_staff)
     login_manager.unauthorized_handler(unauthorized)
+    from booking.views import compression
+
+    # Before the views' after_request hooks, so it runs after them: it sees the final body.
+    compression.init_app(app)
     from booking.services import availability_cache, waitlist
 
     availability_cache.init_app(app)

@@ -31,11 +31,15 @@ def init_db_command() -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Load the demo clinic, services and practitioners (idempotent)."""
+    """Load the demo clinic, services and practitioners; outside production, also a
+    fortnight of sample bookings and a demo owner and receptionist (idempotent)."""
     from booking.services.demo import seed_demo
+    from booking.services.demo_fortnight import seed_fortnight
 
     added = seed_demo()
     click.echo("Added: " + ", ".join(added) if added else "Demo clinic already loaded.")
+    for line in seed_fortnight().lines():
+        click.echo(line)
 
 
 @click.command("create-user")

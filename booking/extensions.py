@@ -2,6 +2,7 @@
 
 import os
 
+from flask_compress import Compress
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -11,6 +12,8 @@ from booking.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
 csrf = CSRFProtect()
+# Answers only what booking.views.compression lets it (never a page with a secret in it).
+compress = Compress()
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please sign in to see staff pages."

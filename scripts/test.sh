@@ -16,8 +16,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -q "${missing[@]}"
 fi
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+# shellcheck source=scripts/install.sh
+source scripts/install.sh
+install_app -e ".[test]"
 
 echo "== ruff"
 .venv/bin/ruff format --check .

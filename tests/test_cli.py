@@ -1,8 +1,27 @@
 """The command-line tasks and the configuration layers."""
 
+import re
+from zoneinfo import ZoneInfo
+
 from booking import create_app
+from booking.domain.statuses import STATUSES
 from booking.extensions import db
-from booking.models import CoursePlan, Practitioner, Service
+from booking.models import (
+    Booking,
+    CheckIn,
+    ClinicSettings,
+    Course,
+    CoursePlan,
+    Patient,
+    Practitioner,
+    Service,
+    User,
+)
+from booking.models.base import utcnow
+from tests.conftest import PASSWORD
+from tests.database import database_uri, fresh_database
+
+SIGN_IN = re.compile(r"^\s+(owner|reception)\s+(\S+@\S+)\s+(\S+)$", re.MULTILINE)
 
 
 def test_init_db_and_seed_demo_are_safe_to_run_twice(tmp_path):
@@ -55,3 +74,112 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
     app = create_app()
     assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
     assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/booking.sqlite3")
+
+
+def sign_ins(output: str) -> dict[str, tuple[str, str]]:
+    """The demo sign-ins seed-demo printed: role -> (email, password)."""
+    return {role: (email, password) for role, email, password in SIGN_IN.findall(output)}
+
+
+def counts() -> dict[str, int]:
+    return {
+        model.__name__: db.session.execute(db.select(db.func.count()).select_from(model)).scalar()
+        for model in (Booking, Patient, User, Course, CheckIn)
+    }
+
+
+def test_seed_demo_fills_a_fortnight_around_today(app, runner):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "Sample bookings:" in result.output and " added, " in result.output
+    with app.app_context():
+        bookings = list(db.session.execute(db.select(Booking)).scalars())
+        now = utcnow()
+        starts = sorted(b.start_at for b in bookings)
+        assert starts[0] < now < starts[-1]
+        assert (now - starts[0]).days >= 5 and (starts[-1] - now).days >= 5
+        assert all(abs(b.start_at - now).days <= 9 for b in bookings)
+        assert {b.status for b in bookings} == set(STATUSES)
+        assert len({b.practitioner_id for b in bookings}) >= 2
+        assert len({b.service_id for b in bookings}) == 4
+        assert {b.source for b in bookings} >= {"online", "phone"}
+        patients = list(db.session.execute(db.select(Patient)).scalars())
+        assert all(
+            p.email.rsplit("@", 1)[1] in {"example.com", "example.org", "example.net"}
+            for p in patients
+        )
+        # Courses of several sessions, with the patients' pain scores before them.
+        per_course = {}
+        for booking in bookings:
+            per_course.setdefault(booking.course_id, []).append(booking)
+        assert max(len(b) for course, b in per_course.items() if course) >= 4
+        scores = list(db.session.execute(db.select(CheckIn)).scalars())
+        assert len(scores) >= 6 and all(0 <= c.pain <= 10 for c in scores)
+        zone = ZoneInfo(db.session.execute(db.select(ClinicSettings)).scalar_one().timezone)
+        for booking in bookings:
+            assert_in_working_hours(booking, zone)
+
+
+def assert_in_working_hours(booking: Booking, zone: ZoneInfo) -> None:
+    start, end = booking.start_at.astimezone(zone), booking.end_at.astimezone(zone)
+    days = [h for h in booking.practitioner.hours if h.weekday == start.weekday()]
+    assert any(
+        h.start_time <= start.time()
+        and end.time() <= h.end_time
+        and not (h.break_start and start.time() < h.break_end and h.break_start < end.time())
+        for h in days
+    ), f"{booking.practitioner.name} does not work {start:%a %H:%M}-{end:%H:%M}"
+
+
+def test_seed_demo_twice_adds_nothing_and_gives_new_sign_ins(app, runner, client):
+    first = runner.invoke(args=["seed-demo"])
+    with app.app_context():
+        before = counts()
+    second = runner.invoke(args=["seed-demo"])
+    assert "Sample bookings: already in the diary." in second.output
+    with app.app_context():
+        assert counts() == before
+    old, new = sign_ins(first.output), sign_ins(second.output)
+    assert set(new) == {"owner", "reception"}
+    assert "http://clinic.test/login" in second.output
+    for role in ("owner", "reception"):
+        email, password = new[role]
+        assert old[role][0] == email and old[role][1] != password
+        stale = client.post("/login", data={"email": email, "password": old[role][1]})
+        assert stale.status_code == 401  # the first password is gone
+        signed_in = client.post("/login", data={"email": email, "password": password})
+        assert signed_in.status_code == 302, signed_in.get_data(as_text=True)
+        client.post("/logout")
+    with app.app_context():
+        roles = {u.email: u.role for u in db.session.execute(db.select(User)).scalars()}
+        assert roles == {new["owner"][0]: "owner", new["reception"][0]: "reception"}
+
+
+def test_seed_demo_leaves_a_clinic_with_staff_of_its_own_alone(app, runner, make_user):
+    make_user("owner", email="owner@clinic.test", password=PASSWORD)
+    result = runner.invoke(args=["seed-demo"])
+    assert "staff account(s) of its own" in result.output
+    assert not sign_ins(result.output)
+    with app.app_context():
+        assert counts()["Booking"] == 0
+        assert counts()["User"] == 1
+
+
+def test_seed_demo_in_production_makes_no_accounts_and_prints_no_secret(tmp_path):
+    app = create_app(
+        {
+            "PRODUCTION": True,
+            "SECRET_KEY": "a-long-production-secret-of-forty-characters",
+            "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        }
+    )
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        fresh_database(app)
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "none in production mode" in result.output
+    assert not sign_ins(result.output) and "password" not in result.output.lower()
+    with app.app_context():
+        assert counts()["User"] == 0 and counts()["Booking"] == 0
+        db.engine.dispose()

@@ -119,12 +119,19 @@ CSP = (
 SHAREABLE = frozenset(
     {
         "static",
+        "public.favicon",
         "public.home",
         "public.service",
         "public.times",
         "api.services",
         "api.free_times",
         "api.estimate",
+        "api.openapi",
+        "api.docs",
+        "fhir.bulk_publish",
+        "fhir.locations",
+        "fhir.schedules",
+        "fhir.slots",
     }
 )
 HSTS = "max-age=31536000; includeSubDomains"

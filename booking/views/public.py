@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -170,6 +171,12 @@ def healthz():
     if report.ok:
         return body
     return body, 503, {"Retry-After": str(RETRY_AFTER)}
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it at the root, whatever the page links to."""
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.get("/")

@@ -341,3 +341,33 @@ def test_pages_with_patient_details_or_a_token_are_never_cached(client, auth, ma
 def test_the_public_catalogue_may_be_cached(client):
     for url in ("/", "/services/neck-initial", "/api/v1/services"):
         assert "no-store" not in client.get(url).headers.get("Cache-Control", ""), url
+
+
+def test_the_favicon_is_served_and_linked(client):
+    with client.get("/favicon.ico") as icon:
+        assert icon.status_code == 200
+        assert icon.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
+        assert icon.get_data()[:4] == b"\x00\x00\x01\x00"  # an ICO file's header
+        assert "no-store" not in icon.headers["Cache-Control"]
+    with client.get("/static/favicon.svg") as svg:
+        assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    page = client.get("/").get_data(as_text=True)
+    assert '<link rel="icon" href="/favicon.ico"' in page
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+
+
+def description(page: str) -> str:
+    found = re.findall(r'<meta name="description" content="([^"]*)">', page)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_pages_describe_themselves_to_search_engines(client, clinic):
+    home = description(client.get("/").get_data(as_text=True))
+    assert "neck and back pain" in home and clinic.name in home
+    service = description(client.get("/services/back-initial").get_data(as_text=True))
+    assert service.startswith(clinic.service("back-initial").name)
+    assert "$95.00" in service and "sciatica" in service
+    assert service != home and len(service) <= 300
+    times = description(client.get("/services/back-initial/times").get_data(as_text=True))
+    assert "free times" in times.lower() and times not in (home, service)
