@@ -16,6 +16,7 @@ from booking.services import availability
 from booking.views.helpers import to_local
 from tests.database import database_uri, fresh_database
 from tests.mail import MailServer
+from tests.openapi_contract import Contract
 
 NO_FLAGS = {
     "bowel_bladder": False,
@@ -42,11 +43,19 @@ def app(tmp_path):
     )
     # Files the app writes (emails without an SMTP server) stay out of the repository.
     app.instance_path = str(tmp_path)
+    # Every API answer in every test is held to the OpenAPI document. Flask runs the
+    # app's after-request hooks last-registered first, so this one sees the answer after
+    # the blueprints' hooks (ETag, 304) and before compression: the JSON as it is sent.
+    contract = Contract()
+    app.after_request(contract.check)
     with app.app_context():
         fresh_database(app)
     yield app
     with app.app_context():
         db.engine.dispose()
+    assert not contract.failures, "Answers the OpenAPI document does not describe:\n" + (
+        "\n".join(dict.fromkeys(contract.failures))
+    )
 
 
 @pytest.fixture

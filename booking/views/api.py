@@ -5,13 +5,14 @@ This is a stable contract: field names and codes change only with a new version.
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
 from booking.domain import screening
 from booking.domain.estimates import MAX_SESSIONS
 from booking.errors import NotFound
 from booking.models import Booking, WaitlistEntry
 from booking.models.base import utcnow
+from booking.presenters import api_docs
 from booking.services import availability, clearances, good_faith, outcomes, series, waitlist
 from booking.services.availability_cache import ResponseCache, current_version
 from booking.services.bookings import (
@@ -25,6 +26,7 @@ from booking.services.catalogue import offered_services
 from booking.services.clinic import current_disclaimer
 from booking.services.links import absolute_url
 from booking.views.helpers import clinic, public_client
+from booking.views.openapi import document
 from booking.views.params import (
     ParamError,
     check_in_answers,
@@ -57,7 +59,12 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Public answers any cache may keep a moment: the catalogue and estimates change only
 # when the owner edits them. Availability is revalidated on every use (304 when the
 # answer is the same), and anything under a patient's token is never stored.
-CACHE_FOR = {"api.services": "public, max-age=60", "api.estimate": "public, max-age=60"}
+CACHE_FOR = {
+    "api.services": "public, max-age=60",
+    "api.estimate": "public, max-age=60",
+    "api.openapi": "public, max-age=300",
+    "api.docs": "public, max-age=300",
+}
 REVALIDATE = "public, no-cache"
 
 
@@ -73,6 +80,28 @@ def http_caching(response):
     response.headers["Cache-Control"] = CACHE_FOR.get(endpoint, REVALIDATE)
     response.add_etag()
     return response.make_conditional(request)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API's contract, OpenAPI 3.1."""
+    return jsonify(document())
+
+
+@bp.get("/docs")
+def docs():
+    """The contract for people: drawn from the same document, with no script."""
+    spec = document()
+    schemas = api_docs.schemas(spec)
+    return render_template(
+        "api/docs.html",
+        info=spec["info"],
+        sections=api_docs.sections(spec),
+        schemas=schemas,
+        schema_names={schema.name for schema in schemas},
+        blocks=api_docs.blocks,
+        spans=api_docs.spans,
+    )
 
 
 @bp.get("/services")

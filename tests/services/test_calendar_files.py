@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+from datetime import datetime, timedelta
 
 import vobject
 
@@ -87,3 +88,30 @@ def test_the_add_to_calendar_file_parses_twice(client, make_booking):
     assert only_crlf(response.data)
     second = read_twice(response.data)
     assert second.vevent.summary.value.startswith("Neck pain")
+
+
+def test_the_course_calendar_holds_each_session_once_and_parses_twice(app, client, make_booking):
+    """The rest of a course booked at once: one file, one VEVENT per session, each with
+    the UID its later REQUEST or CANCEL will carry."""
+    first = make_booking(patient=ZOE)
+    booked = client.post(
+        f"/api/v1/bookings/{first['manage_token']}/course", json={"count": 3}
+    ).get_json()
+    with app.app_context():
+        message = parsed(rendered("course_confirmation"))
+    # A file to add to a calendar (PUBLISH), not an invitation to answer: no iMIP part.
+    alternatives, (attached,) = calendar_parts(message)
+    assert alternatives == []
+    data = attached.get_payload(decode=True)
+    assert only_crlf(data)
+    second = read_twice(data)
+    assert second.method.value == "PUBLISH"
+    events = second.contents["vevent"]
+    assert [e.uid.value for e in events] == [
+        f"booking-{b['reference']}@clinic.test" for b in booked["bookings"]
+    ]
+    # Each at its instant (written in UTC, so every reader agrees whatever its zone).
+    assert [e.dtstart.value for e in events] == [
+        datetime.fromisoformat(b["start"]) for b in booked["bookings"]
+    ]
+    assert all(e.dtstart.value.utcoffset() == timedelta(0) for e in events)
