@@ -6,7 +6,14 @@
 UV_VERSION=0.13.8
 
 install_app() {
-  [ -x .venv/bin/python ] || python3 -m venv .venv
+  if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    echo "== Python 3.11 or newer is needed; python3 is $(python3 --version 2>&1)" >&2
+    return 1
+  fi
+  # A .venv left half-made (no pip) or made by an older Python is made again.
+  if ! .venv/bin/python -c 'import pip, sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    python3 -m venv --clear .venv
+  fi
   if have_uv && .venv/bin/python -m uv pip install --python .venv/bin/python "$@"; then
     return 0
   fi

@@ -183,3 +183,24 @@ def test_seed_demo_in_production_makes_no_accounts_and_prints_no_secret(tmp_path
     with app.app_context():
         assert counts()["User"] == 0 and counts()["Booking"] == 0
         db.engine.dispose()
+
+
+def test_seed_demo_on_a_real_clinics_server_without_production_mode_adds_no_demo(tmp_path):
+    """A cron-style command with production mode left off, on a server with its own secret
+    key (as production requires): no demo owner, no made-up patients."""
+    app = create_app(
+        {
+            "SECRET_KEY": "a-long-production-secret-of-forty-characters",
+            "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
+        }
+    )
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        fresh_database(app)
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert "a secret key of its own" in result.output
+    assert not sign_ins(result.output) and "password" not in result.output.lower()
+    with app.app_context():
+        assert counts()["User"] == 0 and counts()["Booking"] == 0
+        db.engine.dispose()

@@ -48,12 +48,33 @@ NOT_PUBLIC = (
 )
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, 8215),
+# IPv4-compatible (::a.b.c.d) and IPv4-translated (::ffff:0:a.b.c.d, RFC 2765).
+EMBEDDING = tuple(
+    ipaddress.ip_network(prefix)
+    for prefix in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")
+)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64 ...), if any."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in network for network in EMBEDDING):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_public(address: str) -> bool:
     """Whether an IP address is one on the internet (not private, loopback, link-local,
     reserved, multicast or unspecified), IPv4 inside IPv6 judged as the IPv4 it holds."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.teredo is not None:
+            return False  # a tunnel whose far end cannot be judged
+        ip = embedded_ipv4(ip) or ip
     return ip.is_global and not ip.is_multicast
 
 
@@ -124,10 +145,18 @@ def refusal(url: str, *, production: bool, private_allowed: bool = False) -> str
 
 
 def address_refusal(host: str, address: str, *, production: bool, private_allowed: bool):
-    """Why a host's resolved address may not be connected to, or None."""
-    if production and not private_allowed and not is_public(address):
-        return NOT_PUBLIC.format(address=f"{host} is {address}")
-    return None
+    """Why a host's resolved address may not be connected to, or None.
+
+    Judged the same whether or not the process runs in production mode (a cron job may
+    not): an address off the internet is refused unless the owner allows private
+    networks, or, outside production, the URL itself names this machine (a receiver
+    for development and tests). A public name that turns inward is refused either way.
+    """
+    if private_allowed or is_public(address):
+        return None
+    if not production and is_loopback_host(host) and ipaddress.ip_address(address).is_loopback:
+        return None
+    return NOT_PUBLIC.format(address=f"{host} is {address}")
 
 
 def chosen_events(events) -> list[str]:

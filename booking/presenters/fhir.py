@@ -34,6 +34,7 @@ ACUPUNCTURE = {
 }
 LOCATION, SCHEDULE, SLOT = "Location", "Schedule", "Slot"
 LOCATION_ID = "clinic"
+NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
 FREE, BUSY = "free", "busy"
 
 # The end of a US address: "ME 04101" or "ME 04101-1234", and an optional country after.
@@ -52,6 +53,7 @@ class Clinic:
     phone: str
     timezone: str
     website: str
+    npi: str = ""  # the clinic's National Provider Identifier, where it has one
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +125,14 @@ def location(clinic: Clinic) -> dict:
     """The clinic as the one Location every schedule is at."""
     telecom = [{"system": "phone", "value": one_line(clinic.phone)}] if clinic.phone else []
     telecom.append({"system": "url", "value": clinic.website})
+    # SMART Scheduling Links asks for an identifier: the NPI when the clinic has one, and
+    # always this installation's own (its website and the resource's id).
+    identifiers = [{"system": NPI_SYSTEM, "value": clinic.npi}] if clinic.npi else []
+    identifiers.append({"system": clinic.website, "value": LOCATION_ID})
     resource = {
         "resourceType": LOCATION,
         "id": LOCATION_ID,
+        "identifier": identifiers,
         "name": one_line(clinic.name),
         "telecom": telecom,
         "extension": [{"url": TIMEZONE, "valueCode": clinic.timezone}],
@@ -138,18 +145,16 @@ def location(clinic: Clinic) -> dict:
 def schedule(offer: Offer, clinic: Clinic) -> dict:
     """One practitioner's calendar for one service, at the clinic.
 
-    The first actor is the Location, as the specification has it; the second names the
-    practitioner (no Practitioner resource is published, so by name only).
+    Its one actor is the Location, as the specification has it; the practitioner is
+    named in the comment (no Practitioner resource is published).
     """
     return {
         "resourceType": SCHEDULE,
         "id": offer.schedule_id,
         "active": True,
         "serviceType": [{"coding": [ACUPUNCTURE], "text": one_line(offer.service_name)}],
-        "actor": [
-            {"reference": f"{LOCATION}/{LOCATION_ID}", "display": one_line(clinic.name)},
-            {"display": one_line(offer.practitioner_name)},
-        ],
+        "actor": [{"reference": f"{LOCATION}/{LOCATION_ID}", "display": one_line(clinic.name)}],
+        "comment": one_line(f"With {offer.practitioner_name}"),
     }
 
 

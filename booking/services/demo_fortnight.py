@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func
 
+from booking.config import SECRET_KEY as DEVELOPMENT_SECRET
 from booking.domain import clock
 from booking.domain.availability import Slot
 from booking.domain.statuses import (
@@ -187,6 +188,13 @@ def seed_fortnight(now: datetime | None = None) -> Fortnight:
     result = Fortnight()
     if current_app.config.get("PRODUCTION"):
         result.accounts_note = result.bookings_note = "none in production mode."
+        return result
+    if not current_app.testing and current_app.config.get("SECRET_KEY") != DEVELOPMENT_SECRET:
+        # A command run without production mode on a real clinic's server (its own
+        # secret key set, as production requires): no demo owner, no made-up patients.
+        result.accounts_note = result.bookings_note = (
+            "none, this installation has a secret key of its own (a real clinic's)."
+        )
         return result
     if others := _other_staff():
         result.accounts_note = result.bookings_note = (

@@ -143,6 +143,7 @@ def clinic_facts(settings: ClinicSettings) -> resources.Clinic:
         phone=settings.phone,
         timezone=settings.timezone,
         website=absolute_url("public.home"),
+        npi=settings.npi or "",
     )
 
 

@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import or_, update
@@ -382,6 +383,13 @@ def _clearances(patient: Patient) -> list[DoctorClearance]:
     )
 
 
+def _endpoint_name(endpoint: WebhookEndpoint | None) -> str:
+    if endpoint is None:
+        return "a system since removed"
+    host = urlsplit(endpoint.url).hostname or ""
+    return f"{endpoint.description} ({host})" if endpoint.description else host
+
+
 def _messages_about(ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, list[dict]]]:
     """The emails sent about each booking, and the webhooks that told the clinic's other
     systems about it (to whom, and whether the patient's contact details went too)."""
@@ -405,7 +413,8 @@ def _messages_about(ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, li
             shared.setdefault(row.booking_id, []).append(
                 {
                     "event": row.subject,
-                    "to": endpoint.url if endpoint else "an endpoint since deleted",
+                    # Whom, not the full address: a receiver's URL is often its key.
+                    "to": _endpoint_name(endpoint),
                     "contact_details_included": bool(endpoint and endpoint.include_contact_details),
                     **when,
                 }

@@ -20,6 +20,7 @@ bp = Blueprint("fhir", __name__, url_prefix="/fhir")
 bp.record_once(lambda state: fhir.init_app(state.app))
 
 NDJSON = "application/fhir+ndjson"
+ENCODINGS = ("br", "gzip")
 
 
 def published(build: Callable[[fhir.Edition], bytes], mimetype: str, *tagged: str) -> Response:
@@ -33,7 +34,9 @@ def published(build: Callable[[fhir.Edition], bytes], mimetype: str, *tagged: st
         # Public data for any directory, read by browsers too: it carries nobody's secrets.
         "Access-Control-Allow-Origin": "*",
     }
-    if request.if_none_match.contains_weak(etag):
+    # A client may hold the compressed copy's tag (`"<tag>:br"`, views/compression.py).
+    held = (etag, *(f"{etag}:{encoding}" for encoding in ENCODINGS))
+    if any(request.if_none_match.contains_weak(tag) for tag in held):
         response = Response(status=304, headers=headers)
     else:
         response = Response(build(edition), mimetype=mimetype, headers=headers)

@@ -17,11 +17,14 @@ from booking.domain import screening
 from booking.domain import waitlist as waitlist_rules
 from booking.domain.availability import MAX_RANGE_DAYS
 from booking.domain.estimates import MAX_SESSIONS
-from booking.domain.outcomes import DECISIONS, REFERRALS
+from booking.domain.outcomes import CONTINUE, DECISIONS, REFERRALS, REFERRED
 from booking.domain.statuses import STATUSES
+from booking.forms.public import PHONE_PATTERN
 from booking.models.booking import SOURCES
 from booking.models.service import CONDITIONS, KINDS
 from booking.services.bookings import MARKABLE
+from booking.services.clearances import CLEARED_BY_MAX, NOTE_MAX
+from booking.services.outcomes import REASON_MAX
 
 VERSION = "1.0.0"
 
@@ -81,6 +84,8 @@ ERROR_STATUS = {
 
 STRING = {"type": "string"}
 TEXT = {"type": "string", "maxLength": 300}
+CLEARED_BY = {"type": "string", "maxLength": CLEARED_BY_MAX, "description": "Who saw them."}
+NOTE = {"type": "string", "maxLength": NOTE_MAX}
 INTEGER = {"type": "integer"}
 BOOLEAN = {"type": "boolean"}
 DATE = {"type": "string", "format": "date", "examples": ["2026-12-14"]}
@@ -252,14 +257,19 @@ def screening_schema() -> dict:
     )
 
 
-def patient_in(extra: dict | None = None) -> dict:
+def patient_in(extra: dict | None = None, required=("name", "email", "phone")) -> dict:
     props = {
         "name": {"type": "string", "minLength": 1, "maxLength": 120},
         "email": {"type": "string", "format": "email", "maxLength": 254},
-        "phone": {"type": "string", "minLength": 1, "maxLength": 40},
+        "phone": {
+            "type": "string",
+            "pattern": PHONE_PATTERN,
+            "description": "At least 6 digits; spaces, brackets, dots, dashes, a leading +.",
+            "examples": ["(207) 555-0142"],
+        },
         **(extra or {}),
     }
-    return obj(props, ["name", "email", "phone"])
+    return obj(props, list(required))
 
 
 def change_schema() -> dict:
@@ -838,7 +848,7 @@ def join_body(staff: bool) -> dict:
 
 def staff_book_body() -> dict:
     clearance = obj(
-        {"cleared_by": TEXT, "cleared_on": DATE, "note": TEXT},
+        {"cleared_by": CLEARED_BY, "cleared_on": DATE, "note": NOTE},
         ["cleared_by", "cleared_on"],
         description="A doctor's clearance, for a patient who reported a red flag.",
     )
@@ -848,7 +858,7 @@ def staff_book_body() -> dict:
             "start": INSTANT,
             "practitioner": {"type": "integer", "minimum": 1},
             "patient_id": {"type": "integer", "minimum": 1},
-            "patient": patient_in(),
+            "patient": patient_in(required=("name",)),
             "screening": ref("Screening"),
             "source": enum(("phone", "walk-in")),
             "disclaimer_read": {"const": True},
@@ -857,6 +867,27 @@ def staff_book_body() -> dict:
         ["service", "start", "screening", "disclaimer_read"],
         description="Give `patient_id` for a patient on record, or `patient` for a new one.",
     )
+
+
+def decision_body() -> dict:
+    body = obj(
+        {
+            "kind": enum(DECISIONS),
+            "refer_to": enum(REFERRALS),
+            "reason": {"type": "string", "maxLength": REASON_MAX},
+            "planned_sessions": {"type": "integer", "minimum": 1},
+        },
+        ["kind"],
+        description="Continuing needs the reason and the new plan; a referral says to whom.",
+    )
+    body["allOf"] = [
+        {
+            "if": {"properties": {"kind": {"const": CONTINUE}}},
+            "then": {"required": ["reason", "planned_sessions"]},
+        },
+        {"if": {"properties": {"kind": {"const": REFERRED}}}, "then": {"required": ["refer_to"]}},
+    ]
+    return body
 
 
 def move_body() -> dict:
@@ -1230,7 +1261,7 @@ def staff_paths() -> dict:
                 (404, 409, 422),
                 parameters=booking_id,
                 body=obj(
-                    {"cleared_by": TEXT, "cleared_on": DATE, "note": TEXT},
+                    {"cleared_by": CLEARED_BY, "cleared_on": DATE, "note": NOTE},
                     ["cleared_by", "cleared_on"],
                 ),
                 **staff,
@@ -1255,15 +1286,7 @@ def staff_paths() -> dict:
                 {"201": ok("Recorded.", ref("DecisionRecorded"), located)},
                 (404, 409, 422),
                 parameters=[id_param("course_id", "course")],
-                body=obj(
-                    {
-                        "kind": enum(DECISIONS),
-                        "refer_to": enum(REFERRALS),
-                        "reason": {"type": "string", "maxLength": 1000},
-                        "planned_sessions": {"type": "integer", "minimum": 1},
-                    },
-                    ["kind"],
-                ),
+                body=decision_body(),
                 **staff,
             )
         },

@@ -129,6 +129,8 @@ def test_every_resource_is_valid_fhir_and_every_reference_resolves(client):
 def test_the_location_is_the_clinic_as_its_settings_have_it(client, clinic):
     (location,) = read(client, "/fhir/locations.ndjson")
     assert location["name"] == clinic.name
+    # An identifier, as SMART Scheduling Links asks: always this installation's own.
+    assert location["identifier"][-1] == {"system": "http://clinic.test/", "value": "clinic"}
     assert {"system": "phone", "value": clinic.phone} in location["telecom"]
     assert {"system": "url", "value": "http://clinic.test/"} in location["telecom"]
     assert location["address"] == {
@@ -154,7 +156,9 @@ def test_one_schedule_per_active_practitioner_and_bookable_service(app, client, 
     }
     assert set(schedules) == expected
     mine = schedules[schedule_id(clinic.specialist, "neck-initial", clinic)]
-    assert mine["actor"][1] == {"display": clinic.specialist.name}
+    # One actor, the Location, as the specification has it; the practitioner by name.
+    assert len(mine["actor"]) == 1
+    assert mine["comment"] == f"With {clinic.specialist.name}"
     assert mine["serviceType"][0]["text"] == clinic.service("neck-initial").name
     assert mine["serviceType"][0]["coding"][0]["code"] == "13"  # HL7 service type: acupuncture
     with app.app_context():
@@ -338,6 +342,16 @@ def test_an_unchanged_file_is_a_304_and_a_booking_changes_its_etag(client, make_
     repeat = {"If-None-Match": manifest.headers["ETag"]}
     assert client.get("/fhir/$bulk-publish", headers=repeat).status_code == 304
 
+    # A client that took the compressed copy revalidates with its tag: 304 too, before
+    # the file is built or compressed again.
+    packed = client.get("/fhir/slots.ndjson", headers={"Accept-Encoding": "br"})
+    assert packed.headers["Content-Encoding"] == "br"
+    assert packed.headers["ETag"].endswith(':br"')
+    held = {"If-None-Match": packed.headers["ETag"], "Accept-Encoding": "br"}
+    revalidated = client.get("/fhir/slots.ndjson", headers=held)
+    assert revalidated.status_code == 304
+    assert "Accept-Encoding" in revalidated.headers["Vary"]
+
     booking = make_booking()
     changed = client.get("/fhir/slots.ndjson", headers={"If-None-Match": etag})
     assert changed.status_code == 200
@@ -468,8 +482,14 @@ def test_settings_change_the_location_and_the_booking_phone(app, client):
         settings = db.session.execute(db.select(ClinicSettings)).scalar_one()
         settings.phone = "(207) 555-0199"
         settings.address = "Unit 2\nThe Old Mill"
+        settings.npi = "1234567893"
         db.session.commit()
     (location,) = read(client, "/fhir/locations.ndjson")
+    # The clinic's NPI first, when it has one.
+    assert location["identifier"][0] == {
+        "system": "http://hl7.org/fhir/sid/us-npi",
+        "value": "1234567893",
+    }
     assert location["address"] == {
         "text": "Unit 2, The Old Mill",
         "line": ["Unit 2", "The Old Mill"],

@@ -110,7 +110,9 @@ def test_the_docs_page_lists_every_operation_and_code_with_no_script_or_cdn(clie
     for path, item in document()["paths"].items():
         for method in item:
             assert f"<code>{path}</code>" in page, path
-            assert item[method]["summary"].replace("'", "&#39;") in page
+            summary = item[method]["summary"].replace("'", "&#39;")
+            # `code` in a summary is shown as code, not as backticks.
+            assert summary.replace("`", "<code>", 1).split("`")[0] in page, summary
     for code in ERROR_CODES:
         assert f"<code>{code}</code>" in page
     assert "<script" not in page

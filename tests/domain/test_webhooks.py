@@ -74,23 +74,44 @@ def test_a_private_network_may_be_allowed_in_production_but_never_plain_http():
         ("fe80::1%eth0", False),
         ("::ffff:10.0.0.1", False),
         ("::ffff:93.184.215.14", True),
+        # IPv4 carried inside IPv6 is judged as that IPv4: NAT64, 6to4, compatible, translated.
+        ("64:ff9b::a00:5", False),
+        ("64:ff9b::5db8:d70e", True),
+        ("2002:a9fe:a9fe::", False),
+        ("::7f00:1", False),
+        ("::ffff:0:7f00:1", False),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo: cannot be judged
     ],
 )
 def test_only_addresses_on_the_internet_count_as_public(address, public):
     assert rules.is_public(address) is public
 
 
-def test_a_resolved_address_is_checked_only_in_production():
-    assert (
-        rules.address_refusal(
-            "hooks.example.com", "10.0.0.1", production=False, private_allowed=False
-        )
-        is None
-    )
+@pytest.mark.parametrize("production", [True, False])
+def test_a_public_name_that_resolves_inward_is_refused_in_and_out_of_production(production):
+    """A cron job may run with production mode off: a name that turns to a private
+    address (DNS rebinding) is refused all the same."""
     refused = rules.address_refusal(
-        "hooks.example.com", "10.0.0.1", production=True, private_allowed=False
+        "hooks.example.com", "10.0.0.1", production=production, private_allowed=False
     )
     assert "hooks.example.com is 10.0.0.1" in refused
+    allowed = rules.address_refusal(
+        "hooks.example.com", "10.0.0.1", production=production, private_allowed=True
+    )
+    assert allowed is None
+
+
+def test_only_a_url_naming_this_machine_reaches_it_and_only_outside_production():
+    assert (
+        rules.address_refusal("127.0.0.1", "127.0.0.1", production=False, private_allowed=False)
+        is None
+    )
+    assert (
+        rules.address_refusal("localhost", "::1", production=False, private_allowed=False) is None
+    )
+    assert rules.address_refusal("localhost", "127.0.0.1", production=True, private_allowed=False)
+    # A name of this machine resolving elsewhere inward is not a loopback receiver.
+    assert rules.address_refusal("localhost", "10.0.0.1", production=False, private_allowed=False)
 
 
 def test_chosen_events_keep_the_known_ones_in_the_forms_order():

@@ -14,9 +14,11 @@ is logged or stored.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +34,9 @@ from booking.services.webhooks.payloads import Prepared
 # Only so much of an answer is read (and then dropped): a receiver cannot hold a run up
 # by sending a long body.
 MAX_ANSWER_BYTES = 4096
+# A whole attempt (connect, send, answer) ends after this many times the timeout of one
+# step, whatever the receiver does: a run, and the emails in it, is never held longer.
+ATTEMPT_LIMIT = 2
 USER_AGENT = "clinic-booking-webhooks/1 (Standard Webhooks)"
 
 
@@ -176,6 +181,32 @@ def failure(status: int) -> str:
     return f"HTTP {status}"
 
 
+class Deadline:
+    """The whole attempt's limit: each read waits `timeout` at most, but a receiver that
+    drips a byte at a time would never trip that, so at ATTEMPT_LIMIT times it the
+    socket is shut from a timer and the attempt ends as timed out."""
+
+    def __init__(self, connection: http.client.HTTPConnection, seconds: float):
+        self.connection = connection
+        self.passed = False
+        self.timer = threading.Timer(seconds, self.cut)
+        self.timer.daemon = True
+
+    def cut(self) -> None:
+        self.passed = True
+        sock = self.connection.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def __enter__(self) -> Deadline:
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.timer.cancel()
+
+
 def _exchange(prepared: Prepared, found: list[str], timeout: float, moment: datetime) -> int:
     """Post the body and read the start of the answer; the answer's status."""
     parts = urlsplit(prepared.url)
@@ -185,11 +216,17 @@ def _exchange(prepared: Prepared, found: list[str], timeout: float, moment: date
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
+    deadline = Deadline(connection, timeout * ATTEMPT_LIMIT)
     try:
-        connection.request("POST", path, body=prepared.body, headers=headers(prepared, moment))
-        answer = connection.getresponse()
-        answer.read(MAX_ANSWER_BYTES)
-        return answer.status
+        with deadline:
+            connection.request("POST", path, body=prepared.body, headers=headers(prepared, moment))
+            answer = connection.getresponse()
+            answer.read(MAX_ANSWER_BYTES)
+            return answer.status
+    except (OSError, http.client.HTTPException) as error:
+        if deadline.passed:
+            raise TimeoutError("no whole answer in time") from error
+        raise
     finally:
         connection.close()
 
