@@ -88,6 +88,17 @@ class ScreeningQuestions:
     def screening_names(self) -> list[str]:
         return [q.key for q in (*QUESTIONS, *FOLLOW_UPS)]
 
+    def complete_screening(self) -> dict[str, bool] | None:
+        """The safety answers once every question asked is answered (the follow-ups too,
+        after a yes to cancer), else None: a red flag is told before anything else."""
+        answered = ("yes", "no")
+        if any(self[q.key].data not in answered for q in QUESTIONS):
+            return None
+        answers = self.screening_answers()
+        if answers[CANCER] and any(self[q.key].data not in answered for q in FOLLOW_UPS):
+            return None
+        return answers
+
     def screening_answers(self) -> dict[str, bool]:
         answers = {question.key: self[question.key].data == "yes" for question in QUESTIONS}
         if answers[CANCER]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 
 from booking.domain.money import format_money
 from booking.domain.text import one_line
@@ -20,6 +20,8 @@ PRODID = "-//Acupuncture booking//EN"
 PUBLISH = "PUBLISH"
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
+# The patient's calendar reminds them this long before (a VALARM): time to get there.
+REMIND_BEFORE = timedelta(hours=2)
 
 
 def uid_domain() -> str:
@@ -138,4 +140,15 @@ def _event(
                     rsvp="FALSE",
                 ),
             )
+    if not cancelled:
+        event.add_component(_alarm(booking, settings))
     return event
+
+
+def _alarm(booking: Booking, settings: ClinicSettings) -> Alarm:
+    """A reminder in the patient's own calendar (RFC 5545 3.6.6), before the visit."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("trigger", -REMIND_BEFORE)
+    alarm.add("description", one_line(f"{booking.service.name} at {settings.name} in 2 hours"))
+    return alarm

@@ -23,7 +23,8 @@ from booking.domain import screening
 from booking.domain.availability import Slot
 from booking.domain.statuses import ARRIVED, BOOKED, ENTERED_IN_ERROR, FULFILLED, NOSHOW
 from booking.domain.waitlist import WEEKDAY_NAMES
-from booking.errors import ClinicError, RateLimited
+from booking.errors import ClinicError, NotFound, RateLimited
+from booking.extensions import db
 from booking.forms.public import (
     CancelForm,
     CheckInForm,
@@ -32,7 +33,7 @@ from booking.forms.public import (
     EstimateRequestForm,
     WaitlistForm,
 )
-from booking.models import Booking, Service, WaitlistEntry
+from booking.models import Booking, Practitioner, Service, WaitlistEntry
 from booking.models.base import utcnow
 from booking.services import (
     availability,
@@ -90,10 +91,20 @@ def service_or_404(slug: str) -> Service:
     return service
 
 
+BAD_BOOKING_LINK = (
+    "This booking link is not valid. Please check the link in your confirmation email, "
+    "or call us with your booking reference."
+)
+BAD_WAITLIST_LINK = (
+    "This waitlist link is not valid. Please check the link in the email we sent when "
+    "you joined, or call us."
+)
+
+
 def booking_or_404(token: str) -> Booking:
     booking = find_by_token(token)
     if booking is None:
-        abort(404)
+        raise NotFound(BAD_BOOKING_LINK)
     return booking
 
 
@@ -135,10 +146,15 @@ def week_links(first: date) -> dict:
     }
 
 
-def practitioner_choice(service: Service) -> tuple[list, int | None]:
+def practitioner_choice(service: Service, default: int | None = None) -> tuple[list, int | None]:
+    """The practitioners giving the service and the one asked for: `?practitioner=ID`,
+    "any" for anyone, and `default` (one who gives it) when the page says nothing."""
     practitioners = availability.practitioners_for(service)
+    raw = request.args.get("practitioner")
+    if raw is None and default in {p.id for p in practitioners}:
+        return practitioners, default
     try:
-        chosen = parse_id(request.args.get("practitioner"))
+        chosen = parse_id(raw)
     except ParamError:
         chosen = None
     if chosen is not None and chosen not in {p.id for p in practitioners}:
@@ -222,15 +238,17 @@ def alternatives(service: Service, around: date, practitioner_id: int | None) ->
     return [slot for times in days.values() for slot in times][:8]
 
 
-def refusal_page(refused: RedFlag | RateLimited, service: Service):
+def refusal_page(refused: RedFlag | RateLimited, service: Service, kept: dict | None = None):
     """Nothing was stored: a red flag's advice to see a doctor (the answers live only in
-    this response), or a limit's reason with the clinic's number."""
+    this response), or a limit's reason with the clinic's number. `kept`: the name,
+    email and phone typed, carried back (in the page only) if they answered by mistake."""
     if isinstance(refused, RedFlag):
         return render_template(
             "public/red_flag.html",
             result=refused.result,
             advice=refused,
             urgent_advice=screening.URGENT_ADVICE,
+            kept=kept,
         )
     page = render_template("public/limited.html", service=service, message=refused.message)
     return page, 429, {"Retry-After": str(refused.retry_after)}
@@ -242,7 +260,9 @@ def details(slug: str):
     form = DetailsForm()
     form.estimates = good_faith.applies()
     try:
-        start = parse_start(request.form.get("start") or request.args.get("start"))
+        start = parse_start(
+            request.form.get("start") or request.form.get("taken_from") or request.args.get("start")
+        )
         practitioner_id = parse_id(request.args.get("practitioner"))
     except ParamError:
         flash("Please choose a time first.")
@@ -268,8 +288,10 @@ def details(slug: str):
         service, start, practitioner_id=practitioner_id
     ):
         # A stale link, or someone else was quicker: say so before any typing.
-        context["taken"] = "Sorry, that time is no longer free. Please pick another."
+        context["taken"] = gone_message(start)
         context["alternatives"] = alternatives(service, to_local(start).date(), practitioner_id)
+    if early := returning(form, context) or red_flag_first(form, service):
+        return early
     if not (form.validate_on_submit() and form.check_for_bots()):
         form.prepare()
         status = 422 if form.errors or form.bot_problem else 200
@@ -290,9 +312,9 @@ def details(slug: str):
             )
         )
     except (RedFlag, RateLimited) as refused:
-        return refusal_page(refused, service)
+        return refusal_page(refused, service, kept_details(form))
     except SlotTaken as taken:
-        context["taken"] = taken.message
+        context["taken"] = gone_message(start) if start <= utcnow() else taken.message
         context["alternatives"] = alternatives(service, to_local(start).date(), practitioner_id)
         return render_template("public/details.html", **context), 409
     except ClinicError as error:
@@ -300,6 +322,51 @@ def details(slug: str):
         return redirect(url_for(".times", slug=slug, **{"from": to_local(start).date()}))
     session["confirmed"] = booking.reference
     return redirect(url_for(".manage", token=token))
+
+
+def gone_message(start) -> str:
+    if start <= utcnow():
+        return "That time has passed. Please pick another."
+    return "Sorry, that time is no longer free. Please pick another."
+
+
+def kept_details(form: DetailsForm) -> dict:
+    return {key: form[key].data or "" for key in ("name", "email", "phone")}
+
+
+def red_flag_first(form: DetailsForm, service: Service):
+    """Safety first, as the API does: someone who should see a doctor is told so before
+    being asked to fix a typo or tick the disclaimer."""
+    if request.method != "POST" or (answers := form.complete_screening()) is None:
+        return None
+    result = screening.screen(answers)
+    if result.clear:
+        return None
+    return refusal_page(RedFlag(result), service, kept_details(form))
+
+
+def returning(form: DetailsForm, context: dict):
+    """The form again after "Change my answers" on the red-flag page, or after booking
+    without picking one of the other times offered: what was typed kept, nothing booked."""
+    if request.method != "POST":
+        return None
+    if request.form.get("return_to_form"):
+        form.prepare()
+        return render_template("public/details.html", **context)
+    if (
+        context.get("taken") is None
+        and request.form.get("taken_from")
+        and not request.form.get("start")
+    ):
+        context["taken"] = "Please pick one of the other free times below."
+        context["alternatives"] = alternatives(
+            context["service"],
+            to_local(context["start"]).date(),
+            context["practitioner"].id if context["practitioner"] else None,
+        )
+        form.prepare()
+        return render_template("public/details.html", **context), 422
+    return None
 
 
 def manage_context(booking: Booking, token: str) -> dict:
@@ -386,7 +453,7 @@ def cancel(token: str):
         except ClinicError as error:
             flash(error.message)
             return redirect(url_for(".manage", token=token))
-        flash("Your booking is cancelled. Nothing more to do.")
+        flash("Your booking is cancelled. Nothing more to do.", "success")
         return redirect(url_for(".manage", token=token))
     return render_template("public/cancel.html", form=form, **context), 422 if form.errors else 200
 
@@ -397,7 +464,8 @@ def reschedule(token: str):
     context = manage_context(booking, token)
     if refused := change_refused(context, token):
         return refused
-    practitioners, chosen = practitioner_choice(booking.service)
+    # The same practitioner unless the patient asks for another: continuity of care.
+    practitioners, chosen = practitioner_choice(booking.service, default=booking.practitioner_id)
     first = week_start(request.args.get("from"))
     days, next_free = week_of_slots(booking.service, first, chosen, exclude_booking_id=booking.id)
     return render_template(
@@ -425,6 +493,7 @@ def reschedule_confirm(token: str):
         return redirect(url_for(".reschedule", token=token))
     form = ConfirmForm()
     if form.validate_on_submit():
+        before = booking.practitioner.name
         try:
             reschedule_booking(
                 booking, start, practitioner_id=practitioner_id, client=public_client()
@@ -432,9 +501,17 @@ def reschedule_confirm(token: str):
         except ClinicError as error:
             flash(error.message)
             return redirect(url_for(".reschedule", token=token, **{"from": to_local(start).date()}))
-        flash("Your booking has been moved. Here are the new details.")
+        flash("Your booking has been moved. Here are the new details.", "success")
+        if booking.practitioner.name != before:
+            flash(f"You will now see {booking.practitioner.name} (before: {before}).", "success")
         return redirect(url_for(".manage", token=token))
-    return render_template("public/reschedule_confirm.html", form=form, new_start=start, **context)
+    return render_template(
+        "public/reschedule_confirm.html",
+        form=form,
+        new_start=start,
+        new_practitioner=db.session.get(Practitioner, practitioner_id) if practitioner_id else None,
+        **context,
+    )
 
 
 @bp.route("/manage/<token>/course", methods=["GET", "POST"])
@@ -540,7 +617,7 @@ def check_in(token: str):
     waiting = clearances.waiting_flags(booking.patient)
     if set(screening.recheck(form.new_red_flags()).red_flags) & set(waiting):
         return redirect(url_for(".check_in_advice", token=token))
-    flash(f"Thank you: your answers are with {booking.practitioner.name}.")
+    flash(f"Thank you: your answers are with {booking.practitioner.name}.", "success")
     if waiting:
         flash(
             "What you told us before still needs a doctor's check: the clinic will call you. "
@@ -608,7 +685,7 @@ def estimate(token: str):
 def entry_or_404(token: str) -> WaitlistEntry:
     entry = waitlist.find_by_token(token)
     if entry is None:
-        abort(404)
+        raise NotFound(BAD_WAITLIST_LINK)
     return entry
 
 
@@ -699,7 +776,7 @@ def waitlist_decline(token: str):
     if ConfirmForm().validate_on_submit():
         try:
             waitlist.decline(entry)
-            flash("Thank you: that time goes to the next person. You keep your place.")
+            flash("Thank you: that time goes to the next person. You keep your place.", "success")
         except ClinicError as error:
             flash(error.message)
     return redirect(url_for(".waitlist_entry", token=token))
@@ -712,7 +789,7 @@ def waitlist_leave(token: str):
     if request.method == "POST" and form.validate_on_submit():
         try:
             waitlist.leave(entry)
-            flash("You have left the waitlist. We will not email you about times.")
+            flash("You have left the waitlist. We will not email you about times.", "success")
         except ClinicError as error:
             flash(error.message)
         return redirect(url_for(".waitlist_entry", token=token))

@@ -80,6 +80,7 @@ def test_a_cancellation_is_an_imip_cancel_and_parses_twice(app, make_booking, ma
     assert part.get_param("method") == "CANCEL"
     second = read_twice(attached.get_payload(decode=True))
     assert (second.method.value, second.vevent.status.value) == ("CANCEL", "CANCELLED")
+    assert "valarm" not in second.vevent.contents  # no reminder of a visit that is off
 
 
 def test_the_add_to_calendar_file_parses_twice(client, make_booking):
@@ -88,6 +89,11 @@ def test_the_add_to_calendar_file_parses_twice(client, make_booking):
     assert only_crlf(response.data)
     second = read_twice(response.data)
     assert second.vevent.summary.value.startswith("Neck pain")
+    # The patient's calendar reminds them two hours before.
+    alarm = second.vevent.valarm
+    assert alarm.action.value == "DISPLAY"
+    assert alarm.trigger.value == -timedelta(hours=2)
+    assert "in 2 hours" in alarm.description.value
 
 
 def test_the_course_calendar_holds_each_session_once_and_parses_twice(app, client, make_booking):

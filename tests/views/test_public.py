@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -182,6 +183,66 @@ def test_a_slot_taken_meanwhile_offers_other_times_and_keeps_the_details(app, cl
     assert len(bookings(app)) == 2
 
 
+def test_a_red_flag_is_told_before_any_other_correction(app, client, free_slot):
+    """As the API does: the advice to see a doctor comes before asking for the
+    disclaimer's tick or a phone number."""
+    response = client.post(
+        book_url(free_slot()), data=details_form(fever="yes", disclaimer=None, phone="")
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Please see a doctor before booking" in page
+    assert "Please tick the box" not in page
+    assert bookings(app) == []
+
+
+def test_back_from_the_red_flag_page_keeps_the_name_email_and_phone(app, client, free_slot):
+    url = book_url(free_slot())
+    page = client.post(url, data=details_form(trauma="yes")).get_data(as_text=True)
+    assert "Go back and change my answers" in page
+    carried = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page))
+    assert {carried[k] for k in ("name", "email", "phone")} == {
+        "Ann Lee",
+        "ann@example.com",
+        "207 555 0100",
+    }
+    back = client.post(url, data=carried)
+    assert back.status_code == 200
+    form = back.get_data(as_text=True)
+    assert 'value="Ann Lee"' in form and 'value="ann@example.com"' in form
+    assert "error-summary" not in form  # shown again, not judged
+    assert bookings(app) == []
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Patient.id))).scalar() == 0
+
+
+def test_after_just_taken_no_other_time_is_chosen_for_the_patient(app, client, free_slot):
+    slot = free_slot()
+    assert client.post(book_url(slot), data=details_form(email="a@example.com")).status_code == 302
+    page = client.post(book_url(slot), data=details_form(email="b@example.com"))
+    text = page.get_data(as_text=True)
+    assert 'name="start"' in text and "checked" not in text.split("alternatives")[1][:2000]
+    assert "Book the time I picked" in text
+    # Pressing it without picking books nothing and asks again, the details kept.
+    again = client.post(
+        book_url(slot), data=details_form(email="b@example.com", taken_from=slot.start.isoformat())
+    )
+    assert again.status_code == 422
+    shown = again.get_data(as_text=True)
+    assert "Please pick one of the other free times below." in shown
+    assert 'value="b@example.com"' in shown
+    assert len(bookings(app)) == 1
+
+
+def test_a_time_in_the_past_says_it_has_passed(client, free_slot):
+    slot = free_slot()
+    past = slot.start - timedelta(days=30)
+    query = urlencode({"start": past.isoformat(), "practitioner": slot.practitioner_id})
+    page = client.get(f"/book/neck-initial?{query}").get_data(as_text=True)
+    assert "That time has passed. Please pick another." in page
+    assert "no longer free" not in page
+
+
 def test_details_page_without_a_time_goes_back_to_the_times(client):
     response = client.get("/book/neck-initial?start=banana")
     assert response.status_code == 302
@@ -224,6 +285,39 @@ def test_patient_moves_the_booking_to_another_free_time(app, client, free_slot):
     assert booking.price_cents == 9500
 
 
+def confirm_links(page: str) -> list[str]:
+    found = re.findall(r'href="(/manage/[^"]+/reschedule/confirm\?[^"]+)"', page)
+    return [link.replace("&amp;", "&") for link in found]
+
+
+def test_a_move_keeps_the_practitioner_unless_the_patient_chooses_another(app, client, free_slot):
+    """Continuity of care: the times offered are the same practitioner's, the confirm
+    step says with whom, and a change of practitioner is said plainly, before and after."""
+    slot = free_slot()
+    manage_url = book_through_pages(client, slot)
+    [booking] = bookings(app)
+    mine = booking.practitioner_id
+    page = client.get(manage_url + "/reschedule").get_data(as_text=True)
+    links = confirm_links(page)
+    assert links and all(f"practitioner={mine}" in link for link in links)
+    assert "(your practitioner)" in page
+    confirm = client.get(links[-1]).get_data(as_text=True)
+    assert f"<dt>With</dt><dd><strong>{slot.practitioner_name}</strong>" in confirm
+    assert "different practitioner" not in confirm
+
+    anyone = client.get(manage_url + "/reschedule?practitioner=any").get_data(as_text=True)
+    other = next(link for link in confirm_links(anyone) if f"practitioner={mine}" not in link)
+    confirm = client.get(other).get_data(as_text=True)
+    assert "This is a different practitioner" in confirm
+    assert f"instead of\n      {slot.practitioner_name}" in confirm
+    assert client.post(other).status_code == 302
+    manage = client.get(manage_url).get_data(as_text=True)
+    assert "You will now see" in manage and f"(before: {slot.practitioner_name})" in manage
+    assert 'class="notice success"' in manage
+    [moved] = bookings(app)
+    assert moved.practitioner_id != mine
+
+
 def test_inside_the_cancellation_window_the_page_says_to_call(app, client, clinic, free_slot):
     manage_url = book_through_pages(client, free_slot())
     with app.app_context():
@@ -237,8 +331,16 @@ def test_inside_the_cancellation_window_the_page_says_to_call(app, client, clini
     assert bookings(app)[0].status == "booked"
 
 
-def test_unknown_manage_link_is_404(client):
-    assert client.get("/manage/this-is-not-a-real-token-at-all").status_code == 404
+def test_unknown_manage_link_is_404_and_says_what_to_do(client, clinic):
+    response = client.get("/manage/this-is-not-a-real-token-at-all")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "This booking link is not valid" in page
+    assert "check the link in your confirmation email" in page
+    assert clinic.phone in page
+    waitlist = client.get("/waitlist/not-a-real-waitlist-token")
+    assert waitlist.status_code == 404
+    assert "This waitlist link is not valid" in waitlist.get_data(as_text=True)
 
 
 def test_pages_send_security_headers(client):
