@@ -182,11 +182,14 @@ def test_patient_whose_time_is_taken_meanwhile_picks_another_without_retyping(
     press_book_this_time(page)
     taken = page.get_by_role("alert")
     expect(taken).to_contain_text("that time has just been taken")
-    other_times = page.get_by_role("group", name=re.compile("Other free times"))
-    expect(other_times.get_by_role("radio").first).to_be_checked()
+    other_times = page.get_by_role("group", name=re.compile("Pick one of these free times"))
+    # Nothing is chosen for them: one tap must never book a time they did not pick.
+    for radio in other_times.get_by_role("radio").all():
+        expect(radio).not_to_be_checked()
     expect(page.get_by_label("Full name")).to_have_value("Ann Lee")
     check_fits_phone(page, "04-details-slot-taken")
-    press_book_this_time(page)
+    other_times.get_by_role("radio").first.check()
+    page.get_by_role("button", name="Book the time I picked").click()
 
     expect(page.get_by_role("heading", name="You're booked")).to_be_visible()
     bookings = live_server.query(db.select(Booking).order_by(Booking.start_at))
