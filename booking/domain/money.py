@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
 
 # Digits with optional thousands commas and up to four decimals (rounded), ASCII only.
 MONEY_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d{1,12})(?:\.\d{1,4})?$", re.ASCII)
@@ -34,6 +34,23 @@ def parse_cents(text: str) -> int:
         return int((value * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
     except InvalidOperation as exc:
         raise ValueError(f"{text!r} is not an amount of money") from exc
+
+
+class NotToTheCent(ValueError):
+    """An amount with fractions of a cent (95.555): prices are kept to the cent."""
+
+
+def exact_cents(text: str) -> int:
+    """Like `parse_cents`, but an amount that would need rounding is refused rather than
+    quietly changed: NotToTheCent names the two nearest amounts."""
+    cents = parse_cents(text)
+    cleaned = text.strip().removeprefix("$").removeprefix("£").removeprefix("€").replace(",", "")
+    if Decimal(cleaned) * 100 != cents:
+        lower = int((Decimal(cleaned) * 100).to_integral_value(rounding=ROUND_FLOOR))
+        raise NotToTheCent(
+            f"Prices are to the cent: did you mean {amount(lower)} or {amount(lower + 1)}?"
+        )
+    return cents
 
 
 def percent_off(cents: int, percent: int) -> int:

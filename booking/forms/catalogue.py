@@ -20,7 +20,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from booking.domain.good_faith import split_codes
-from booking.domain.money import amount, parse_cents
+from booking.domain.money import NotToTheCent, amount, exact_cents
 from booking.forms.fields import lines, row_id, text_field
 from booking.forms.fields import strip as _strip
 from booking.models import CoursePlan, Practitioner, Service
@@ -63,7 +63,9 @@ class MoneyField(StringField):
         self.data = None
         if valuelist and valuelist[0].strip():
             try:
-                self.data = parse_cents(valuelist[0])
+                self.data = exact_cents(valuelist[0])
+            except NotToTheCent as error:
+                raise ValueError(str(error)) from None
             except ValueError:
                 raise ValueError(self.invalid_message) from None
 

@@ -25,7 +25,7 @@ from wtforms.validators import (
 )
 
 from booking.domain.good_faith import npi_problem, tin_problem
-from booking.domain.money import SYMBOLS, parse_cents
+from booking.domain.money import SYMBOLS, NotToTheCent, exact_cents
 from booking.forms.fields import lines, one_line
 from booking.forms.fields import strip as _strip
 
@@ -44,7 +44,9 @@ def _checked(problem_of):
 
 def _money(form, field):
     try:
-        field.cents = parse_cents(field.data or "")
+        field.cents = exact_cents(field.data or "")
+    except NotToTheCent as error:
+        raise ValidationError(str(error)) from error
     except ValueError as error:
         raise ValidationError("Give an amount such as 50 or 49.50.") from error
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from booking.domain.money import amount, format_money, parse_cents
+from booking.domain.money import NotToTheCent, amount, exact_cents, format_money, parse_cents
 
 
 @pytest.mark.parametrize(
@@ -87,3 +87,21 @@ def test_parse_cents_rejects_non_money(text):
 def test_displayed_amount_parses_back_to_same_cents(cents):
     assert parse_cents(format_money(cents, "USD")) == cents
     assert parse_cents(amount(cents)) == cents
+
+
+@pytest.mark.parametrize(
+    ("text", "nearest"),
+    [
+        ("95.555", "95.55 or 95.56"),
+        ("0.004", "0.00 or 0.01"),
+        ("$1,234.5678", "1234.56 or 1234.57"),
+    ],
+)
+def test_a_price_beyond_the_cent_is_refused_naming_the_nearest(text, nearest):
+    with pytest.raises(NotToTheCent, match=f"Prices are to the cent: did you mean {nearest}"):
+        exact_cents(text)
+
+
+@pytest.mark.parametrize(("text", "cents"), [("95.5", 9550), ("95.50", 9550), ("95.5000", 9550)])
+def test_a_price_to_the_cent_is_taken_as_it_is(text, cents):
+    assert exact_cents(text) == cents

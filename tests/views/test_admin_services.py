@@ -179,6 +179,8 @@ def test_a_price_outside_the_bounds_is_refused_and_nothing_changes(app, client, 
         ("ninety", "Enter the price per session as an amount, e.g. 95 or 95.50."),
         ("-90", "Enter the price per session as an amount, e.g. 95 or 95.50."),
         ("49.99", BOUNDS),
+        # Never quietly rounded: 95.555 is not saved as $95.56 without a word.
+        ("95.555", "Prices are to the cent: did you mean 95.55 or 95.56?"),
     ],
 )
 def test_a_price_that_is_not_money_is_explained(app, client, auth, typed, message):
