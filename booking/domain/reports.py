@@ -32,7 +32,9 @@ BOOKED_REVENUE = frozenset({BOOKED, ARRIVED, FULFILLED, NOSHOW})
 REALISED_REVENUE = frozenset({FULFILLED})
 
 MAX_REPORT_DAYS = 400
-DEFAULT_WEEKS = 8
+# The default report: the weeks just gone, this week, and what is booked ahead.
+WEEKS_BEFORE = 4
+WEEKS_AHEAD = 4
 MINUTE = timedelta(minutes=1)
 
 
@@ -60,10 +62,13 @@ def check_range(first_day: date, last_day: date) -> None:
         )
 
 
-def default_range(today: date, weeks: int = DEFAULT_WEEKS) -> tuple[date, date]:
-    """The last `weeks` full weeks, Monday to Sunday, before the week of `today`."""
+def default_range(today: date) -> tuple[date, date]:
+    """Whole weeks, Monday to Sunday: the WEEKS_BEFORE before this one, this week, and
+    the WEEKS_AHEAD after it, so a new clinic sees its first bookings, not zeros."""
     monday = clock.week_start(today)
-    return monday - timedelta(weeks=weeks), monday - timedelta(days=1)
+    return monday - timedelta(weeks=WEEKS_BEFORE), monday + timedelta(
+        weeks=WEEKS_AHEAD + 1, days=-1
+    )
 
 
 @dataclass(frozen=True, slots=True)

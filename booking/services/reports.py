@@ -33,7 +33,7 @@ NOT_SEEN = (CANCELLED, *VOIDED_STATUSES)
 
 
 def last_full_weeks(now: datetime | None = None) -> tuple[date, date]:
-    """The default report dates: the last eight full weeks in clinic time."""
+    """The default report dates in clinic time: four weeks back, this week, four ahead."""
     return default_range(local(now or utcnow(), get_settings()).date())
 
 

@@ -387,16 +387,17 @@ def test_rate_percent_rounds_half_up_to_one_decimal(part, whole, expected):
 @pytest.mark.parametrize(
     ("today", "expected"),
     [
-        (date(2026, 11, 21), (date(2026, 9, 21), date(2026, 11, 15))),  # a Saturday
-        (date(2026, 11, 16), (date(2026, 9, 21), date(2026, 11, 15))),  # a Monday
-        (date(2026, 11, 15), (date(2026, 9, 14), date(2026, 11, 8))),  # a Sunday
+        (date(2026, 11, 21), (date(2026, 10, 19), date(2026, 12, 20))),  # a Saturday
+        (date(2026, 11, 16), (date(2026, 10, 19), date(2026, 12, 20))),  # a Monday
+        (date(2026, 11, 15), (date(2026, 10, 12), date(2026, 12, 13))),  # a Sunday
     ],
 )
-def test_default_range_is_the_last_eight_full_weeks(today, expected):
+def test_default_range_holds_this_week_the_four_before_and_the_four_ahead(today, expected):
     first, last = default_range(today)
     assert (first, last) == expected
     assert first.weekday() == 0 and last.weekday() == 6
-    assert (last - first).days + 1 == 56
+    assert (last - first).days + 1 == 63
+    assert first <= today <= last
 
 
 @pytest.mark.parametrize(

@@ -352,19 +352,19 @@ def test_cells_in_a_week_cut_by_the_dates_count_only_those_days(client, auth, fo
     ]
 
 
-def test_without_dates_the_last_eight_full_weeks_are_shown(app, client, auth):
+def test_without_dates_this_week_the_four_before_and_four_ahead_are_shown(app, client, auth):
     auth.login("owner")
     response = client.get("/admin/reports")
     assert response.status_code == 200
     with app.test_request_context():
         today = to_local(utcnow()).date()
     monday = today - timedelta(days=today.weekday())
-    first, last = monday - timedelta(weeks=8), monday - timedelta(days=1)
+    first, last = monday - timedelta(weeks=4), monday + timedelta(weeks=5, days=-1)
     page = response.get_data(as_text=True)
     assert f'name="from" value="{first.isoformat()}"' in page
     assert f'name="to" value="{last.isoformat()}"' in page
     weeks = page_tables(client, f"from={first}&to={last}")["Bookings by week and condition"]
-    assert len(weeks) == 1 + 8 + 1  # header, eight full weeks, total
+    assert len(weeks) == 1 + 9 + 1  # header, nine weeks (this one in the middle), total
     assert f"/admin/reports/revenue.csv?from={first}&amp;to={last}" in page
 
 

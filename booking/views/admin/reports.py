@@ -19,7 +19,8 @@ from booking.views.params import ParamError, parse_date
 
 
 def chosen_range() -> tuple[date, date]:
-    """The from/to dates in the query string, or the last eight full weeks."""
+    """The from/to dates in the query string, or the default: four weeks back, this one,
+    four ahead."""
     first, last = request.args.get("from", ""), request.args.get("to", "")
     if not first and not last:
         return last_full_weeks()
