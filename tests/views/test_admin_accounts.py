@@ -73,7 +73,7 @@ EVERY_URL = [
     pytest.param("get", DESK_URL, {}, id="show"),
     pytest.param("post", f"{DESK_URL}/password", {"password": NEW_PASSWORD}, id="password"),
     pytest.param("post", f"{DESK_URL}/role", {"role": "owner"}, id="role"),
-    pytest.param("post", f"{DESK_URL}/deactivate", {}, id="deactivate"),
+    pytest.param("post", f"{DESK_URL}/deactivate", {"confirm": "yes"}, id="deactivate"),
     pytest.param("post", f"{DESK_URL}/reactivate", {}, id="reactivate"),
     pytest.param("post", f"{DESK_URL}/two-factor/reset", {}, id="two-factor-reset"),
 ]
@@ -139,7 +139,9 @@ def test_list_shows_each_account_with_role_status_two_step_lock_and_last_sign_in
     stranger = app.test_client()
     for _ in range(5):
         stranger.post("/login", data={"email": "robin@example.com", "password": "wrong password"})
-    client.post(f"/admin/accounts/{user_id(app, 'lee@example.com')}/deactivate")
+    client.post(
+        f"/admin/accounts/{user_id(app, 'lee@example.com')}/deactivate", data={"confirm": "yes"}
+    )
 
     page = text(client.get("/admin/accounts"))
     rows = {
@@ -283,12 +285,28 @@ def test_an_owner_changing_their_own_password_stays_signed_in_here_only(app, cli
 # Deactivating
 
 
+def test_deactivating_needs_the_box_ticked_and_changes_nothing_without_it(
+    app, client, auth, make_user
+):
+    make_user("reception", email=DESK)
+    desk, _ = sign_in(app, DESK)
+    auth.login("owner")
+    page = text(client.get(f"/admin/accounts/{user_id(app, DESK)}"))
+    assert 'name="confirm" value="yes" required' in page
+    refused = client.post(f"/admin/accounts/{user_id(app, DESK)}/deactivate")
+    assert refused.status_code == 422
+    assert "Tick the box to confirm" in text(refused)
+    assert desk.get("/staff/").status_code == 200  # still signed in, still active
+
+
 def test_a_deactivated_user_is_signed_out_at_once_and_cannot_sign_in(app, client, auth, make_user):
     make_user("reception", email=DESK)
     desk, _ = sign_in(app, DESK)
     assert desk.get("/staff/").status_code == 200
     auth.login("owner")
-    response = client.post(f"/admin/accounts/{user_id(app, DESK)}/deactivate")
+    response = client.post(
+        f"/admin/accounts/{user_id(app, DESK)}/deactivate", data={"confirm": "yes"}
+    )
     assert response.status_code == 302
     assert "is deactivated and signed out everywhere" in text(
         client.get(response.headers["Location"])
@@ -308,7 +326,7 @@ def test_a_reactivated_user_can_sign_in_again(app, client, auth, make_user):
     make_user("reception", email=DESK)
     auth.login("owner")
     desk_id = user_id(app, DESK)
-    client.post(f"/admin/accounts/{desk_id}/deactivate")
+    client.post(f"/admin/accounts/{desk_id}/deactivate", data={"confirm": "yes"})
     assert "Reactivate account" in text(client.get(f"/admin/accounts/{desk_id}"))
     response = client.post(f"/admin/accounts/{desk_id}/reactivate")
     assert response.status_code == 302
@@ -346,7 +364,7 @@ def test_an_owner_cannot_deactivate_or_demote_themself(app, client, auth, make_u
     assert "You cannot deactivate your own account; another owner can." in page
     assert "Deactivate account" not in page
 
-    refused = client.post(f"/admin/accounts/{me}/deactivate")
+    refused = client.post(f"/admin/accounts/{me}/deactivate", data={"confirm": "yes"})
     assert refused.status_code == 409
     assert "You cannot deactivate your own account." in text(refused)
     demoted = client.post(f"/admin/accounts/{me}/role", data={"role": "reception"})
@@ -391,7 +409,10 @@ def test_a_deactivated_owner_does_not_count_as_an_owner(app, client, auth, make_
     make_user("reception", email=DESK)
     owner = auth.login("owner")
     partner = user_id(app, "partner@clinic.test")
-    assert client.post(f"/admin/accounts/{partner}/deactivate").status_code == 302
+    assert (
+        client.post(f"/admin/accounts/{partner}/deactivate", data={"confirm": "yes"}).status_code
+        == 302
+    )
     with app.app_context():
         me = db.session.execute(db.select(User).filter_by(email=owner)).scalar_one()
         assert accounts.is_last_active_owner(me)
@@ -414,7 +435,7 @@ def test_every_change_is_audited_without_any_secret(app, client, auth, make_user
         text(client.post(f"/admin/accounts/{robin}/password", data={"generate": "y"}))
     )
     client.post(f"/admin/accounts/{robin}/role", data={"role": "owner"})
-    client.post(f"/admin/accounts/{robin}/deactivate")
+    client.post(f"/admin/accounts/{robin}/deactivate", data={"confirm": "yes"})
     client.post(f"/admin/accounts/{robin}/reactivate")
 
     entries = audit_entries(app)

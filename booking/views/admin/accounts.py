@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, make_response, redirect, render_template, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user
 
 from booking.extensions import db
@@ -137,6 +137,13 @@ def account_role(user_id: int):
 @bp.post("/accounts/<id:user_id>/deactivate")
 def account_deactivate(user_id: int):
     user = account_or_404(user_id)
+    if request.form.get("confirm") != "yes":
+        # One click must not lock a colleague out: the box says what it does.
+        return render_account(
+            user,
+            error=f"Tick the box to confirm that {user.display_name} should stop signing in.",
+            status=422,
+        )
     try:
         changed = account_service.deactivate(user, actor=current_user)
     except AccountError as error:
