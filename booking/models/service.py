@@ -18,7 +18,8 @@ from booking.models.base import Base, one_of
 from booking.models.clinic import ClinicSettings
 
 CONDITIONS = {"neck": "Neck pain", "back": "Back pain"}
-KINDS = {"initial": "First consultation", "follow-up": "Follow-up session"}
+INITIAL, FOLLOW_UP = "initial", "follow-up"
+KINDS = {INITIAL: "First consultation", FOLLOW_UP: "Follow-up session"}
 # Minutes a session and the clean-up after it may last; percent off a package.
 # What an owner edits about a service, apart from its price and course plan.
 DETAILS = (

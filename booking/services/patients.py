@@ -17,12 +17,14 @@ from booking.models import (
     PackagePurchase,
     Patient,
     RecordAccess,
+    Service,
     User,
     WaitlistEntry,
     WaitlistOffer,
 )
 from booking.models.base import utcnow
 from booking.models.booking import VOIDED_STATUSES
+from booking.models.service import FOLLOW_UP
 from booking.services import good_faith
 from booking.services.commands import command
 
@@ -103,6 +105,21 @@ def bookings_for(patient: Patient) -> list[Booking]:
             .order_by(Booking.start_at.desc())
         ).scalars()
     )
+
+
+def usual_service(patient: Patient, offered: list[Service]) -> Service | None:
+    """What a returning patient most likely comes for: a follow-up for the condition of
+    their latest booking, when one is among `offered`; None for a new patient."""
+    condition = db.session.execute(
+        db.select(Service.condition)
+        .join(Booking, Booking.service_id == Service.id)
+        .where(Booking.patient_id == patient.id, Booking.status.not_in(VOIDED_STATUSES))
+        .order_by(Booking.start_at.desc())
+        .limit(1)
+    ).scalar()
+    if condition is None:
+        return None
+    return next((s for s in offered if s.condition == condition and s.kind == FOLLOW_UP), None)
 
 
 def update_patient(patient: Patient, name: str, email: str, phone: str, *, actor: User) -> bool:

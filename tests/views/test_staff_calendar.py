@@ -167,7 +167,8 @@ def test_the_form_offers_only_consultations_that_fit_at_that_time(
         ]
     auth.login()
     page = client.get(new_url(last)).get_data(as_text=True)
-    assert "selected" in option_tag(page, "neck-follow-up")
+    # Two follow-ups fit: reception chooses (nothing is chosen for them).
+    assert "selected" not in option_tag(page, "neck-follow-up")
     assert "disabled" not in option_tag(page, "neck-follow-up")
     assert "disabled" in option_tag(page, "neck-initial")
     assert "does not fit at" in page
@@ -353,3 +354,29 @@ def test_patient_search_treats_wildcards_as_text(app, client, auth, make_booking
     auth.login()
     page = client.get("/staff/patients?q=%25%25").get_data(as_text=True)
     assert "Ann Lee" not in page
+
+
+def test_one_patient_found_is_chosen_and_their_follow_up_is_offered_first(
+    app, client, auth, make_booking, free_slot, clinic
+):
+    """A search that finds exactly one patient chooses them (not "A new patient"), and
+    a returning neck patient's consultation is the neck follow-up; a new patient's
+    consultation is left for reception to choose."""
+    make_booking(name="Rita Return", email="rita@example.com", phone="207 555 0177")
+    slot = free_slot(days_ahead=5, practitioner_id=clinic.practitioner.id)
+    auth.login()
+    blank = client.get(new_url(slot)).get_data(as_text=True)
+    for slug in ("neck-initial", "neck-follow-up"):
+        assert "selected" not in option_tag(blank, slug)
+    assert "Choose a consultation…" in blank
+
+    found = client.get(new_url(slot) + "&q=Rita").get_data(as_text=True)
+    [radio] = re.findall(r'<input type="radio" name="patient_id" value="\d+"[^>]*>', found)
+    assert "checked" in radio
+    new_patient = re.search(r'<input type="radio" name="patient_id" value=""[^>]*>', found)[0]
+    assert "checked" not in new_patient
+    assert "selected" in option_tag(found, "neck-follow-up")
+
+    refused = client.post(new_url(slot), data=staff_form(service=""))
+    assert refused.status_code == 422
+    assert "Choose a consultation." in refused.get_data(as_text=True)

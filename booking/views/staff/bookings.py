@@ -48,7 +48,7 @@ from booking.services.bookings import (
     set_status,
 )
 from booking.services.clinic import current_disclaimer
-from booking.services.patients import find_patients
+from booking.services.patients import find_patients, usual_service
 from booking.views.helpers import clock, outcome_context, series_page, short_date, to_local
 from booking.views.params import ParamError, chosen_starts, parse_date, parse_id, parse_start
 from booking.views.staff import bp
@@ -158,15 +158,22 @@ def new_booking():
         )
         for s in services
     ]
-    if not form.service.data and request.args.get("service"):
-        form.service.data = request.args.get("service")
-    if not form.service.data and fitting:
-        form.service.data = fitting[0].slug
+    # Nothing is chosen for reception unless it is all but certain: a placeholder first.
+    form.service.choices.insert(0, SelectChoice("", "Choose a consultation…"))
     query = request.args.get("q", "")
     matches = find_patients(query) if query else []
+    if request.method == "GET" and len(matches) == 1:
+        form.patient_id.data = matches[0].id  # the one patient the search found
     chosen_patient = db.session.get(Patient, form.patient_id.data) if form.patient_id.data else None
     if chosen_patient and chosen_patient not in matches:
         matches.insert(0, chosen_patient)
+    if not form.service.data and request.args.get("service"):
+        form.service.data = request.args.get("service")
+    if not form.service.data and chosen_patient:
+        usual = usual_service(chosen_patient, fitting)
+        form.service.data = usual.slug if usual else None
+    if not form.service.data and len(fitting) == 1:
+        form.service.data = fitting[0].slug  # the only one that fits here
     context = {
         "form": form,
         "start": start,
