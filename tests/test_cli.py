@@ -3,6 +3,8 @@
 import re
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from booking import create_app
 from booking.domain.statuses import STATUSES
 from booking.extensions import db
@@ -165,10 +167,19 @@ def test_seed_demo_leaves_a_clinic_with_staff_of_its_own_alone(app, runner, make
         assert counts()["User"] == 1
 
 
-def test_seed_demo_in_production_makes_no_accounts_and_prints_no_secret(tmp_path):
+@pytest.mark.parametrize(
+    ("config", "said"),
+    [
+        pytest.param({"PRODUCTION": True}, "none in production mode", id="production"),
+        # A cron-style command with production mode left off, on a server with its own
+        # secret key (as production requires): still no demo owner, no made-up patients.
+        pytest.param({}, "a secret key of its own", id="own-secret-without-production"),
+    ],
+)
+def test_seed_demo_on_a_real_clinic_makes_no_accounts_and_prints_no_secret(tmp_path, config, said):
     app = create_app(
         {
-            "PRODUCTION": True,
+            **config,
             "SECRET_KEY": "a-long-production-secret-of-forty-characters",
             "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
         }
@@ -178,28 +189,7 @@ def test_seed_demo_in_production_makes_no_accounts_and_prints_no_secret(tmp_path
         fresh_database(app)
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
-    assert "none in production mode" in result.output
-    assert not sign_ins(result.output) and "password" not in result.output.lower()
-    with app.app_context():
-        assert counts()["User"] == 0 and counts()["Booking"] == 0
-        db.engine.dispose()
-
-
-def test_seed_demo_on_a_real_clinics_server_without_production_mode_adds_no_demo(tmp_path):
-    """A cron-style command with production mode left off, on a server with its own secret
-    key (as production requires): no demo owner, no made-up patients."""
-    app = create_app(
-        {
-            "SECRET_KEY": "a-long-production-secret-of-forty-characters",
-            "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path),
-        }
-    )
-    app.instance_path = str(tmp_path)
-    with app.app_context():
-        fresh_database(app)
-    result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    assert "a secret key of its own" in result.output
+    assert said in result.output
     assert not sign_ins(result.output) and "password" not in result.output.lower()
     with app.app_context():
         assert counts()["User"] == 0 and counts()["Booking"] == 0

@@ -105,28 +105,34 @@ def webhook_edit(endpoint_id: int):
     return redirect(url_for("admin.webhooks", _anchor=f"endpoint-{endpoint.id}"))
 
 
+# What turning an endpoint off or on says: (when it changed, when it was so already).
+SWITCHED = {
+    False: (
+        "Endpoint turned off: nothing more is sent to it, not even webhooks already waiting.",
+        "The endpoint was already off.",
+    ),
+    True: (
+        "Endpoint turned on: events from now on are sent to it.",
+        "The endpoint was already on.",
+    ),
+}
+
+
+def switch(endpoint_id: int, enabled: bool):
+    endpoint = endpoint_or_404(endpoint_id)
+    changed = service.set_enabled(endpoint, enabled, actor=current_user)
+    flash(SWITCHED[enabled][0 if changed else 1])
+    return redirect(url_for("admin.webhooks", _anchor=f"endpoint-{endpoint.id}"))
+
+
 @bp.post("/webhooks/<id:endpoint_id>/disable")
 def webhook_disable(endpoint_id: int):
-    endpoint = endpoint_or_404(endpoint_id)
-    changed = service.set_enabled(endpoint, False, actor=current_user)
-    flash(
-        "Endpoint turned off: nothing more is sent to it, not even webhooks already waiting."
-        if changed
-        else "The endpoint was already off."
-    )
-    return redirect(url_for("admin.webhooks", _anchor=f"endpoint-{endpoint.id}"))
+    return switch(endpoint_id, False)
 
 
 @bp.post("/webhooks/<id:endpoint_id>/enable")
 def webhook_enable(endpoint_id: int):
-    endpoint = endpoint_or_404(endpoint_id)
-    changed = service.set_enabled(endpoint, True, actor=current_user)
-    flash(
-        "Endpoint turned on: events from now on are sent to it."
-        if changed
-        else "The endpoint was already on."
-    )
-    return redirect(url_for("admin.webhooks", _anchor=f"endpoint-{endpoint.id}"))
+    return switch(endpoint_id, True)
 
 
 @bp.post("/webhooks/<id:endpoint_id>/delete")
