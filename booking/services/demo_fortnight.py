@@ -19,7 +19,7 @@ from flask import current_app
 from sqlalchemy import func
 
 from booking.config import SECRET_KEY as DEVELOPMENT_SECRET
-from booking.domain import clock
+from booking.domain import clock, screening
 from booking.domain.availability import Slot
 from booking.domain.statuses import (
     ARRIVED,
@@ -47,14 +47,8 @@ ACCOUNTS = (
     (OWNER, f"owner.demo@{STAFF_DOMAIN}", "Demo Owner"),
     (RECEPTION, f"reception.demo@{STAFF_DOMAIN}", "Demo Reception"),
 )
-NO_FLAGS = {
-    "bowel_bladder": False,
-    "weight_loss": False,
-    "fever": False,
-    "trauma": False,
-    "numbness_weakness": False,
-    "cancer_history": False,
-}
+# Every safety question answered no.
+NO_FLAGS = dict.fromkeys(screening.KEYS, False)
 
 
 @dataclass(frozen=True)

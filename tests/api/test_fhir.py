@@ -18,6 +18,7 @@ from booking.extensions import db
 from booking.models import ClinicSettings, Practitioner, Service, WorkingHours
 from booking.models.base import utcnow
 from booking.views import fhir as fhir_views
+from tests.conftest import NO_FLAGS
 
 ZONE = ZoneInfo("America/New_York")
 NDJSON = "application/fhir+ndjson"
@@ -239,17 +240,7 @@ def test_a_time_held_for_the_waitlist_is_busy(app, client, clinic):
     body = {
         "service": "neck-initial",
         "patient": {"name": "Ada One", "email": "ada@example.com", "phone": "207 555 0199"},
-        "screening": dict.fromkeys(
-            [
-                "bowel_bladder",
-                "weight_loss",
-                "fever",
-                "trauma",
-                "numbness_weakness",
-                "cancer_history",
-            ],
-            False,
-        ),
+        "screening": dict(NO_FLAGS),
         "disclaimer_accepted": True,
         "earliest": day.isoformat(),
         "latest": (day + timedelta(days=7)).isoformat(),
