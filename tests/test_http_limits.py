@@ -57,7 +57,7 @@ def sign_in(port, email, password, address=None):
     headers = {"X-Forwarded-For": address} if address else {}
     status, got, page = request(port, "GET", "/login", headers=headers)
     assert status == 200
-    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    token = re.search(rb'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
     cookie = got["Set-Cookie"].split(";", 1)[0]
     body = urlencode({"email": email, "password": password, "csrf_token": token.decode()})
     headers |= {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
